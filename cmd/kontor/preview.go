@@ -1,0 +1,84 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/dataset"
+	"github.com/kontor-billing/kontor/invoice"
+	"github.com/kontor-billing/kontor/jobs"
+	"github.com/spf13/cobra"
+)
+
+func newPreview(logger *slog.Logger) *cobra.Command {
+	var dataDir, asOfFlag, jsonFile string
+	cmd := &cobra.Command{
+		Use:   "preview",
+		Short: "Show the invoices a run would issue, from a dataset, without a database",
+		Long: `preview loads a dataset, validates it, and prints the invoices a run as of the given
+date would issue (with draft numbers), the buyers it would skip and why, and what happened
+to the usage events. It changes nothing.
+
+Exit status: 0 when the preview was computed (skipped buyers are reported, not fatal);
+1 when the dataset is invalid (every problem is listed) or an argument is wrong.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ds, err := dataset.LoadDir(dataDir)
+			if err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			asOf, err := resolveAsOf(asOfFlag, ds, time.Now())
+			if err != nil {
+				return err
+			}
+			p := jobs.RunPreview(ds, asOf)
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "kontor preview as of %s, dataset %s\n\n", asOf, dataDir)
+			if err := invoice.WriteTable(out, p.Batch, p.Rating.Counts); err != nil {
+				return err
+			}
+			if jsonFile != "" {
+				if err := writeJSON(jsonFile, p); err != nil {
+					return err
+				}
+				logger.Info("wrote invoice model", "file", jsonFile, "invoices", len(p.Batch.Invoices))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data", "fixtures/demo", "dataset directory")
+	cmd.Flags().StringVar(&asOfFlag, "as-of", "", "run date YYYY-MM-DD (default: the dataset's as_of, else today in the billing time zone)")
+	cmd.Flags().StringVar(&jsonFile, "json", "", "also write the invoice model as JSON to this file")
+	return cmd
+}
+
+// resolveAsOf returns the run date: the flag, else the dataset's as_of, else today in the
+// seller's billing time zone.
+func resolveAsOf(flag string, ds *dataset.Dataset, now time.Time) (calendar.Date, error) {
+	switch {
+	case flag != "":
+		d, err := calendar.Parse(flag)
+		if err != nil {
+			return d, fmt.Errorf("--as-of: %w", err)
+		}
+		return d, nil
+	case !ds.Manifest.AsOf.IsZero():
+		return ds.Manifest.AsOf, nil
+	}
+	return calendar.Of(now, ds.Seller.Location), nil
+}
+
+func writeJSON(file string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode JSON: %w", err)
+	}
+	if err := os.WriteFile(file, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	return nil
+}

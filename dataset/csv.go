@@ -1,0 +1,235 @@
+package dataset
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kontor-billing/kontor/calendar"
+	"github.com/shopspring/decimal"
+)
+
+// row is one CSV record being read; its accessors record an Error for a bad field and
+// return the zero value, so that reading goes on and every problem is reported.
+type row struct {
+	l      *loader
+	file   string
+	line   int
+	record string // the record's ID, once known
+	cols   map[string]int
+	rec    []string
+	bad    bool // some field of this row was rejected
+}
+
+func (r *row) fail(field, format string, args ...any) {
+	r.bad = true
+	r.l.add(&Error{File: r.file, Line: r.line, Record: r.record, Field: field, Reason: fmt.Sprintf(format, args...)})
+}
+
+// str returns the trimmed text of a column ("" when the file has no such column).
+func (r *row) str(col string) string {
+	i, ok := r.cols[col]
+	if !ok || i >= len(r.rec) {
+		return ""
+	}
+	s := strings.TrimSpace(r.rec[i])
+	if !utf8.ValidString(s) {
+		r.fail(col, "is not valid UTF-8")
+		return ""
+	}
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		r.fail(col, "contains a control character")
+		return ""
+	}
+	return s
+}
+
+func (r *row) required(col string) string {
+	s := r.str(col)
+	if s == "" && !r.failedOn(col) {
+		r.fail(col, "is required")
+	}
+	return s
+}
+
+// failedOn is a guard against reporting a field twice; str reports its own problems.
+func (r *row) failedOn(col string) bool {
+	for _, e := range r.l.errs {
+		if e.File == r.file && e.Line == r.line && e.Field == col {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *row) id(col string) string {
+	s := r.required(col)
+	if s != "" && !idPattern.MatchString(s) {
+		r.fail(col, "%q is not an ID (letters, digits and . _ : -, at most 64, starting with a letter or digit)", s)
+		return ""
+	}
+	return s
+}
+
+func (r *row) date(col string) calendar.Date {
+	s := r.str(col)
+	if s == "" {
+		return calendar.Date{}
+	}
+	d, err := calendar.Parse(s)
+	if err != nil {
+		r.fail(col, "%v", err)
+	}
+	return d
+}
+
+func (r *row) instant(col string) time.Time {
+	s := r.str(col)
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		r.fail(col, "%q is not a timestamp with offset (want RFC 3339, e.g. 2026-10-05T14:03:00+02:00)", s)
+	}
+	return t
+}
+
+// count reads a whole number >= 0; an empty cell is -1 ("not reported").
+func (r *row) count(col string) int {
+	s := r.str(col)
+	if s == "" {
+		return -1
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		r.fail(col, "%q is not a whole number >= 0", s)
+		return -1
+	}
+	return n
+}
+
+func (r *row) decimal(col string) (decimal.Decimal, bool) {
+	s := r.str(col)
+	if s == "" {
+		return decimal.Decimal{}, false
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil || strings.ContainsAny(s, "eE") {
+		r.fail(col, "%q is not a decimal number (write 12.5, no exponent, no thousands separator)", s)
+		return decimal.Decimal{}, false
+	}
+	return d, true
+}
+
+func (r *row) boolean(col string) bool {
+	switch s := r.str(col); strings.ToLower(s) {
+	case "", "false", "0", "no":
+		return false
+	case "true", "1", "yes":
+		return true
+	default:
+		r.fail(col, "%q is not true or false", s)
+		return false
+	}
+}
+
+// readCSV reads a CSV file with a header line. Columns in required must be present in the
+// header; any column not in required or optional is an error (it is most likely a typo).
+// It returns false when the file does not exist.
+func (l *loader) readCSV(file string, required, optional []string, each func(*row)) bool {
+	f, err := l.fsys.Open(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	if err != nil {
+		l.add(&Error{File: file, Reason: err.Error()})
+		return true
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err == io.EOF {
+		l.add(&Error{File: file, Line: 1, Reason: "is empty: a header line is required"})
+		return true
+	}
+	if err != nil {
+		l.add(&Error{File: file, Line: 1, Reason: csvReason(err)})
+		return true
+	}
+	cols := map[string]int{}
+	known := map[string]bool{}
+	for _, c := range required {
+		known[c] = true
+	}
+	for _, c := range optional {
+		known[c] = true
+	}
+	for i, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		if !known[h] {
+			l.add(&Error{File: file, Line: 1, Field: h, Reason: fmt.Sprintf("unknown column (known: %s)", strings.Join(append(append([]string{}, required...), optional...), ", "))})
+			continue
+		}
+		if _, dup := cols[h]; dup {
+			l.add(&Error{File: file, Line: 1, Field: h, Reason: "column appears twice"})
+			continue
+		}
+		cols[h] = i
+	}
+	missing := false
+	for _, c := range required {
+		if _, ok := cols[c]; !ok {
+			l.add(&Error{File: file, Line: 1, Field: c, Reason: "required column is missing"})
+			missing = true
+		}
+	}
+	if missing {
+		return true
+	}
+	r := &row{l: l, file: file, cols: cols}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return true
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			l.add(&Error{File: file, Line: line, Reason: csvReason(err)})
+			var pe *csv.ParseError
+			if errors.As(err, &pe) && (errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote)) {
+				return true // the rest of the file cannot be read reliably
+			}
+			continue
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue // blank line
+		}
+		if len(rec) != len(header) {
+			l.add(&Error{File: file, Line: line, Reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), len(header))})
+			continue
+		}
+		*r = row{l: l, file: file, line: line, cols: cols, rec: rec}
+		each(r)
+		if l.tooMany() {
+			return true
+		}
+	}
+}
+
+func csvReason(err error) string {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return "malformed CSV: " + pe.Err.Error()
+	}
+	return "cannot read: " + err.Error()
+}

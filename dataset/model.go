@@ -1,0 +1,280 @@
+// Package dataset holds kontor's input model (seller, catalog, customers, partners,
+// subscriptions, license reports, usage events) and its loader.
+//
+// A dataset is a directory; see fixtures/README.md for the format. Load reads it from an
+// fs.FS, validates everything before anything is computed from it, and reports every
+// problem with file, line or record, field and reason.
+package dataset
+
+import (
+	"time"
+
+	"github.com/kontor-billing/kontor/calendar"
+	"github.com/shopspring/decimal"
+)
+
+// FormatName and FormatVersion identify the dataset format this package reads.
+const (
+	FormatName    = "kontor-dataset"
+	FormatVersion = 1
+)
+
+// Dataset is a validated dataset. Slices are in file order; the maps index them by ID.
+type Dataset struct {
+	Manifest      Manifest
+	Seller        Seller
+	Catalog       Catalog
+	Customers     []*Customer
+	Partners      []*Partner
+	Subscriptions []*Subscription
+	// LicenseReports are grouped by subscription ID, each group sorted by date.
+	LicenseReports map[string][]LicenseReport
+	// Usage holds each event ID once, in file order; see Duplicates.
+	Usage []UsageEvent
+	// Duplicates counts usage rows that repeated an event already read (BILLING-RULES 2.4:
+	// a duplicate ID is counted once).
+	Duplicates int
+
+	CustomerByID     map[string]*Customer
+	PartnerByID      map[string]*Partner
+	SubscriptionByID map[string]*Subscription
+}
+
+// Manifest is dataset.json: the format marker and the dataset's defaults.
+type Manifest struct {
+	Format      string `json:"format"`
+	Version     int    `json:"version"`
+	Description string `json:"description,omitempty"`
+	// AsOf is the run date a scenario is built around; the CLI flag --as-of overrides it.
+	AsOf calendar.Date `json:"as_of,omitzero"`
+	// BilledAsOf is the default opening state of every subscription: everything due as of
+	// this date was billed before (by an earlier system or run). Subscriptions may override it.
+	BilledAsOf calendar.Date `json:"billed_as_of,omitzero"`
+}
+
+// Address is a postal address.
+type Address struct {
+	Street   string `json:"street"`
+	Street2  string `json:"street2,omitempty"`
+	Postcode string `json:"postcode"`
+	City     string `json:"city"`
+	Country  string `json:"country"` // ISO 3166-1 alpha-2
+}
+
+// Seller is the app vendor: the legal entity that issues every invoice (seller.json).
+type Seller struct {
+	Name       string `json:"name"`
+	Address    `json:"address"`
+	VATID      string `json:"vat_id"`
+	TaxNumber  string `json:"tax_number"`
+	Email      string `json:"email"`
+	Phone      string `json:"phone"`
+	Contact    string `json:"contact"`
+	IBAN       string `json:"iban"`
+	BIC        string `json:"bic"`
+	BankName   string `json:"bank_name,omitempty"`
+	CreditorID string `json:"sepa_creditor_id"`
+	// InvoiceSeries and CreditNoteSeries prefix the document numbers (e.g. "RE-2026-").
+	InvoiceSeries    string `json:"invoice_series"`
+	CreditNoteSeries string `json:"credit_note_series"`
+	// TimeZone is the billing time zone (IANA name); period boundaries are local midnights.
+	TimeZone         string `json:"time_zone"`
+	PaymentTermsDays int    `json:"payment_terms_days"`
+
+	Location *time.Location `json:"-"`
+}
+
+// LicenseMethod says what a subscription's quantity counts (BILLING-RULES 2.1).
+type LicenseMethod string
+
+const (
+	PerUser    LicenseMethod = "user"
+	PerCompany LicenseMethod = "company"
+	PerTenant  LicenseMethod = "tenant"
+)
+
+// Term is the length of a billing period (BILLING-RULES 2.2).
+type Term string
+
+const (
+	Monthly Term = "monthly"
+	Annual  Term = "annual"
+)
+
+// Catalog is catalog.json: apps, usage types and plans.
+type Catalog struct {
+	Apps       []*App       `json:"apps"`
+	UsageTypes []*UsageType `json:"usage_types"`
+	Plans      []*Plan      `json:"plans"`
+
+	AppByID       map[string]*App       `json:"-"`
+	UsageTypeByID map[string]*UsageType `json:"-"`
+	PlanByID      map[string]*Plan      `json:"-"`
+}
+
+// App is an app or feature that is licensed.
+type App struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// AllUsersMustBeLicensed marks apps (Print Agent, Banking) whose user quantity is the
+	// number of licensable active users, whatever was assigned (BILLING-RULES 2.1).
+	AllUsersMustBeLicensed bool `json:"all_users_must_be_licensed,omitempty"`
+}
+
+// UsageType is a metered kind of usage of an app.
+type UsageType struct {
+	ID   string `json:"id"`
+	App  string `json:"app"`
+	Name string `json:"name"`
+	// NameDE is the name on German invoices (default: Name).
+	NameDE string `json:"name_de,omitempty"`
+	// UnitCode is the UN/ECE Recommendation 20 code of one usage (default C62, "one").
+	UnitCode string `json:"unit_code,omitempty"`
+	// PSPWeight, when set, is what one usage initiated via a payment service provider through
+	// the app counts (Banking: 0.1, BILLING-RULES 2.4). Unset: such events are not allowed.
+	PSPWeight decimal.NullDecimal `json:"psp_weight,omitzero"`
+}
+
+// Plan is what a subscription buys: an app, a license method, a term and a price.
+type Plan struct {
+	ID            string        `json:"id"`
+	App           string        `json:"app"`
+	Name          string        `json:"name"`
+	NameDE        string        `json:"name_de,omitempty"` // the name on German invoices
+	LicenseMethod LicenseMethod `json:"license_method"`
+	Term          Term          `json:"term"`
+	// UnitPrice is the price of one license unit for one full term, up to 4 decimals.
+	UnitPrice decimal.Decimal `json:"unit_price"`
+	Currency  string          `json:"currency"`
+	Usage     []Allowance     `json:"usage,omitempty"`
+}
+
+// Allowance is a plan's included usage of one type per billing period and its overage price.
+type Allowance struct {
+	Type             string          `json:"type"`
+	Included         decimal.Decimal `json:"included"`
+	OverageUnitPrice decimal.Decimal `json:"overage_unit_price"`
+}
+
+// Localized returns name, or nameDE for German ("de") when it is set.
+func Localized(name, nameDE, lang string) string {
+	if lang == "de" && nameDE != "" {
+		return nameDE
+	}
+	return name
+}
+
+// Allowance returns the plan's allowance for a usage type.
+func (p *Plan) Allowance(usageType string) (Allowance, bool) {
+	for _, a := range p.Usage {
+		if a.Type == usageType {
+			return a, true
+		}
+	}
+	return Allowance{}, false
+}
+
+// PaymentMethod is how a buyer pays (BILLING-RULES 3, UNTDID 4461 in brackets).
+type PaymentMethod string
+
+const (
+	SEPACreditTransfer PaymentMethod = "sepa_credit_transfer" // 58
+	SEPADirectDebit    PaymentMethod = "sepa_direct_debit"    // 59
+	Card               PaymentMethod = "card"                 // 54, charged in advance
+	OnlinePayment      PaymentMethod = "online"               // 68 (PayPal and other wallets)
+)
+
+// Party is a buyer's identity and payment details, shared by customers and partners.
+type Party struct {
+	Name string
+	Address
+	VATID            string
+	Email            string
+	Language         string // "de" or "en"; empty: by country
+	PaymentMethod    PaymentMethod
+	MandateReference string // SEPA direct debit
+	DebtorIBAN       string // SEPA direct debit
+}
+
+// Customer is a Business Central tenant (customers.csv).
+type Customer struct {
+	ID string
+	Party
+	// TenantID is the Entra tenant ID, or for on-premises without one a generated GUID;
+	// DNSName is then the server's DNS name.
+	TenantID   string
+	TenantName string
+	DNSName    string
+	Line       int
+}
+
+// Partner is a Microsoft partner that licenses on its customers' behalf and is invoiced
+// for them (partners.csv).
+type Partner struct {
+	ID string
+	Party
+	MicrosoftPartnerID string
+	Line               int
+}
+
+// Channel is the licensing channel of an activation (BILLING-RULES 1).
+type Channel string
+
+const (
+	EndCustomer Channel = "end_customer"
+	ViaPartner  Channel = "partner"
+	Marketplace Channel = "marketplace"
+)
+
+// Subscription is one activation of a plan for a customer (subscriptions.csv).
+type Subscription struct {
+	ID         string
+	CustomerID string
+	PlanID     string
+	Channel    Channel
+	PartnerID  string
+	// TrialStart is the first day of the trial (zero: no trial). TrialExtensions is 0 or 1.
+	TrialStart      calendar.Date
+	TrialExtensions int
+	// ActivatedOn is the day the paid license was activated (zero: not activated).
+	ActivatedOn calendar.Date
+	// CancelledOn is the day the cancellation was declared; it takes effect at the end of the
+	// billing period containing it (BILLING-RULES 4).
+	CancelledOn calendar.Date
+	// BilledAsOf overrides Manifest.BilledAsOf for this subscription.
+	BilledAsOf calendar.Date
+	// SpendingLimits maps usage type → limit per billing period, in weighted units
+	// (spending_limits.csv). Absent or zero: no limit.
+	SpendingLimits map[string]decimal.Decimal
+	Line           int
+}
+
+// LicenseReport is a dated count reported by the customer's environment
+// (license_reports.csv). A count that was not reported is -1.
+type LicenseReport struct {
+	SubscriptionID      string
+	ReportedOn          calendar.Date
+	LicensedUsers       int
+	LicensableUsers     int
+	Companies           int
+	EvaluationCompanies int
+	Line                int
+}
+
+// UsageEvent is one metered usage (usage*.csv).
+type UsageEvent struct {
+	ID             string
+	SubscriptionID string
+	UsageType      string
+	// Quantity is a positive whole number of usages.
+	Quantity   int64
+	OccurredAt time.Time
+	// ReceivedAt is when the vendor received the event (defaults to OccurredAt); an event
+	// received after its period was billed is late (BILLING-RULES 2.4).
+	ReceivedAt time.Time
+	// ViaPSP marks payment collection orders initiated via a payment service provider
+	// through the app; they count with the usage type's PSPWeight.
+	ViaPSP bool
+	File   string
+	Line   int
+}

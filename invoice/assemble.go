@@ -1,0 +1,263 @@
+package invoice
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/dataset"
+	"github.com/kontor-billing/kontor/rating"
+	"github.com/shopspring/decimal"
+)
+
+// Options control assembly.
+type Options struct {
+	// IssueDate is the invoices' date (BT-2); a run uses its as-of date.
+	IssueDate calendar.Date
+	// VAT is the rule table; nil means GermanSellerVAT().
+	VAT VATRules
+	// DraftPrefix numbers the drafts: DraftPrefix + 0001, 0002, … in buyer order. Final
+	// numbers are assigned when an invoice is finalized.
+	DraftPrefix string
+}
+
+type buyerKey struct {
+	kind, id, currency string
+}
+
+// Assemble puts the charges of a rating result on invoices: one per buyer and currency
+// (BILLING-RULES 3). A buyer that cannot be invoiced is skipped with its reason while all
+// others are invoiced; so are the charges of a customer with a subscription that could not
+// be rated.
+func Assemble(ds *dataset.Dataset, res rating.Result, opt Options) Batch {
+	if opt.VAT == nil {
+		opt.VAT = GermanSellerVAT()
+	}
+	if opt.DraftPrefix == "" {
+		opt.DraftPrefix = "DRAFT-"
+	}
+	b := Batch{AsOf: res.AsOf, Invoices: []*Invoice{}, Skipped: []Skipped{}}
+
+	// A problem with a subscription withholds every charge of that customer for that buyer.
+	type hold struct{ kind, id, customer string }
+	withheld := map[hold]int{} // → index in b.Skipped
+	for _, p := range res.Problems {
+		s := ds.SubscriptionByID[p.SubscriptionID]
+		kind, id := buyerOf(s)
+		h := hold{kind, id, s.CustomerID}
+		if _, seen := withheld[h]; seen {
+			b.Skipped[withheld[h]].Reason += "; " + p.Error()
+			continue
+		}
+		withheld[h] = len(b.Skipped)
+		b.Skipped = append(b.Skipped, Skipped{BuyerKind: kind, BuyerID: id, Name: buyerParty(ds, kind, id).Name,
+			CustomerID: s.CustomerID, Reason: p.Error(), Net: decimal.Zero})
+	}
+
+	groups := map[buyerKey][]rating.Charge{}
+	var keys []buyerKey
+	for _, c := range res.Charges {
+		s := ds.SubscriptionByID[c.SubscriptionID]
+		kind, id := buyerOf(s)
+		if i, ok := withheld[hold{kind, id, s.CustomerID}]; ok {
+			b.Skipped[i].Charges++
+			b.Skipped[i].Net = b.Skipped[i].Net.Add(c.Net)
+			continue
+		}
+		k := buyerKey{kind, id, c.Currency}
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], c)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, c := keys[i], keys[j]
+		if a.kind != c.kind {
+			return a.kind < c.kind
+		}
+		if a.id != c.id {
+			return a.id < c.id
+		}
+		return a.currency < c.currency
+	})
+	for _, k := range keys {
+		party := buyerParty(ds, k.kind, k.id)
+		rule, err := opt.VAT.For(ds.Seller.Country, party)
+		if err != nil {
+			sk := Skipped{BuyerKind: k.kind, BuyerID: k.id, Name: party.Name,
+				Reason: fmt.Sprintf("%s %s (%s): %v", k.kind, k.id, party.Name, err), Net: decimal.Zero}
+			for _, c := range groups[k] {
+				sk.Charges++
+				sk.Net = sk.Net.Add(c.Net)
+			}
+			b.Skipped = append(b.Skipped, sk)
+			continue
+		}
+		inv := build(ds, k, party, rule, groups[k], opt)
+		inv.Number = fmt.Sprintf("%s%04d", opt.DraftPrefix, len(b.Invoices)+1)
+		b.Invoices = append(b.Invoices, inv)
+	}
+	return b
+}
+
+func buyerOf(s *dataset.Subscription) (kind, id string) {
+	if s.Channel == dataset.ViaPartner {
+		return "partner", s.PartnerID
+	}
+	return "customer", s.CustomerID
+}
+
+func buyerParty(ds *dataset.Dataset, kind, id string) dataset.Party {
+	if kind == "partner" {
+		return ds.PartnerByID[id].Party
+	}
+	return ds.CustomerByID[id].Party
+}
+
+var kindRank = map[rating.Kind]int{rating.Advance: 0, rating.Increase: 1, rating.Overage: 2}
+
+func build(ds *dataset.Dataset, k buyerKey, party dataset.Party, rule VATRule, charges []rating.Charge, opt Options) *Invoice {
+	lang := Language(party)
+	t := textsFor(lang)
+	sel := ds.Seller
+	inv := &Invoice{
+		TypeCode: CommercialInvoice, IssueDate: opt.IssueDate, Currency: k.currency, Language: lang,
+		BuyerKind: k.kind, BuyerID: k.id,
+		Seller: Party{Name: sel.Name, Address: sel.Address, VATID: sel.VATID, TaxNumber: sel.TaxNumber,
+			Email: sel.Email, Phone: sel.Phone, Contact: sel.Contact},
+		Buyer: Party{ID: k.id, Name: party.Name, Address: party.Address, VATID: party.VATID, Email: party.Email},
+	}
+	if k.kind == "partner" {
+		inv.Buyer.MicrosoftPartnerID = ds.PartnerByID[k.id].MicrosoftPartnerID
+	}
+	if rule.Category == "O" {
+		// BR-O-02/03: an invoice not subject to VAT carries no VAT IDs; the seller's tax
+		// number (BT-32) identifies the seller.
+		inv.Seller.VATID, inv.Buyer.VATID = "", ""
+	}
+
+	sort.SliceStable(charges, func(i, j int) bool {
+		a, c := charges[i], charges[j]
+		if a.CustomerID != c.CustomerID {
+			return a.CustomerID < c.CustomerID
+		}
+		if a.SubscriptionID != c.SubscriptionID {
+			return a.SubscriptionID < c.SubscriptionID
+		}
+		if cmp := a.Service.Start.Compare(c.Service.Start); cmp != 0 {
+			return cmp < 0
+		}
+		if kindRank[a.Kind] != kindRank[c.Kind] {
+			return kindRank[a.Kind] < kindRank[c.Kind]
+		}
+		return a.UsageType < c.UsageType
+	})
+	var finals []string
+	for i, c := range charges {
+		cust := ds.CustomerByID[c.CustomerID]
+		l := Line{
+			ID: fmt.Sprint(i + 1), ChargeKey: c.Key, Kind: c.Kind, SubscriptionID: c.SubscriptionID,
+			EndCustomer: EndCustomer{ID: cust.ID, Name: cust.Name, TenantID: cust.TenantID, TenantName: cust.TenantName},
+			Period:      c.Service, Quantity: c.Quantity, UnitCode: c.UnitCode, UnitPrice: c.UnitPrice, Net: c.Net,
+			VATCategory: rule.Category, VATRate: rule.Rate, Late: c.Late, Final: c.Final,
+		}
+		plan := ds.Catalog.PlanByID[c.PlanID]
+		var notes []string
+		if k.kind == "partner" {
+			tenant := cust.TenantID
+			if cust.TenantName != "" {
+				tenant = cust.TenantName + " (" + cust.TenantID + ")"
+			}
+			name := cust.Name
+			if name == "" {
+				name = cust.ID
+			}
+			notes = append(notes, fmt.Sprintf("%s: %s, %s %s", t.endCustomer, name, t.tenant, tenant))
+		}
+		planName := dataset.Localized(plan.Name, plan.NameDE, lang)
+		switch c.Kind {
+		case rating.Advance:
+			l.Name = planName
+		case rating.Increase:
+			l.Name = planName + " – " + t.additional
+			notes = append(notes, fmt.Sprintf(t.reported, FormatDate(c.Service.Start, lang)))
+		case rating.Overage:
+			ut := ds.Catalog.UsageTypeByID[c.UsageType]
+			l.Name = dataset.Localized(ut.Name, ut.NameDE, lang) + " – " + t.overage
+			notes = append(notes, fmt.Sprintf(t.used, c.Used, c.Included))
+			if c.Late {
+				notes = append(notes, t.late)
+			}
+		}
+		if c.BasisDays > 0 {
+			notes = append(notes, fmt.Sprintf(t.proRata, c.ProrateDays, c.BasisDays))
+		}
+		if c.Final {
+			notes = append(notes, fmt.Sprintf(t.final, FormatDate(c.Service.End, lang)))
+			if len(finals) == 0 || finals[len(finals)-1] != c.SubscriptionID {
+				finals = append(finals, c.SubscriptionID)
+			}
+		}
+		l.Note = strings.Join(notes, "; ")
+		inv.Lines = append(inv.Lines, l)
+		if i == 0 || l.Period.Start.Before(inv.Period.Start) {
+			inv.Period.Start = l.Period.Start
+		}
+		if i == 0 || l.Period.End.After(inv.Period.End) {
+			inv.Period.End = l.Period.End
+		}
+	}
+	inv.VAT, inv.Totals = Totalize(inv.Lines, rule)
+	switch rule.Category {
+	case "AE":
+		inv.Notes = append(inv.Notes, t.reverseCharge)
+	case "O":
+		inv.Notes = append(inv.Notes, t.notSubject)
+	}
+	if k.kind == "partner" {
+		inv.Notes = append(inv.Notes, t.partnerGrouping)
+	}
+	if len(finals) > 0 {
+		inv.Notes = append(inv.Notes, fmt.Sprintf(t.finalNote, strings.Join(finals, ", ")))
+	}
+	inv.Payment = payment(sel, party, opt.IssueDate, t, lang)
+	inv.DueDate = opt.IssueDate
+	if inv.Payment.Method != dataset.Card {
+		inv.DueDate = opt.IssueDate.AddDays(sel.PaymentTermsDays)
+	}
+	return inv
+}
+
+// Totalize computes the VAT breakdown and document totals of lines that all fall under one
+// VAT rule: VAT per category and rate on the sum of the line nets, rounded to 2 decimals
+// half away from zero (EN 16931 BR-CO-10, -13, -14, -15, -17; BILLING-RULES 3).
+func Totalize(lines []Line, rule VATRule) ([]VATBreakdown, Totals) {
+	basis := decimal.Zero
+	for _, l := range lines {
+		basis = basis.Add(l.Net)
+	}
+	tax := basis.Mul(rule.Rate).Div(decimal.NewFromInt(100)).Round(2)
+	vat := []VATBreakdown{{Category: rule.Category, Rate: rule.Rate, Basis: basis, Tax: tax,
+		ExemptionCode: rule.ExemptionCode, ExemptionText: rule.ExemptionText}}
+	grand := basis.Add(tax)
+	return vat, Totals{LineTotal: basis, TaxBasis: basis, TaxTotal: tax, GrandTotal: grand, DuePayable: grand}
+}
+
+func payment(sel dataset.Seller, buyer dataset.Party, issue calendar.Date, t texts, lang string) Payment {
+	due := FormatDate(issue.AddDays(sel.PaymentTermsDays), lang)
+	p := Payment{Method: buyer.PaymentMethod}
+	switch buyer.PaymentMethod {
+	case dataset.SEPADirectDebit:
+		p.Code, p.MandateReference, p.CreditorID, p.DebtorIBAN = "59", buyer.MandateReference, sel.CreditorID, buyer.DebtorIBAN
+		p.Terms = fmt.Sprintf(t.directDebit, buyer.MandateReference, sel.CreditorID, due, maskIBAN(buyer.DebtorIBAN))
+	case dataset.Card:
+		p.Code, p.Terms = "54", t.card
+	case dataset.OnlinePayment:
+		p.Code, p.Terms = "68", fmt.Sprintf(t.online, due)
+	default:
+		p.Code, p.IBAN, p.BIC, p.BankName = "58", sel.IBAN, sel.BIC, sel.BankName
+		p.Terms = fmt.Sprintf(t.transfer, sel.PaymentTermsDays, due)
+	}
+	return p
+}

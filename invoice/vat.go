@@ -1,0 +1,69 @@
+package invoice
+
+import (
+	"fmt"
+
+	"github.com/kontor-billing/kontor/dataset"
+	"github.com/shopspring/decimal"
+)
+
+// Zone is where a buyer is, seen from the seller.
+type Zone string
+
+const (
+	Domestic Zone = "domestic" // the seller's country
+	EU       Zone = "eu"       // another EU member state
+	NonEU    Zone = "non_eu"
+)
+
+// VATRule is one row of the VAT rule table: for a buyer zone and whether the buyer has a
+// VAT ID, the VAT category (UNTDID 5305), rate and exemption, or a refusal to invoice.
+type VATRule struct {
+	Zone Zone
+	// HasVATID: "yes", "no" or "" (either).
+	HasVATID      string
+	Category      string
+	Rate          decimal.Decimal
+	ExemptionCode string // VATEX code (BT-121)
+	ExemptionText string // BT-120
+	// Refuse, when set, is why an invoice cannot be issued to such a buyer.
+	Refuse string
+}
+
+// VATRules is an ordered rule table; the first matching row applies.
+type VATRules []VATRule
+
+// GermanSellerVAT returns the VAT rule table of a seller established in Germany selling
+// software services to businesses (BILLING-RULES 3).
+func GermanSellerVAT() VATRules {
+	return VATRules{
+		{Zone: Domestic, Category: "S", Rate: decimal.NewFromInt(19)},
+		{Zone: EU, HasVATID: "yes", Category: "AE", Rate: decimal.Zero, ExemptionCode: "VATEX-EU-AE", ExemptionText: "Reverse charge"},
+		{Zone: EU, HasVATID: "no", Refuse: "buyer in another EU member state without a VAT ID: kontor invoices businesses only (B2B) and cannot apply reverse charge without the buyer's VAT ID"},
+		{Zone: NonEU, Category: "O", Rate: decimal.Zero, ExemptionCode: "VATEX-EU-O", ExemptionText: "Not subject to VAT"},
+	}
+}
+
+// For returns the rule for a buyer.
+func (rules VATRules) For(sellerCountry string, buyer dataset.Party) (VATRule, error) {
+	zone := NonEU
+	switch {
+	case buyer.Country == sellerCountry:
+		zone = Domestic
+	case dataset.IsEU(buyer.Country):
+		zone = EU
+	}
+	has := "no"
+	if buyer.VATID != "" {
+		has = "yes"
+	}
+	for _, r := range rules {
+		if r.Zone == zone && (r.HasVATID == "" || r.HasVATID == has) {
+			if r.Refuse != "" {
+				return r, fmt.Errorf("%s", r.Refuse)
+			}
+			return r, nil
+		}
+	}
+	return VATRule{}, fmt.Errorf("no VAT rule for a buyer in %s (zone %s, VAT ID: %s)", buyer.Country, zone, has)
+}
