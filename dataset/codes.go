@@ -101,7 +101,7 @@ func mod97(s string) int64 {
 	var digits strings.Builder
 	for _, r := range s {
 		if r >= 'A' && r <= 'Z' {
-			digits.WriteString(big.NewInt(int64(r-'A'+10)).String())
+			digits.WriteString(big.NewInt(int64(r - 'A' + 10)).String())
 		} else {
 			digits.WriteRune(r)
 		}

@@ -202,15 +202,19 @@ func (l *loader) readCSV(file string, required, optional []string, each func(*ro
 		if err == io.EOF {
 			return true
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
-			l.add(&Error{File: file, Line: line, Reason: csvReason(err)})
 			var pe *csv.ParseError
-			if errors.As(err, &pe) && (errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote)) {
+			if !errors.As(err, &pe) {
+				l.add(&Error{File: file, Reason: csvReason(err)})
+				return true
+			}
+			l.add(&Error{File: file, Line: pe.StartLine, Reason: csvReason(err)})
+			if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
 				return true // the rest of the file cannot be read reliably
 			}
 			continue
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // blank line
 		}

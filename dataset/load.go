@@ -409,7 +409,7 @@ func (l *loader) subscriptions() {
 			s.ActivatedOn = r.date("activated_on")
 			s.CancelledOn = r.date("cancelled_on")
 			s.BilledAsOf = r.date("billed_as_of")
-			if s.TrialStart.IsZero() && s.ActivatedOn.IsZero() {
+			if s.TrialStart.IsZero() && s.ActivatedOn.IsZero() && !r.failedOn("activated_on") && !r.failedOn("trial_start") {
 				r.fail("activated_on", "a subscription needs an activated_on date or a trial_start")
 			}
 			if !s.TrialStart.IsZero() && !s.ActivatedOn.IsZero() && s.ActivatedOn.Before(s.TrialStart) {

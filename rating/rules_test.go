@@ -319,10 +319,10 @@ func TestRules(t *testing.T) {
 			want: []string{"S1 overage 2026-10-01..2026-10-31 100 x 0.0275 = 2.75 final"},
 		},
 		{
-			name: "4 a cancellation on the 1st still bills that month",
+			name:  "4 a cancellation on the 1st still bills that month",
 			world: datasettest.World{BilledAsOf: "2026-10-01", Subscriptions: []string{sub("S1", "t-m", "2026-01-01", "", "", "2026-11-01")}},
-			asOf: "2026-11-01",
-			want: []string{"S1 advance 2026-11-01..2026-11-30 1 x 10 = 10.00 final"},
+			asOf:  "2026-11-01",
+			want:  []string{"S1 advance 2026-11-01..2026-11-30 1 x 10 = 10.00 final"},
 		},
 		{
 			name:  "4 cancelled during the trial: nothing is billed",
@@ -409,5 +409,19 @@ func TestExtendTrialOnce(t *testing.T) {
 	}
 	if _, err := rating.ExtendTrial(dataset.Subscription{ID: "S2"}, calendar.MustParse("2026-11-01")); err == nil {
 		t.Error("extension of a subscription without trial was accepted")
+	}
+}
+
+func TestCountsSubscriptionsNotBilledYet(t *testing.T) {
+	// BILLING-RULES 2.3: an activated subscription still in its (extended) trial has a billing
+	// start in the future: nothing is billed as of the run date, and the run says so.
+	w := datasettest.World{Subscriptions: []string{
+		sub("S1", "t-m", "2026-10-20", "2026-09-25", "1"), // trial to 3 Nov, billing from 4 Nov
+		sub("S2", "t-m", "", "2026-09-01"),                // lapsed trial
+		sub("S3", "t-m", "2026-11-01"),
+	}}
+	res := rating.Run(w.Load(t), calendar.MustParse("2026-11-01"))
+	if res.Counts.NotBilled != 2 || res.Counts.Subscriptions != 3 || len(res.Charges) != 1 {
+		t.Errorf("counts %+v, %d charges; want 2 of 3 not billed, 1 charge", res.Counts, len(res.Charges))
 	}
 }

@@ -25,13 +25,13 @@ type Counts struct {
 	// lapsed trials, cancellations before billing started, activations after the date.
 	NotBilled int `json:"not_billed"`
 	// Usage events, by what the run did with them.
-	Events        int `json:"events"`
-	Duplicates    int `json:"duplicates"`
-	SettledBefore int `json:"settled_before"` // settled by the opening state
-	Rated         int `json:"rated"`
-	Late          int `json:"late"` // of Rated: in periods billed before
-	Outside       int `json:"outside_subscription"`
-	Pending       int `json:"pending"`
+	Events        int             `json:"events"`
+	Duplicates    int             `json:"duplicates"`
+	SettledBefore int             `json:"settled_before"` // settled by the opening state
+	Rated         int             `json:"rated"`
+	Late          int             `json:"late"` // of Rated: in periods billed before
+	Outside       int             `json:"outside_subscription"`
+	Pending       int             `json:"pending"`
 	UnitsBlocked  decimal.Decimal `json:"units_blocked"`
 	UnitsOverage  decimal.Decimal `json:"units_overage"`
 	UnitsIncluded decimal.Decimal `json:"units_included"`
@@ -75,7 +75,7 @@ func Run(ds *dataset.Dataset, asOf calendar.Date) Result {
 			res.Problems = append(res.Problems, err.(*Error))
 			continue
 		}
-		if !sr.Schedule.Billed() {
+		if !sr.Schedule.Billed() || sr.Schedule.Start.After(asOf) {
 			res.Counts.NotBilled++
 		}
 		res.Charges = append(res.Charges, sr.Charges...)
