@@ -148,6 +148,10 @@ func TestStructuralProblems(t *testing.T) {
 		{"control character", func(f fstest.MapFS) {
 			f["usage.csv"].Data = []byte(datasettest.UsageHeader + "\nE\x011,S1,checks,1,2026-10-03T10:00:00+02:00,,\n")
 		}, "field event_id: contains a control character"},
+		{"unit price with 5 decimals", func(f fstest.MapFS) {
+			// BILLING-RULES 3: unit prices may carry up to 4 decimals.
+			f["catalog.json"].Data = []byte(strings.Replace(datasettest.Catalog, `"unit_price": "0.15"`, `"unit_price": "0.15001"`, 1))
+		}, "plans[6] cheap-m: field unit_price: must be >= 0 with at most 4 decimals, got 0.15001"},
 		{"format version", func(f fstest.MapFS) {
 			f["dataset.json"].Data = []byte(`{"format": "kontor-dataset", "version": 2}`)
 		}, "dataset.json: field version: this kontor reads version 1, got 2"},

@@ -252,3 +252,22 @@ func TestLanguage(t *testing.T) {
 		}
 	}
 }
+
+func TestCustomerListingNeverShowsAPartnersInvoice(t *testing.T) {
+	// BILLING-RULES 1: invoices are visible to end customers only for end-customer licensing.
+	w := datasettest.World{Subscriptions: []string{
+		row("S-1", "C-E1", "t-m", "partner", "P-DE", "2026-11-01"),
+		row("S-2", "C-E1", "t-m", "end_customer", "", "2026-11-01"),
+	}}
+	b := assemble(t, w, "2026-11-01")
+	if len(b.Invoices) != 2 {
+		t.Fatalf("%d invoices, want the partner's and the customer's", len(b.Invoices))
+	}
+	visible := invoice.VisibleTo("C-E1", b.Invoices)
+	if len(visible) != 1 || visible[0].BuyerKind != "customer" || visible[0].Lines[0].SubscriptionID != "S-2" {
+		t.Errorf("C-E1 sees %d invoices; want only its own end-customer invoice", len(visible))
+	}
+	if len(invoice.VisibleTo("C-E2", b.Invoices)) != 0 {
+		t.Error("a customer sees an invoice that is not its own")
+	}
+}

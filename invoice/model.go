@@ -139,3 +139,16 @@ type Batch struct {
 	Invoices []*Invoice    `json:"invoices"`
 	Skipped  []Skipped     `json:"skipped"`
 }
+
+// VisibleTo returns the invoices a customer may see in a customer-facing listing: only
+// those issued to it under end-customer licensing. A partner's invoice is never shown to
+// its end customers, even though it lists their tenants (BILLING-RULES 1, data protection).
+func VisibleTo(customerID string, invoices []*Invoice) []*Invoice {
+	var out []*Invoice
+	for _, inv := range invoices {
+		if inv.BuyerKind == "customer" && inv.BuyerID == customerID {
+			out = append(out, inv)
+		}
+	}
+	return out
+}

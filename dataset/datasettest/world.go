@@ -74,7 +74,7 @@ var Customers = []string{
 	"C-CH,Schweiz AG,Bahnhofstrasse 1,8001,Zürich,CH,,ap@ch.example,card,,,33333333-3333-4333-8333-333333333333,ch.onmicrosoft.com",
 	"C-IT,Italia S.r.l.,Via Roma 1,00100,Roma,IT,,ap@it.example,,,,44444444-4444-4444-8444-444444444444,",
 	"C-DD,Lastschrift GmbH,Weg 2,10115,Berlin,DE,DE822222222,ap@dd.example,sepa_direct_debit,M-77,DE89370400440532013000,55555555-5555-4555-8555-555555555555,",
-	"C-E1,Endkunde Eins GmbH,Weg 3,10115,Berlin,DE,,,,,,66666666-6666-4666-8666-666666666666,eins.onmicrosoft.com",
+	"C-E1,Endkunde Eins GmbH,Weg 3,10115,Berlin,DE,,ap@eins.example,,,,66666666-6666-4666-8666-666666666666,eins.onmicrosoft.com",
 	"C-E2,Endkunde Zwei GmbH,Weg 4,10115,Berlin,DE,,,,,,77777777-7777-4777-8777-777777777777,zwei.onmicrosoft.com",
 }
 
