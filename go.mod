@@ -3,6 +3,7 @@ module github.com/kontor-billing/kontor
 go 1.26
 
 require (
+	github.com/beevik/etree v1.8.1
 	github.com/shopspring/decimal v1.6.0
 	github.com/spf13/cobra v1.10.2
 )

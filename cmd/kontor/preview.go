@@ -5,17 +5,19 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/jobs"
+	"github.com/kontor-billing/kontor/zugferd"
 	"github.com/spf13/cobra"
 )
 
 func newPreview(logger *slog.Logger) *cobra.Command {
-	var dataDir, asOfFlag, jsonFile string
+	var dataDir, asOfFlag, jsonFile, outDir string
 	cmd := &cobra.Command{
 		Use:   "preview",
 		Short: "Show the invoices a run would issue, from a dataset, without a database",
@@ -41,6 +43,13 @@ Exit status: 0 when the preview was computed (skipped buyers are reported, not f
 			if err := invoice.WriteTable(out, p.Batch, p.Rating.Counts); err != nil {
 				return err
 			}
+			if outDir != "" {
+				n, err := writeDocuments(outDir, p.Batch.Invoices)
+				if err != nil {
+					return err
+				}
+				logger.Info("wrote e-invoices", "dir", outDir, "files", n)
+			}
 			if jsonFile != "" {
 				if err := writeJSON(jsonFile, p); err != nil {
 					return err
@@ -53,6 +62,7 @@ Exit status: 0 when the preview was computed (skipped buyers are reported, not f
 	cmd.Flags().StringVar(&dataDir, "data", "fixtures/demo", "dataset directory")
 	cmd.Flags().StringVar(&asOfFlag, "as-of", "", "run date YYYY-MM-DD (default: the dataset's as_of, else today in the billing time zone)")
 	cmd.Flags().StringVar(&jsonFile, "json", "", "also write the invoice model as JSON to this file")
+	cmd.Flags().StringVar(&outDir, "out", "", "also write each draft as NUMBER.xml (CII) and NUMBER.pdf (Factur-X PDF/A-3) into this directory")
 	return cmd
 }
 
@@ -70,6 +80,25 @@ func resolveAsOf(flag string, ds *dataset.Dataset, now time.Time) (calendar.Date
 		return ds.Manifest.AsOf, nil
 	}
 	return calendar.Of(now, ds.Seller.Location), nil
+}
+
+// writeDocuments renders each invoice's e-invoice files into dir.
+func writeDocuments(dir string, invoices []*invoice.Invoice) (int, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, inv := range invoices {
+		x, err := zugferd.XML(inv)
+		if err != nil {
+			return n, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, inv.Number+".xml"), x, 0o644); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 func writeJSON(file string, v any) error {
