@@ -33,8 +33,8 @@ const (
 // InvalidTextError reports text that an e-invoice cannot carry.
 type InvalidTextError struct {
 	Invoice, Field string
-	Rune            rune
-	Offset          int
+	Rune           rune
+	Offset         int
 }
 
 func (e *InvalidTextError) Error() string {
