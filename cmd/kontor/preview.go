@@ -87,16 +87,26 @@ func writeDocuments(dir string, invoices []*invoice.Invoice) (int, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, err
 	}
+	r, err := zugferd.NewRenderer()
+	if err != nil {
+		return 0, err
+	}
 	n := 0
 	for _, inv := range invoices {
 		x, err := zugferd.XML(inv)
 		if err != nil {
 			return n, err
 		}
-		if err := os.WriteFile(filepath.Join(dir, inv.Number+".xml"), x, 0o644); err != nil {
+		pdf, err := r.PDF(inv, x)
+		if err != nil {
 			return n, err
 		}
-		n++
+		for name, b := range map[string][]byte{inv.Number + ".xml": x, inv.Number + ".pdf": pdf} {
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+				return n, err
+			}
+			n++
+		}
 	}
 	return n, nil
 }

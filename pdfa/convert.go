@@ -1,0 +1,387 @@
+// Package pdfa turns a PDF as gofpdf writes it (maroto's engine) into a PDF/A-3b document
+// with an embedded file, such as a Factur-X / ZUGFeRD invoice.
+//
+// gofpdf cannot do this itself: its output has header 1.3, no XMP metadata, no
+// OutputIntent, no trailer /ID, attachments without /AFRelationship, and subset TrueType
+// fonts with a malformed cmap. Convert reads its objects, repairs the fonts, replaces the
+// catalog and the document information, adds what PDF/A-3 requires and writes a new file.
+// It is deterministic: the same input and options give the same bytes.
+package pdfa
+
+import (
+	"bytes"
+	"compress/zlib"
+	"crypto/md5"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strconv"
+	"time"
+	"unicode/utf16"
+)
+
+// Options describe the document and its attachment.
+type Options struct {
+	Title, Author, Subject, Keywords string
+	Creator, Producer                string
+	// Language of the document (catalog /Lang), e.g. "de" or "en".
+	Language string
+	// Date is the document's creation and modification date.
+	Date time.Time
+	// ICCProfile is the sRGB output profile (OutputIntent GTS_PDFA1); OutputCondition names it.
+	ICCProfile      []byte
+	OutputCondition string
+	Attachment      Attachment
+	// XMPExtension is extra RDF (rdf:Description elements) for the XMP packet, such as the
+	// Factur-X extension schema and properties.
+	XMPExtension string
+}
+
+// Attachment is a file embedded in the PDF and associated with the document (/AF).
+type Attachment struct {
+	Name         string // e.g. factur-x.xml
+	Description  string
+	MIMEType     string // e.g. text/xml
+	Relationship string // AFRelationship: Alternative, Data, Source, …
+	Data         []byte
+}
+
+type object struct {
+	dict   []byte // the dictionary or, for non-stream objects, the whole body
+	stream []byte // nil for non-stream objects
+}
+
+var (
+	reXref     = regexp.MustCompile(`startxref\s+(\d+)\s+%%EOF\s*$`)
+	reObjStart = regexp.MustCompile(`^(\d+) 0 obj\s*`)
+	reLength   = regexp.MustCompile(`/Length\s+(\d+)(?:\s|/|>)`)
+	reRoot     = regexp.MustCompile(`/Root\s+(\d+) 0 R`)
+	reInfo     = regexp.MustCompile(`/Info\s+(\d+) 0 R`)
+	rePages    = regexp.MustCompile(`/Pages\s+(\d+) 0 R`)
+	reFontFile = regexp.MustCompile(`/FontFile2\s+(\d+) 0 R`)
+	reLength1  = regexp.MustCompile(`/Length1\s+\d+`)
+	reFlate    = regexp.MustCompile(`/Filter\s*/FlateDecode`)
+	reCIDSet   = regexp.MustCompile(`/CIDSet\s+\d+ 0 R`)
+)
+
+// parse reads the objects of a PDF with a classic cross-reference table.
+func parse(pdf []byte) (map[int]*object, []byte, error) {
+	m := reXref.FindSubmatch(pdf)
+	if m == nil {
+		return nil, nil, errors.New("pdfa: no startxref at the end of the file")
+	}
+	off, _ := strconv.Atoi(string(m[1]))
+	if off >= len(pdf) || !bytes.HasPrefix(pdf[off:], []byte("xref")) {
+		return nil, nil, errors.New("pdfa: startxref does not point at a cross-reference table (xref streams are not supported)")
+	}
+	p := off + 4
+	objs := map[int]*object{}
+	fields := func() []string {
+		for p < len(pdf) && (pdf[p] == '\n' || pdf[p] == '\r' || pdf[p] == ' ') {
+			p++
+		}
+		e := bytes.IndexAny(pdf[p:], "\r\n")
+		if e < 0 {
+			e = len(pdf) - p
+		}
+		line := string(pdf[p : p+e])
+		p += e
+		return reWhitespace.Split(line, -1)
+	}
+	for {
+		f := fields()
+		if len(f) == 0 || f[0] == "trailer" || f[0] == "" {
+			break
+		}
+		if len(f) < 2 {
+			return nil, nil, fmt.Errorf("pdfa: bad xref subsection header %q", f)
+		}
+		first, err1 := strconv.Atoi(f[0])
+		count, err2 := strconv.Atoi(f[1])
+		if err1 != nil || err2 != nil || count < 0 || count > 1<<20 {
+			return nil, nil, fmt.Errorf("pdfa: bad xref subsection header %q", f)
+		}
+		for i := range count {
+			e := fields()
+			if len(e) < 3 {
+				return nil, nil, errors.New("pdfa: truncated xref entry")
+			}
+			if e[2] != "n" {
+				continue
+			}
+			at, err := strconv.Atoi(e[0])
+			if err != nil || at >= len(pdf) {
+				return nil, nil, fmt.Errorf("pdfa: bad xref entry %q", e)
+			}
+			o, err := readObject(pdf, at, first+i)
+			if err != nil {
+				return nil, nil, err
+			}
+			objs[first+i] = o
+		}
+	}
+	t := bytes.LastIndex(pdf, []byte("trailer"))
+	if t < 0 {
+		return nil, nil, errors.New("pdfa: no trailer")
+	}
+	return objs, pdf[t:], nil
+}
+
+func readObject(pdf []byte, at, num int) (*object, error) {
+	m := reObjStart.FindSubmatchIndex(pdf[at:])
+	if m == nil || string(pdf[at+m[2]:at+m[3]]) != strconv.Itoa(num) {
+		return nil, fmt.Errorf("pdfa: object %d not found at offset %d", num, at)
+	}
+	body := pdf[at+m[1]:]
+	end := bytes.Index(body, []byte("endobj"))
+	s := bytes.Index(body, []byte("stream"))
+	if s < 0 || (end >= 0 && s > end) {
+		if end < 0 {
+			return nil, fmt.Errorf("pdfa: object %d has no endobj", num)
+		}
+		return &object{dict: bytes.TrimSpace(body[:end])}, nil
+	}
+	dict := bytes.TrimSpace(body[:s])
+	lm := reLength.FindSubmatch(dict)
+	if lm == nil {
+		return nil, fmt.Errorf("pdfa: stream object %d has no direct /Length", num)
+	}
+	n, _ := strconv.Atoi(string(lm[1]))
+	d := s + len("stream")
+	if d < len(body) && body[d] == '\r' {
+		d++
+	}
+	if d < len(body) && body[d] == '\n' {
+		d++
+	}
+	if d+n > len(body) {
+		return nil, fmt.Errorf("pdfa: stream of object %d runs past the end of the file", num)
+	}
+	return &object{dict: dict, stream: body[d : d+n]}, nil
+}
+
+func ref(re *regexp.Regexp, b []byte, what string) (int, error) {
+	m := re.FindSubmatch(b)
+	if m == nil {
+		return 0, fmt.Errorf("pdfa: no %s reference", what)
+	}
+	return strconv.Atoi(string(m[1]))
+}
+
+func deflate(b []byte) []byte {
+	var buf bytes.Buffer
+	w, _ := zlib.NewWriterLevel(&buf, zlib.BestCompression)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+func inflate(b []byte) ([]byte, error) {
+	r, err := zlib.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
+}
+
+// Convert returns src as a PDF/A-3b document with opt.Attachment embedded.
+func Convert(src []byte, opt Options) ([]byte, error) {
+	objs, trailer, err := parse(src)
+	if err != nil {
+		return nil, err
+	}
+	root, err := ref(reRoot, trailer, "/Root")
+	if err != nil {
+		return nil, err
+	}
+	catalog := objs[root]
+	if catalog == nil {
+		return nil, errors.New("pdfa: catalog object missing")
+	}
+	pages, err := ref(rePages, catalog.dict, "catalog /Pages")
+	if err != nil {
+		return nil, err
+	}
+	if info, err := ref(reInfo, trailer, "/Info"); err == nil {
+		delete(objs, info) // replaced by one consistent with the XMP
+	}
+
+	// Repair the font programs: PDF/A requires valid embedded fonts.
+	fixed := map[int]bool{}
+	for _, num := range sortedKeys(objs) {
+		o := objs[num]
+		if bytes.Contains(o.dict, []byte("/CIDFontType2")) {
+			if o.dict, err = pruneWidths(o.dict, objs); err != nil {
+				return nil, fmt.Errorf("pdfa: font %d: %w", num, err)
+			}
+		}
+		if !bytes.Contains(o.dict, []byte("/FontDescriptor")) {
+			continue
+		}
+		o.dict = reCIDSet.ReplaceAll(o.dict, nil) // a CIDSet must be complete or absent in PDF/A-2/3
+		m := reFontFile.FindSubmatch(o.dict)
+		if m == nil {
+			continue
+		}
+		ff, _ := strconv.Atoi(string(m[1]))
+		f := objs[ff]
+		if f == nil || f.stream == nil || fixed[ff] {
+			continue
+		}
+		font := f.stream
+		compressed := reFlate.Match(f.dict)
+		if compressed {
+			if font, err = inflate(font); err != nil {
+				return nil, fmt.Errorf("pdfa: font program %d: %w", ff, err)
+			}
+		}
+		font, err = RepairTrueType(font)
+		if err != nil {
+			return nil, fmt.Errorf("pdfa: font program %d: %w", ff, err)
+		}
+		f.stream = deflate(font)
+		f.dict = []byte(fmt.Sprintf("<< /Length %d /Filter /FlateDecode /Length1 %d >>", len(f.stream), len(font)))
+		fixed[ff] = true
+	}
+
+	next := 0
+	for num := range objs {
+		next = max(next, num)
+	}
+	add := func(o *object) int {
+		next++
+		objs[next] = o
+		return next
+	}
+	date := pdfDate(opt.Date)
+	a := opt.Attachment
+	sum := md5.Sum(a.Data)
+	efData := deflate(a.Data)
+	ef := add(&object{dict: []byte(fmt.Sprintf("<< /Type /EmbeddedFile /Subtype /%s /Filter /FlateDecode /Length %d /Params << /ModDate %s /Size %d /CheckSum <%X> >> >>",
+		nameEscape(a.MIMEType), len(efData), date, len(a.Data), sum[:])), stream: efData})
+	fs := add(&object{dict: []byte(fmt.Sprintf("<< /Type /Filespec /F %s /UF %s /EF << /F %d 0 R /UF %d 0 R >> /Desc %s /AFRelationship /%s >>",
+		literal(a.Name), literal(a.Name), ef, ef, textString(a.Description), a.Relationship))})
+	icc := deflate(opt.ICCProfile)
+	iccObj := add(&object{dict: []byte(fmt.Sprintf("<< /N 3 /Filter /FlateDecode /Length %d >>", len(icc))), stream: icc})
+	oi := add(&object{dict: []byte(fmt.Sprintf("<< /Type /OutputIntent /S /GTS_PDFA1 /OutputConditionIdentifier %s /Info %s /RegistryName (http://www.color.org) /DestOutputProfile %d 0 R >>",
+		textString(opt.OutputCondition), textString(opt.OutputCondition), iccObj))})
+	xmp := xmpPacket(opt)
+	meta := add(&object{dict: []byte(fmt.Sprintf("<< /Type /Metadata /Subtype /XML /Length %d >>", len(xmp))), stream: xmp})
+	info := add(&object{dict: []byte(fmt.Sprintf("<< /Title %s /Author %s /Subject %s /Keywords %s /Creator %s /Producer %s /CreationDate %s /ModDate %s >>",
+		textString(opt.Title), textString(opt.Author), textString(opt.Subject), textString(opt.Keywords),
+		textString(opt.Creator), textString(opt.Producer), date, date))})
+	lang := ""
+	if opt.Language != "" {
+		lang = " /Lang " + literal(opt.Language)
+	}
+	catalog.dict = []byte(fmt.Sprintf("<< /Type /Catalog /Pages %d 0 R /Metadata %d 0 R /OutputIntents [%d 0 R] /AF [%d 0 R] /Names << /EmbeddedFiles << /Names [%s %d 0 R] >> >>%s >>",
+		pages, meta, oi, fs, literal(a.Name), fs, lang))
+	catalog.stream = nil
+	return write(objs, next, root, info), nil
+}
+
+func sortedKeys(m map[int]*object) []int {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	return keys
+}
+
+// write serialises the objects with a PDF 1.7 header, a binary comment line, a classic
+// cross-reference table and a trailer whose /ID is the MD5 of the body.
+func write(objs map[int]*object, last, root, info int) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.7\n%\xE2\xE3\xCF\xD3\n")
+	offsets := make([]int, last+1)
+	for num := 1; num <= last; num++ {
+		o := objs[num]
+		if o == nil {
+			continue
+		}
+		offsets[num] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n", num)
+		b.Write(o.dict)
+		if o.stream != nil {
+			b.WriteString("\nstream\n")
+			b.Write(o.stream)
+			b.WriteString("\nendstream")
+		}
+		b.WriteString("\nendobj\n")
+	}
+	id := md5.Sum(b.Bytes())
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", last+1)
+	for num := 1; num <= last; num++ {
+		if offsets[num] == 0 {
+			b.WriteString("0000000000 65535 f \n")
+			continue
+		}
+		fmt.Fprintf(&b, "%010d 00000 n \n", offsets[num])
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [<%X> <%X>] >>\nstartxref\n%d\n%%%%EOF\n", last+1, root, info, id[:], id[:], xref)
+	return b.Bytes()
+}
+
+// pdfDate writes a PDF date string in UTC.
+func pdfDate(t time.Time) string { return "(D:" + t.UTC().Format("20060102150405") + "Z)" }
+
+// literal writes an ASCII PDF string literal.
+func literal(s string) string {
+	var b bytes.Buffer
+	b.WriteByte('(')
+	for _, c := range []byte(s) {
+		switch c {
+		case '(', ')', '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			if c < 0x20 || c > 0x7E {
+				fmt.Fprintf(&b, "\\%03o", c)
+			} else {
+				b.WriteByte(c)
+			}
+		}
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+// textString writes a PDF text string: a literal when s is printable ASCII, else UTF-16BE
+// with a byte order mark, in hex.
+func textString(s string) string {
+	ascii := true
+	for _, r := range s {
+		if r < 0x20 || r > 0x7E {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return literal(s)
+	}
+	var b bytes.Buffer
+	b.WriteString("<FEFF")
+	for _, u := range utf16.Encode([]rune(s)) {
+		fmt.Fprintf(&b, "%04X", u)
+	}
+	b.WriteByte('>')
+	return b.String()
+}
+
+// nameEscape writes a PDF name body: / and other delimiters as #XX.
+func nameEscape(s string) string {
+	var b bytes.Buffer
+	for _, c := range []byte(s) {
+		if c <= 0x20 || c >= 0x7F || bytes.IndexByte([]byte("/#()<>[]{}%"), c) >= 0 {
+			fmt.Fprintf(&b, "#%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
