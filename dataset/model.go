@@ -50,6 +50,15 @@ type Manifest struct {
 	// BilledAsOf is the default opening state of every subscription: everything due as of
 	// this date was billed before (by an earlier system or run). Subscriptions may override it.
 	BilledAsOf calendar.Date `json:"billed_as_of,omitzero"`
+	// CreditNotes lists credit notes a scenario issues after its run, for the invoices of
+	// that run (by draft number): review material for credit notes (type 381).
+	CreditNotes []CreditNoteRequest `json:"credit_notes,omitempty"`
+}
+
+// CreditNoteRequest asks for a full credit note of an invoice of the run.
+type CreditNoteRequest struct {
+	Invoice string `json:"invoice"`
+	Reason  string `json:"reason"`
 }
 
 // Address is a postal address.

@@ -271,3 +271,29 @@ func TestCustomerListingNeverShowsAPartnersInvoice(t *testing.T) {
 		t.Error("a customer sees an invoice that is not its own")
 	}
 }
+
+func TestCreditNoteCreditsTheWholeInvoiceAndLeavesItUntouched(t *testing.T) {
+	// BILLING-RULES 3: corrections are credit notes (381) referencing the original invoice.
+	w := datasettest.World{Subscriptions: []string{row("S-1", "C-DE", "t-m", "end_customer", "", "2026-11-01")}}
+	inv := assemble(t, w, "2026-11-01").Invoices[0]
+	before := *inv
+	cn, err := invoice.CreditNoteFor(inv, "GS-0001", calendar.MustParse("2026-11-20"), "wrong quantity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cn.TypeCode != "381" || cn.Preceding != inv.Number || cn.PrecedingDate != inv.IssueDate || cn.Number != "GS-0001" {
+		t.Errorf("credit note %s type %s refers to %s of %s", cn.Number, cn.TypeCode, cn.Preceding, cn.PrecedingDate)
+	}
+	if !cn.Totals.GrandTotal.Equal(inv.Totals.GrandTotal) || cn.Payment.Code != "1" || !strings.Contains(cn.Notes[0], "wrong quantity") {
+		t.Errorf("credit note totals %s, payment %s, notes %q", cn.Totals.GrandTotal, cn.Payment.Code, cn.Notes)
+	}
+	if inv.TypeCode != before.TypeCode || inv.Number != before.Number || inv.Payment != before.Payment || len(inv.Notes) != len(before.Notes) {
+		t.Error("crediting changed the original invoice")
+	}
+	if _, err := invoice.CreditNoteFor(cn, "GS-0002", calendar.MustParse("2026-11-20"), "x"); err == nil {
+		t.Error("a credit note was credited")
+	}
+	if _, err := invoice.CreditNoteFor(inv, "GS-0002", calendar.MustParse("2026-10-20"), "x"); err == nil {
+		t.Error("a credit note dated before its invoice was accepted")
+	}
+}

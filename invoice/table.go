@@ -53,8 +53,12 @@ func WriteTable(w io.Writer, b Batch, counts rating.Counts) error {
 		for _, v := range inv.VAT {
 			vat = append(vat, fmt.Sprintf("%s %s%%", v.Category, v.Rate))
 		}
-		fmt.Fprintf(w, "%s  %s %s  %s (%s)  %s  VAT %s  issued %s  due %s  %s (%s)\n",
-			inv.Number, inv.BuyerKind, inv.BuyerID, inv.Buyer.Name, inv.Buyer.Address.Country, inv.Currency,
+		kind := ""
+		if inv.TypeCode == CreditNote {
+			kind = fmt.Sprintf("  credit note (381) for %s of %s", inv.Preceding, inv.PrecedingDate)
+		}
+		fmt.Fprintf(w, "%s%s  %s %s  %s (%s)  %s  VAT %s  issued %s  due %s  %s (%s)\n",
+			inv.Number, kind, inv.BuyerKind, inv.BuyerID, inv.Buyer.Name, inv.Buyer.Address.Country, inv.Currency,
 			strings.Join(vat, ", "), inv.IssueDate, inv.DueDate, inv.Payment.Method, inv.Payment.Code)
 		p("\t#\titem\tperiod\tquantity\tunit price\tnet\t\n")
 		for _, l := range inv.Lines {

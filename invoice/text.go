@@ -36,7 +36,7 @@ type texts struct {
 	used, final                                string
 	reverseCharge, notSubject, partnerGrouping string
 	transfer, directDebit, card, online        string
-	finalNote                                  string
+	finalNote, creditFor, refund               string
 }
 
 func textsFor(lang string) texts {
@@ -53,6 +53,8 @@ func textsFor(lang string) texts {
 			card:            "Bezahlt per Karte: der Betrag wird vorab von Ihrer Karte abgebucht.",
 			online:          "Zahlbar online (PayPal oder eine andere Wallet) bis zum %s.",
 			finalNote:       "Schlussrechnung für gekündigte Abonnements: %s.",
+			creditFor:       "Gutschrift zur Rechnung %s vom %s. Grund: %s",
+			refund:          "Der Betrag wird ab dem %s erstattet oder mit offenen Rechnungen verrechnet.",
 		}
 	}
 	return texts{
@@ -67,6 +69,8 @@ func textsFor(lang string) texts {
 		card:            "Paid by card: the amount is charged to your card in advance.",
 		online:          "Payable online (PayPal or another wallet) by %s.",
 		finalNote:       "Final invoice for cancelled subscriptions: %s.",
+		creditFor:       "Credit note for invoice %s of %s. Reason: %s",
+		refund:          "The amount will be refunded or set off against open invoices from %s.",
 	}
 }
 

@@ -3,6 +3,8 @@
 package jobs
 
 import (
+	"fmt"
+
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/invoice"
@@ -16,8 +18,27 @@ type Preview struct {
 	Batch  invoice.Batch `json:"batch"`
 }
 
-// RunPreview rates ds as of asOf and assembles the invoices, issued on asOf.
-func RunPreview(ds *dataset.Dataset, asOf calendar.Date) Preview {
+// RunPreview rates ds as of asOf and assembles the invoices, issued on asOf. Credit notes
+// the dataset asks for (dataset.json credit_notes) follow the invoices, numbered
+// DRAFT-CN-0001, …
+func RunPreview(ds *dataset.Dataset, asOf calendar.Date) (Preview, error) {
 	res := rating.Run(ds, asOf)
-	return Preview{Rating: res, Batch: invoice.Assemble(ds, res, invoice.Options{IssueDate: asOf})}
+	p := Preview{Rating: res, Batch: invoice.Assemble(ds, res, invoice.Options{IssueDate: asOf})}
+	for i, req := range ds.Manifest.CreditNotes {
+		var orig *invoice.Invoice
+		for _, inv := range p.Batch.Invoices {
+			if inv.Number == req.Invoice {
+				orig = inv
+			}
+		}
+		if orig == nil {
+			return p, fmt.Errorf("dataset.json credit_notes[%d]: the run issues no invoice %s", i, req.Invoice)
+		}
+		cn, err := invoice.CreditNoteFor(orig, fmt.Sprintf("DRAFT-CN-%04d", i+1), asOf, req.Reason)
+		if err != nil {
+			return p, fmt.Errorf("dataset.json credit_notes[%d]: %w", i, err)
+		}
+		p.Batch.Invoices = append(p.Batch.Invoices, cn)
+	}
+	return p, nil
 }

@@ -158,7 +158,7 @@ func XML(inv *invoice.Invoice) ([]byte, error) {
 	set.CreateElement("ram:InvoiceCurrencyCode").SetText(inv.Currency)
 	pm := set.CreateElement("ram:SpecifiedTradeSettlementPaymentMeans")
 	pm.CreateElement("ram:TypeCode").SetText(p.Code)
-	w.add(pm, "Information", "payment means text (BT-82)", paymentMeansText(p.Method))
+	w.add(pm, "Information", "payment means text (BT-82)", paymentMeansText(p))
 	switch p.Code {
 	case "59":
 		w.add(pm.CreateElement("ram:PayerPartyDebtorFinancialAccount"), "IBANID", "debited account (BT-91)", p.DebtorIBAN)
@@ -287,8 +287,11 @@ func (w *writer) party(el *etree.Element, role string, p invoice.Party, seller b
 	}
 }
 
-func paymentMeansText(m dataset.PaymentMethod) string {
-	switch m {
+func paymentMeansText(p invoice.Payment) string {
+	if p.Code == "1" {
+		return "Refund or set-off"
+	}
+	switch p.Method {
 	case dataset.SEPADirectDebit:
 		return "SEPA direct debit"
 	case dataset.Card:

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/johnfercher/maroto/v2"
@@ -21,6 +22,7 @@ import (
 	"github.com/johnfercher/maroto/v2/pkg/repository"
 	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/pdfa"
+	"github.com/phpdave11/gofpdf"
 	"golang.org/x/image/font/sfnt"
 )
 
@@ -47,8 +49,14 @@ type Renderer struct {
 	Producer string
 }
 
+// sortCatalog makes gofpdf write its fonts and other catalog entries in a fixed order; by
+// default it follows Go map order, and the same invoice would give different bytes.
+// maroto does not reach gofpdf's per-document switch, so the package default is set, once.
+var sortCatalog sync.Once
+
 // NewRenderer loads the embedded fonts.
 func NewRenderer() (*Renderer, error) {
+	sortCatalog.Do(func() { gofpdf.SetDefaultCatalogSort(true) })
 	fonts, err := repository.New().
 		AddUTF8FontFromBytes(fontFamily, fontstyle.Normal, fontRegular).
 		AddUTF8FontFromBytes(fontFamily, fontstyle.Bold, fontBold).

@@ -37,7 +37,10 @@ Exit status: 0 when the preview was computed (skipped buyers are reported, not f
 			if err != nil {
 				return err
 			}
-			p := jobs.RunPreview(ds, asOf)
+			p, err := jobs.RunPreview(ds, asOf)
+			if err != nil {
+				return &exitError{code: 1, err: err}
+			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "kontor preview as of %s, dataset %s\n\n", asOf, dataDir)
 			if err := invoice.WriteTable(out, p.Batch, p.Rating.Counts); err != nil {

@@ -1,0 +1,314 @@
+package zugferd_test
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kontor-billing/kontor/dataset"
+	"github.com/kontor-billing/kontor/invoice"
+	"github.com/kontor-billing/kontor/jobs"
+	"github.com/kontor-billing/kontor/pdfa"
+	"github.com/kontor-billing/kontor/zugferd"
+)
+
+var (
+	rendererOnce sync.Once
+	renderer     *zugferd.Renderer
+	rendererErr  error
+)
+
+func newRenderer(t testing.TB) *zugferd.Renderer {
+	t.Helper()
+	rendererOnce.Do(func() { renderer, rendererErr = zugferd.NewRenderer() })
+	if rendererErr != nil {
+		t.Fatal(rendererErr)
+	}
+	return renderer
+}
+
+// documents returns every invoice and credit note of the demo and the scenarios.
+func documents(t testing.TB) map[string]*invoice.Invoice {
+	t.Helper()
+	dirs, _ := filepath.Glob("../fixtures/scenarios/*")
+	dirs = append(dirs, "../fixtures/demo")
+	docs := map[string]*invoice.Invoice{}
+	for _, dir := range dirs {
+		ds, err := dataset.LoadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := jobs.RunPreview(ds, ds.Manifest.AsOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, inv := range p.Batch.Invoices {
+			docs[filepath.Base(dir)+"-"+inv.Number] = inv
+		}
+	}
+	if len(docs) < 35 {
+		t.Fatalf("only %d documents", len(docs))
+	}
+	return docs
+}
+
+// hostile returns invoices whose texts are what users type: XML specials, right-to-left
+// scripts, emoji, combining marks, very long strings.
+func hostile(t testing.TB) map[string]*invoice.Invoice {
+	t.Helper()
+	var base *invoice.Invoice
+	for name, inv := range documents(t) {
+		if strings.HasPrefix(name, "domestic-19-") {
+			base = inv
+		}
+	}
+	texts := map[string]string{
+		"specials": `Müller & Söhne <GmbH> "Quote" 'Apos' ]]> &amp; ]]&gt;`,
+		"rtl":      "שלום עולם · مرحبا بالعالم · Ελλάδα · Łódź",
+		"emoji":    "Café ☕ 🚀 Team 👩‍💻 e\u0301 \u200d",
+		"long":     strings.Repeat("Sehr lange Firmenbezeichnung mit Zusatz ", 40) + strings.Repeat("X", 500),
+		"cjk":      "株式会社テスト 北京",
+	}
+	out := map[string]*invoice.Invoice{}
+	for name, s := range texts {
+		inv := *base
+		inv.Number = "HOSTILE-" + strings.ToUpper(name)
+		inv.Buyer.Name, inv.Buyer.Address.Street, inv.Buyer.Address.City = s, s, s
+		inv.Lines = append([]invoice.Line(nil), base.Lines...)
+		inv.Lines[0].Name, inv.Lines[0].Note = s, s
+		inv.Notes = []string{s}
+		out[name] = &inv
+	}
+	return out
+}
+
+type rendered struct{ xml, pdf []byte }
+
+func render(t testing.TB, inv *invoice.Invoice) rendered {
+	t.Helper()
+	x, err := zugferd.XML(inv)
+	if err != nil {
+		t.Fatalf("%s: %v", inv.Number, err)
+	}
+	p, err := newRenderer(t).PDF(inv, x)
+	if err != nil {
+		t.Fatalf("%s: %v", inv.Number, err)
+	}
+	return rendered{x, p}
+}
+
+func TestRenderingIsDeterministic(t *testing.T) {
+	for name, inv := range documents(t) {
+		a, b := render(t, inv), render(t, inv)
+		if !bytes.Equal(a.xml, b.xml) || !bytes.Equal(a.pdf, b.pdf) {
+			t.Errorf("%s: two renderings differ", name)
+		}
+	}
+}
+
+func TestEmbeddedXMLEqualsStandalone(t *testing.T) {
+	docs := documents(t)
+	for name, inv := range hostile(t) {
+		docs["hostile-"+name] = inv
+	}
+	for name, inv := range docs {
+		r := render(t, inv)
+		got, err := pdfa.Attached(r.pdf, zugferd.AttachmentName)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !bytes.Equal(got, r.xml) {
+			t.Errorf("%s: the XML in the PDF differs from the standalone XML", name)
+		}
+		if !bytes.HasPrefix(r.pdf, []byte("%PDF-1.7\n%\xE2\xE3\xCF\xD3\n")) {
+			t.Errorf("%s: header is not PDF 1.7 with a binary comment", name)
+		}
+	}
+	// Cross-check one document with poppler's pdfdetach, an independent reader.
+	if _, err := exec.LookPath("pdfdetach"); err == nil {
+		inv := docs["demo-DRAFT-0001"]
+		r := render(t, inv)
+		dir := t.TempDir()
+		pdf := filepath.Join(dir, "a.pdf")
+		os.WriteFile(pdf, r.pdf, 0o644)
+		out := filepath.Join(dir, "out.xml")
+		if b, err := exec.Command("pdfdetach", "-savefile", zugferd.AttachmentName, "-o", out, pdf).CombinedOutput(); err != nil {
+			t.Fatalf("pdfdetach: %v %s", err, b)
+		}
+		got, _ := os.ReadFile(out)
+		if !bytes.Equal(got, r.xml) {
+			t.Error("pdfdetach extracts other bytes than the standalone XML")
+		}
+	}
+}
+
+func TestXMLRefusesWhatXMLCannotCarry(t *testing.T) {
+	var base *invoice.Invoice
+	for _, inv := range hostile(t) {
+		base = inv
+		break
+	}
+	for _, s := range []string{"bell\a", "nul\x00", "cr\r", "bad utf-8 \xff", "noncharacter \uFFFE"} {
+		inv := *base
+		inv.Buyer.Name = s
+		_, err := zugferd.XML(&inv)
+		var ite *zugferd.InvalidTextError
+		if !errors.As(err, &ite) || ite.Field != "buyer name" {
+			t.Errorf("%q: err = %v, want an InvalidTextError for the buyer name", s, err)
+		}
+	}
+}
+
+// wellFormed reports whether b parses as XML to the end.
+func wellFormed(b []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	for {
+		if _, err := d.Token(); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+}
+
+func FuzzRender(f *testing.F) {
+	f.Add("Müller & Söhne <GmbH>", "Hauptstraße 1", "Print Agent ]]> \"x\"")
+	f.Add("שלום", "مرحبا", "🚀👩‍💻")
+	f.Add("\x00\x01", "\r\n\t", "\xff\xfe")
+	f.Add(strings.Repeat("W", 3000), "", "e\u0301\u200d\uFEFF")
+	docs := documents(f)
+	base := docs["domestic-19-DRAFT-0001"]
+	r := newRenderer(f)
+	f.Fuzz(func(t *testing.T, name, street, item string) {
+		inv := *base
+		inv.Buyer.Name, inv.Buyer.Address.Street = name, street
+		inv.Lines = append([]invoice.Line(nil), base.Lines...)
+		inv.Lines[0].Name, inv.Lines[0].Note = item, item
+		x, err := zugferd.XML(&inv)
+		if err != nil {
+			var ite *zugferd.InvalidTextError
+			if !errors.As(err, &ite) {
+				t.Fatalf("XML failed without a clear error: %v", err)
+			}
+			return
+		}
+		if err := wellFormed(x); err != nil {
+			t.Fatalf("XML not well-formed: %v\n%s", err, x)
+		}
+		p, err := r.PDF(&inv, x)
+		if err != nil {
+			t.Fatalf("PDF: %v", err)
+		}
+		got, err := pdfa.Attached(p, zugferd.AttachmentName)
+		if err != nil || !bytes.Equal(got, x) {
+			t.Fatalf("embedded XML differs: %v", err)
+		}
+	})
+}
+
+// validation returns the shared validation kit's directory, or skips loudly where it (or
+// Java) is absent; on CI (CI=true) its absence fails the test.
+func validation(t *testing.T) string {
+	t.Helper()
+	dir, _ := filepath.Abs("../../shared/validation")
+	missing := ""
+	if _, err := os.Stat(filepath.Join(dir, "validate-cii")); err != nil {
+		missing = dir + " is absent"
+	} else if _, err := exec.LookPath("java"); err != nil {
+		missing = "java is not installed (make deps installs the validators' Debian packages)"
+	}
+	if missing != "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("OFFICIAL VALIDATION CANNOT RUN ON CI: %s", missing)
+		}
+		t.Skipf("SKIPPING OFFICIAL VALIDATION: %s", missing)
+	}
+	return dir
+}
+
+var verdict = regexp.MustCompile(`(?m)^(VALID|INVALID)\s+(\S+).*\((\d+) error\(s\), (\d+) warning\(s\)\)`)
+
+// TestOfficialValidators runs every document the project produces in its fixtures, and
+// the hostile texts, through the shared validate-cii and validate-facturx-pdf.
+func TestOfficialValidators(t *testing.T) {
+	kit := validation(t)
+	dir := t.TempDir()
+	docs := documents(t)
+	for name, inv := range hostile(t) {
+		docs["hostile-"+name] = inv
+	}
+	var xmls, pdfs []string
+	for name, inv := range docs {
+		r := render(t, inv)
+		x, p := filepath.Join(dir, name+".xml"), filepath.Join(dir, name+".pdf")
+		if err := os.WriteFile(x, r.xml, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, r.pdf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		xmls, pdfs = append(xmls, x), append(pdfs, p)
+	}
+	out, err := exec.Command(filepath.Join(kit, "validate-cii"), append([]string{"-q"}, xmls...)...).CombinedOutput()
+	if err != nil {
+		t.Errorf("validate-cii: %v\n%s", err, tail(out))
+	}
+	got := verdict.FindAllSubmatch(out, -1)
+	if len(got) != len(xmls) {
+		t.Fatalf("validate-cii reported %d verdicts for %d files:\n%s", len(got), len(xmls), tail(out))
+	}
+	var bad []string
+	for _, v := range got {
+		if string(v[1]) != "VALID" || string(v[3]) != "0" || string(v[4]) != "0" {
+			bad = append(bad, string(v[2]))
+		}
+	}
+	if len(bad) > 0 {
+		detail, _ := exec.Command(filepath.Join(kit, "validate-cii"), bad...).CombinedOutput()
+		t.Errorf("validate-cii: %d of %d files with errors or warnings:\n%s", len(bad), len(xmls), tail(detail))
+	}
+	out, err = exec.Command(filepath.Join(kit, "validate-facturx-pdf"), pdfs...).CombinedOutput()
+	if err != nil {
+		t.Errorf("validate-facturx-pdf: %v\n%s", err, tail(out))
+	}
+	if n := bytes.Count(out, []byte("=> PASS")); n != len(pdfs) {
+		t.Errorf("validate-facturx-pdf passed %d of %d PDFs:\n%s", n, len(pdfs), tail(out))
+	}
+	for _, l := range bytes.Split(out, []byte("\n")) {
+		if bytes.Contains(l, []byte("[WARN]")) || bytes.Contains(l, []byte("[FAIL]")) {
+			t.Errorf("validate-facturx-pdf: %s", l)
+		}
+	}
+	t.Logf("%d XML and %d PDF documents passed the official validators with no warning", len(xmls), len(pdfs))
+}
+
+func tail(b []byte) string {
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// BenchmarkRender renders one typical one-page invoice, XML and PDF/A-3.
+func BenchmarkRender(b *testing.B) {
+	inv := documents(b)["demo-DRAFT-0001"]
+	r := newRenderer(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		x, err := zugferd.XML(inv)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.PDF(inv, x); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
