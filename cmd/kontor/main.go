@@ -57,6 +57,6 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	root.AddCommand(newPreview(logger))
+	root.AddCommand(newPreview(logger), newVerify())
 	return root
 }

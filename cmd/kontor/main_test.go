@@ -106,3 +106,67 @@ func TestResolveAsOfDefaultsToTodayInTheBillingTimeZone(t *testing.T) {
 		t.Errorf("flag: got %s, %v", d, err)
 	}
 }
+
+// copyDir copies a scenario directory (with expected/) for a test to change.
+func copyDir(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func TestVerifyFixturesPass(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"verify", "../../fixtures"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d:\n%s%s", code, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "0 problem(s)") {
+		t.Errorf("output:\n%s", stdout.String())
+	}
+}
+
+func TestVerifyReportsDifferencesByBusinessTerm(t *testing.T) {
+	dir := copyDir(t, "../../fixtures/scenarios/domestic-19")
+	golden := filepath.Join(dir, "expected", "DRAFT-0001.xml")
+	b, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte("<ram:GrandTotalAmount>110.67</ram:GrandTotalAmount>"), []byte("<ram:GrandTotalAmount>110.66</ram:GrandTotalAmount>"), 1)
+	b = bytes.Replace(b, []byte("<ram:LineTotalAmount>21.50</ram:LineTotalAmount>"), []byte("<ram:LineTotalAmount>21.49</ram:LineTotalAmount>"), 1)
+	if err := os.WriteFile(golden, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "expected", "DRAFT-0009.xml"), b, 0o644)
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"verify", dir}, &stdout, &stderr)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"DRAFT-0001: BT-112 total with VAT expected 110.66 got 110.67",
+		"DRAFT-0001: BT-131 line net (line 1) expected 21.49 got 21.50",
+		"reviewed DRAFT-0009.xml, but the run issues no such document",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
