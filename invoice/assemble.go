@@ -44,7 +44,7 @@ func Assemble(ds *dataset.Dataset, res rating.Result, opt Options) Batch {
 	withheld := map[hold]int{} // → index in b.Skipped
 	for _, p := range res.Problems {
 		s := ds.SubscriptionByID[p.SubscriptionID]
-		kind, id := buyerOf(s)
+		kind, id := BuyerOf(s)
 		h := hold{kind, id, s.CustomerID}
 		if _, seen := withheld[h]; seen {
 			b.Skipped[withheld[h]].Reason += "; " + p.Error()
@@ -59,7 +59,7 @@ func Assemble(ds *dataset.Dataset, res rating.Result, opt Options) Batch {
 	var keys []buyerKey
 	for _, c := range res.Charges {
 		s := ds.SubscriptionByID[c.SubscriptionID]
-		kind, id := buyerOf(s)
+		kind, id := BuyerOf(s)
 		if i, ok := withheld[hold{kind, id, s.CustomerID}]; ok {
 			b.Skipped[i].Charges++
 			b.Skipped[i].Net = b.Skipped[i].Net.Add(c.Net)
@@ -101,7 +101,8 @@ func Assemble(ds *dataset.Dataset, res rating.Result, opt Options) Batch {
 	return b
 }
 
-func buyerOf(s *dataset.Subscription) (kind, id string) {
+// BuyerOf returns who is invoiced for a subscription: its partner or its customer.
+func BuyerOf(s *dataset.Subscription) (kind, id string) {
 	if s.Channel == dataset.ViaPartner {
 		return "partner", s.PartnerID
 	}

@@ -1,6 +1,8 @@
 package rating
 
 import (
+	"errors"
+
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/dataset"
 	"github.com/shopspring/decimal"
@@ -42,10 +44,49 @@ type Counts struct {
 // and nothing is remembered afterwards. A subscription that cannot be rated is reported
 // in Problems while all others are rated.
 func Run(ds *dataset.Dataset, asOf calendar.Date) Result {
-	res := Result{AsOf: asOf, Counts: Counts{Events: len(ds.Usage) + ds.Duplicates, Duplicates: ds.Duplicates}}
-	events := map[string][]dataset.UsageEvent{}
-	for _, ev := range ds.Usage {
-		events[ev.SubscriptionID] = append(events[ev.SubscriptionID], ev)
+	res, _ := RunFrom(ds, asOf, EventsBySubscription(ds.Usage), func(string) (Prior, bool) { return Prior{}, false })
+	res.Counts.Events += ds.Duplicates
+	res.Counts.Duplicates = ds.Duplicates
+	return res
+}
+
+// EventsBySubscription groups usage events by subscription.
+func EventsBySubscription(events []dataset.UsageEvent) map[string][]dataset.UsageEvent {
+	m := map[string][]dataset.UsageEvent{}
+	for _, ev := range events {
+		m[ev.SubscriptionID] = append(m[ev.SubscriptionID], ev)
+	}
+	return m
+}
+
+// Outcome is what a run leaves for one subscription: the ledger after it and the events it
+// settled (rated, or outside the subscription), which no later run rates again.
+type Outcome struct {
+	SubscriptionID string
+	// Opening is true when the subscription's opening state (billed_as_of) was computed in
+	// this run because no earlier run had billed it.
+	Opening bool
+	Next    Prior
+	Settled []SettledEvent
+}
+
+// SettledEvent is an event a run settled and how.
+type SettledEvent struct {
+	EventID string
+	Fate    EventFate
+	// Opening marks events settled by the opening state (billed before kontor).
+	Opening bool
+}
+
+// RunFrom rates every subscription of ds as of asOf from what earlier runs billed: prior
+// returns a subscription's ledger, or false when no run has billed it yet (then the
+// dataset's opening state, billed_as_of, applies). events are the unsettled usage events
+// by subscription. It returns the rating and, per rated subscription, its outcome.
+func RunFrom(ds *dataset.Dataset, asOf calendar.Date, events map[string][]dataset.UsageEvent, prior func(subscriptionID string) (Prior, bool)) (Result, []Outcome) {
+	res := Result{AsOf: asOf}
+	var outcomes []Outcome
+	for _, evs := range events {
+		res.Counts.Events += len(evs)
 	}
 	for _, s := range ds.Subscriptions {
 		res.Counts.Subscriptions++
@@ -56,23 +97,27 @@ func Run(ds *dataset.Dataset, asOf calendar.Date) Result {
 			continue
 		}
 		in := NewInput(ds, s, asOf, evs)
-		billedAsOf := s.BilledAsOf
-		if billedAsOf.IsZero() {
-			billedAsOf = ds.Manifest.BilledAsOf
-		}
-		if !billedAsOf.IsZero() {
-			var settled int
-			var err error
-			in.Prior, in.Events, settled, err = Opening(in, billedAsOf)
+		out := Outcome{SubscriptionID: s.ID}
+		if p, ok := prior(s.ID); ok {
+			in.Prior = p
+		} else if billedAsOf := openingDate(ds, s); !billedAsOf.IsZero() {
+			p, left, settled, err := opening(in, billedAsOf)
 			if err != nil {
-				res.Problems = append(res.Problems, err.(*Error))
+				res.Problems = append(res.Problems, err)
 				continue
 			}
-			res.Counts.SettledBefore += settled
+			in.Prior, in.Events, out.Opening = p, left, true
+			out.Settled = append(out.Settled, settled...)
+			res.Counts.SettledBefore += len(settled)
 		}
 		sr, err := RateSubscription(in)
 		if err != nil {
-			res.Problems = append(res.Problems, err.(*Error))
+			var e *Error
+			if errors.As(err, &e) {
+				res.Problems = append(res.Problems, e)
+			} else {
+				res.Problems = append(res.Problems, &Error{SubscriptionID: s.ID, Reason: err.Error()})
+			}
 			continue
 		}
 		if !sr.Schedule.Billed() || sr.Schedule.Start.After(asOf) {
@@ -80,15 +125,17 @@ func Run(ds *dataset.Dataset, asOf calendar.Date) Result {
 		}
 		res.Charges = append(res.Charges, sr.Charges...)
 		res.Usage = append(res.Usage, sr.Usage...)
-		for _, f := range sr.Fates {
+		for i, f := range sr.Fates {
 			switch f {
 			case Pending:
 				res.Counts.Pending++
+				continue
 			case Rated:
 				res.Counts.Rated++
 			case OutsideSubscription:
 				res.Counts.Outside++
 			}
+			out.Settled = append(out.Settled, SettledEvent{EventID: in.Events[i].ID, Fate: f})
 		}
 		for _, u := range sr.Usage {
 			if u.Late {
@@ -98,8 +145,17 @@ func Run(ds *dataset.Dataset, asOf calendar.Date) Result {
 			res.Counts.UnitsOverage = res.Counts.UnitsOverage.Add(u.Overage)
 			res.Counts.UnitsIncluded = res.Counts.UnitsIncluded.Add(u.Units.Sub(u.Blocked).Sub(u.Overage))
 		}
+		out.Next = sr.Next
+		outcomes = append(outcomes, out)
 	}
-	return res
+	return res, outcomes
+}
+
+func openingDate(ds *dataset.Dataset, s *dataset.Subscription) calendar.Date {
+	if !s.BilledAsOf.IsZero() {
+		return s.BilledAsOf
+	}
+	return ds.Manifest.BilledAsOf
 }
 
 // NewInput assembles the rating input of subscription s from the dataset, with an empty
@@ -114,22 +170,29 @@ func NewInput(ds *dataset.Dataset, s *dataset.Subscription, asOf calendar.Date, 
 	}
 }
 
-// Opening returns the state after a run as of billedAsOf from an empty ledger, i.e. what
+// opening returns the state after a run as of billedAsOf from an empty ledger, i.e. what
 // counts as billed when a subscription comes to kontor with "everything due as of
-// billedAsOf was billed": the Prior, the events still unsettled, and how many were settled.
-func Opening(in Input, billedAsOf calendar.Date) (Prior, []dataset.UsageEvent, int, error) {
+// billedAsOf was billed": the Prior, the events still unsettled, and those it settled.
+func opening(in Input, billedAsOf calendar.Date) (Prior, []dataset.UsageEvent, []SettledEvent, *Error) {
 	open := in
 	open.AsOf, open.opening = billedAsOf, true
 	sr, err := RateSubscription(open)
 	if err != nil {
-		e := err.(*Error)
-		return Prior{}, nil, 0, &Error{SubscriptionID: e.SubscriptionID, Reason: "opening state as of " + billedAsOf.String() + ": " + e.Reason}
+		reason := err.Error()
+		var e *Error
+		if errors.As(err, &e) {
+			reason = e.Reason
+		}
+		return Prior{}, nil, nil, &Error{SubscriptionID: in.Subscription.ID, Reason: "opening state as of " + billedAsOf.String() + ": " + reason}
 	}
 	var left []dataset.UsageEvent
+	var settled []SettledEvent
 	for i, f := range sr.Fates {
 		if f == Pending {
 			left = append(left, in.Events[i])
+		} else {
+			settled = append(settled, SettledEvent{EventID: in.Events[i].ID, Fate: f, Opening: true})
 		}
 	}
-	return sr.Next, left, len(in.Events) - len(left), nil
+	return sr.Next, left, settled, nil
 }

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/kontor-billing/kontor/store"
 	"github.com/spf13/cobra"
 	_ "time/tzdata" // billing time zones work on machines without a zoneinfo database
 )
@@ -57,6 +58,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	root.AddCommand(newPreview(logger), newVerify())
+	var dbFlag string
+	root.PersistentFlags().StringVar(&dbFlag, "database-url", "", "PostgreSQL URL (default $DATABASE_URL, else "+store.DefaultURL+")")
+	root.AddCommand(newPreview(logger), newVerify(), newMigrate(&dbFlag, logger), newImport(&dbFlag, logger), newRun(&dbFlag, logger))
 	return root
 }

@@ -1,0 +1,146 @@
+// Package archive keeps issued invoices, write-once: a key once written is never
+// overwritten. Backends: a local directory (file://PATH, the default ./out/archive).
+package archive
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/kontor-billing/kontor/calendar"
+)
+
+// DefaultURL is the archive used when none is configured.
+const DefaultURL = "file://./out/archive"
+
+// ErrConflict means a key holds other bytes than those being archived: the stored object
+// is kept, never overwritten.
+var ErrConflict = errors.New("archive: key exists with different content")
+
+// ErrNotFound means the key is not in the archive.
+var ErrNotFound = errors.New("archive: not found")
+
+// Store is an archive backend.
+type Store interface {
+	// Put stores data under key unless the key exists: with the same bytes it succeeds (an
+	// idempotent re-run), with other bytes it fails with ErrConflict.
+	Put(ctx context.Context, key string, data []byte) error
+	// Get returns the bytes under key, or ErrNotFound.
+	Get(ctx context.Context, key string) ([]byte, error)
+}
+
+// Open returns the archive at url: file://PATH (or a plain path).
+func Open(ctx context.Context, url string) (Store, error) {
+	switch {
+	case strings.HasPrefix(url, "file://"):
+		return NewLocal(strings.TrimPrefix(url, "file://"))
+	case strings.Contains(url, "://"):
+		return nil, fmt.Errorf("archive %q: unsupported scheme (use file://PATH)", url)
+	}
+	return NewLocal(url)
+}
+
+var number = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,39}$`)
+
+// Key returns the archive key of an invoice's file: invoices/YYYY/MM/NUMBER.EXT. Only a
+// validated document number and the issue date reach a key; nothing a customer typed.
+func Key(num string, issue calendar.Date, ext string) (string, error) {
+	if !number.MatchString(num) {
+		return "", fmt.Errorf("archive: %q is not a document number", num)
+	}
+	switch ext {
+	case "pdf", "xml", "json":
+	default:
+		return "", fmt.Errorf("archive: unknown file kind %q", ext)
+	}
+	y, m, _ := issue.Date()
+	return fmt.Sprintf("invoices/%04d/%02d/%s.%s", y, int(m), num, ext), nil
+}
+
+// Local is an archive in a local directory.
+type Local struct{ dir string }
+
+// NewLocal returns the archive in dir, creating it.
+func NewLocal(dir string) (*Local, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("archive %s: %w", dir, err)
+	}
+	return &Local{dir: dir}, nil
+}
+
+func (l *Local) path(key string) (string, error) {
+	clean := filepath.Clean(key)
+	if filepath.IsAbs(clean) || strings.HasPrefix(clean, "..") {
+		return "", fmt.Errorf("archive: key %q leaves the archive", key)
+	}
+	return filepath.Join(l.dir, clean), nil
+}
+
+// Put writes data under key once: a temporary file is written and synced, then linked to
+// its name, which fails if the name exists.
+func (l *Local) Put(ctx context.Context, key string, data []byte) error {
+	p, err := l.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("archive %s: %w", key, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".put-*")
+	if err != nil {
+		return fmt.Errorf("archive %s: %w", key, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("archive %s: %w", key, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("archive %s: %w", key, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("archive %s: %w", key, err)
+	}
+	err = os.Link(tmp.Name(), p)
+	if errors.Is(err, os.ErrExist) {
+		stored, rerr := os.ReadFile(p)
+		if rerr != nil {
+			return fmt.Errorf("archive %s: %w", key, rerr)
+		}
+		if sha256.Sum256(stored) == sha256.Sum256(data) && bytes.Equal(stored, data) {
+			return nil
+		}
+		return fmt.Errorf("%s: %w", key, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("archive %s: %w", key, err)
+	}
+	if d, err := os.Open(filepath.Dir(p)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// Get reads the bytes under key.
+func (l *Local) Get(ctx context.Context, key string) ([]byte, error) {
+	p, err := l.path(key)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("archive %s: %w", key, err)
+	}
+	return b, nil
+}

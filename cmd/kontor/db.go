@@ -1,0 +1,195 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/kontor-billing/kontor/archive"
+	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/dataset"
+	"github.com/kontor-billing/kontor/invoice"
+	"github.com/kontor-billing/kontor/jobs"
+	"github.com/kontor-billing/kontor/store"
+	"github.com/kontor-billing/kontor/zugferd"
+	"github.com/spf13/cobra"
+)
+
+// crashEnv names the test-only environment variable that kills kontor run with SIGKILL at a
+// named step (see jobs.RunOptions.Crash); the crash tests use it.
+const crashEnv = "KONTOR_CRASH_AT"
+
+func databaseURL(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if v := os.Getenv("DATABASE_URL"); v != "" {
+		return v
+	}
+	return store.DefaultURL
+}
+
+func archiveURL(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if v := os.Getenv("KONTOR_ARCHIVE"); v != "" {
+		return v
+	}
+	return archive.DefaultURL
+}
+
+func newMigrate(dbFlag *string, logger *slog.Logger) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Create the database if it is missing and bring its schema up to date",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			url := databaseURL(*dbFlag)
+			if err := store.EnsureDatabase(ctx, url); err != nil {
+				return err
+			}
+			st, err := store.Open(ctx, url)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			from, to, err := st.Migrate(ctx)
+			if err != nil {
+				return err
+			}
+			logger.Info("schema migrated", "from_version", from, "to_version", to)
+			return nil
+		},
+	}
+}
+
+func newImport(dbFlag *string, logger *slog.Logger) *cobra.Command {
+	var dataDir string
+	cmd := &cobra.Command{
+		Use:   "import",
+		Short: "Import a dataset into the database (idempotent; a dataset with errors imports nothing)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ds, err := dataset.LoadDir(dataDir)
+			if err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			st, err := store.Open(cmd.Context(), databaseURL(*dbFlag))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			res, err := st.Import(cmd.Context(), ds)
+			if err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "imported %s: %d record(s) added or changed, %d usage event(s) added, %d already stored, %d duplicate row(s) in the files\n",
+				dataDir, res.Records, res.Events, res.KnownEvents, res.DuplicateRows)
+			logger.Info("imported", "data", dataDir, "records", res.Records, "events", res.Events, "known_events", res.KnownEvents)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data", "fixtures/demo", "dataset directory")
+	return cmd
+}
+
+func newRun(dbFlag *string, logger *slog.Logger) *cobra.Command {
+	var asOfFlag, archiveFlag string
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Bill everything due as of a date: assemble, finalize, render, archive",
+		Long: `run bills everything that is due as of the date and not billed yet, as persisted stages
+(assemble drafts → finalize with gapless numbers → render XML and PDF/A-3 → archive). Running
+it again for the same date issues nothing new; an interrupted run is finished by the next.
+Concurrent runs wait for each other (PostgreSQL advisory lock).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			st, err := store.Open(ctx, databaseURL(*dbFlag))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ds, err := st.Dataset(ctx)
+			if err != nil {
+				return err
+			}
+			asOf, err := runDate(asOfFlag, ds.Seller, time.Now())
+			if err != nil {
+				return err
+			}
+			r, err := zugferd.NewRenderer()
+			if err != nil {
+				return err
+			}
+			arc, err := archive.Open(ctx, archiveURL(archiveFlag))
+			if err != nil {
+				return err
+			}
+			sum, err := jobs.Run(ctx, st, jobs.RunOptions{AsOf: asOf, DryRun: dryRun, Renderer: r, Archive: arc, Logger: logger, Crash: crashHook()})
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if dryRun {
+				fmt.Fprintf(out, "dry run as of %s: nothing was changed\n\n", asOf)
+				return invoice.WriteTable(out, *sum.Preview, sum.Usage)
+			}
+			return writeSummary(out, sum)
+		},
+	}
+	cmd.Flags().StringVar(&asOfFlag, "as-of", "", "run date YYYY-MM-DD (default: today in the billing time zone)")
+	cmd.Flags().StringVar(&archiveFlag, "archive", "", "archive URL (default $KONTOR_ARCHIVE, else "+archive.DefaultURL+")")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what the run would bill and change nothing")
+	return cmd
+}
+
+// runDate is the flag's date, else today in the billing time zone.
+func runDate(flag string, seller dataset.Seller, now time.Time) (calendar.Date, error) {
+	if flag != "" {
+		d, err := calendar.Parse(flag)
+		if err != nil {
+			return d, fmt.Errorf("--as-of: %w", err)
+		}
+		return d, nil
+	}
+	return calendar.Of(now, seller.Location), nil
+}
+
+func crashHook() func(string) {
+	at := os.Getenv(crashEnv)
+	if at == "" {
+		return nil
+	}
+	return func(step string) {
+		if step == at {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // the signal is on its way
+		}
+	}
+}
+
+func writeSummary(w io.Writer, s jobs.Summary) error {
+	fmt.Fprintf(w, "run %d as of %s: %d invoice(s) issued, %d rendered, %d archived, %d skipped, %.1f s\n",
+		s.RunID, s.AsOf, len(s.Issued), s.Rendered, s.Archived, len(s.Skipped), s.Seconds)
+	for _, t := range s.Totals {
+		fmt.Fprintf(w, "  %s: %d invoice(s), net %s, VAT %s, gross %s\n", t.Currency, t.Invoices, t.Net.StringFixed(2), t.VAT.StringFixed(2), t.Gross.StringFixed(2))
+	}
+	for _, sk := range s.Skipped {
+		fmt.Fprintf(w, "  skipped %s %s: %s\n", sk.BuyerKind, sk.BuyerID, sk.Reason)
+	}
+	u := s.Usage
+	_, err := fmt.Fprintf(w, "  usage: %d rated (%d late), %d outside the subscription, %d pending; blocked units %s\n", u.Rated, u.Late, u.Outside, u.Pending, u.UnitsBlocked)
+	return err
+}
+
+// summaryJSON is used by tests and scripts that read the summary.
+func summaryJSON(s jobs.Summary) ([]byte, error) { return json.Marshal(s) }
+

@@ -1,0 +1,314 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/kontor-billing/kontor/archive"
+	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/dataset"
+	"github.com/kontor-billing/kontor/invoice"
+	"github.com/kontor-billing/kontor/rating"
+	"github.com/kontor-billing/kontor/store"
+	"github.com/kontor-billing/kontor/zugferd"
+	"github.com/shopspring/decimal"
+)
+
+// Store is what a run needs of the system of record.
+type Store interface {
+	Lock(ctx context.Context, key int64) (func(), error)
+	StartRun(ctx context.Context, asOf calendar.Date) (int64, error)
+	FinishRun(ctx context.Context, id int64, summary any) error
+	Dataset(ctx context.Context) (*dataset.Dataset, error)
+	Ledger(ctx context.Context) (map[string]rating.Prior, error)
+	UnsettledEvents(ctx context.Context) (map[string][]dataset.UsageEvent, error)
+	SaveAssembly(ctx context.Context, a store.Assembly) error
+	Invoices(ctx context.Context, status string) ([]store.StoredInvoice, error)
+	Finalize(ctx context.Context, id int64, series string) (string, error)
+	SaveDocuments(ctx context.Context, id int64, docs ...store.Document) error
+	Documents(ctx context.Context, id int64) ([]store.Document, error)
+	MarkArchived(ctx context.Context, id int64, keys map[string]string) error
+}
+
+// Archive is where issued invoices are kept, write-once.
+type Archive interface {
+	Put(ctx context.Context, key string, data []byte) error
+}
+
+// RunOptions configure a run.
+type RunOptions struct {
+	AsOf     calendar.Date
+	DryRun   bool
+	Renderer *zugferd.Renderer
+	Archive  Archive
+	Logger   *slog.Logger
+	// Crash, when set, is called at every named step of the run; tests use it to kill the
+	// process there and prove that the next run finishes the work.
+	Crash func(step string)
+	// Now reads the clock for the summary's duration (default time.Now).
+	Now func() time.Time
+}
+
+// Issued is an invoice a run finalized.
+type Issued struct {
+	Number   string          `json:"number"`
+	Type     string          `json:"type_code"`
+	Buyer    string          `json:"buyer"`
+	Currency string          `json:"currency"`
+	Net      decimal.Decimal `json:"net"`
+	VAT      decimal.Decimal `json:"vat"`
+	Gross    decimal.Decimal `json:"gross"`
+}
+
+// Summary is what a run did; it is printed and stored with the run.
+type Summary struct {
+	RunID    int64                   `json:"run_id,omitempty"`
+	AsOf     calendar.Date           `json:"as_of"`
+	DryRun   bool                    `json:"dry_run,omitempty"`
+	Drafted  int                     `json:"drafted"`
+	Issued   []Issued                `json:"issued"`
+	Totals   []invoice.CurrencyTotal `json:"totals"`
+	Skipped  []invoice.Skipped       `json:"skipped"`
+	Rendered int                     `json:"rendered"`
+	Archived int                     `json:"archived"`
+	Usage    rating.Counts           `json:"usage"`
+	Seconds  float64                 `json:"seconds"`
+	// Preview holds the drafts of a dry run.
+	Preview *invoice.Batch `json:"-"`
+}
+
+// Run bills everything due as of opt.AsOf and not billed yet, as persisted stages:
+// assemble the drafts (charges, ledger and settled usage in one transaction), finalize each
+// with the next gapless number, render XML and PDF, archive them, done. Each stage works
+// on everything pending, so a run also finishes what an interrupted run began. Runs hold
+// an advisory lock: concurrent runs wait for each other and the later ones find nothing
+// new to bill.
+func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	crash := opt.Crash
+	if crash == nil {
+		crash = func(string) {}
+	}
+	start := now()
+	sum := Summary{AsOf: opt.AsOf, DryRun: opt.DryRun, Issued: []Issued{}, Skipped: []invoice.Skipped{}}
+
+	unlock, err := st.Lock(ctx, store.RunLock)
+	if err != nil {
+		return sum, err
+	}
+	defer unlock()
+	crash("locked")
+
+	ds, err := st.Dataset(ctx)
+	if err != nil {
+		return sum, err
+	}
+	ledger, err := st.Ledger(ctx)
+	if err != nil {
+		return sum, err
+	}
+	events, err := st.UnsettledEvents(ctx)
+	if err != nil {
+		return sum, err
+	}
+	crash("loaded")
+	res, outcomes := rating.RunFrom(ds, opt.AsOf, events, func(sub string) (rating.Prior, bool) {
+		p, ok := ledger[sub]
+		return p, ok
+	})
+	batch := invoice.Assemble(ds, res, invoice.Options{IssueDate: opt.AsOf})
+	sum.Usage, sum.Skipped, sum.Drafted = res.Counts, batch.Skipped, len(batch.Invoices)
+	if opt.DryRun {
+		sum.Preview = &batch
+		sum.Totals = batch.TotalsByCurrency()
+		sum.Seconds = now().Sub(start).Seconds()
+		return sum, nil
+	}
+	runID, err := st.StartRun(ctx, opt.AsOf)
+	if err != nil {
+		return sum, err
+	}
+	sum.RunID = runID
+	log.Info("run started", "run", runID, "as_of", opt.AsOf.String(), "drafts", len(batch.Invoices), "skipped", len(batch.Skipped))
+	crash("assembled")
+	if err := st.SaveAssembly(ctx, store.Assembly{
+		RunID: runID, Invoices: batch.Invoices, Charges: res.Charges, Skipped: batch.Skipped,
+		Outcomes: kept(ds, outcomes, batch.Skipped), Prior: ledger,
+	}); err != nil {
+		return sum, err
+	}
+	crash("saved")
+
+	drafts, err := st.Invoices(ctx, "draft")
+	if err != nil {
+		return sum, err
+	}
+	for i, d := range drafts {
+		crash(fmt.Sprintf("finalize-%d", i+1))
+		series := ds.Seller.InvoiceSeries
+		if d.Invoice.TypeCode == invoice.CreditNote {
+			series = ds.Seller.CreditNoteSeries
+		}
+		num, err := st.Finalize(ctx, d.ID, series)
+		if err != nil {
+			return sum, err
+		}
+		t := d.Invoice.Totals
+		sum.Issued = append(sum.Issued, Issued{Number: num, Type: d.Invoice.TypeCode, Buyer: d.Invoice.BuyerKind + " " + d.Invoice.BuyerID,
+			Currency: d.Invoice.Currency, Net: t.TaxBasis, VAT: t.TaxTotal, Gross: t.GrandTotal})
+		log.Info("invoice finalized", "run", runID, "number", num, "buyer", d.Invoice.BuyerID, "gross", t.GrandTotal.StringFixed(2), "currency", d.Invoice.Currency)
+		crash(fmt.Sprintf("finalized-%d", i+1))
+	}
+
+	final, err := st.Invoices(ctx, "finalized")
+	if err != nil {
+		return sum, err
+	}
+	for i, f := range final {
+		docs, err := Render(opt.Renderer, f.Invoice)
+		if err != nil {
+			return sum, err
+		}
+		crash(fmt.Sprintf("render-%d", i+1))
+		if err := st.SaveDocuments(ctx, f.ID, docs...); err != nil {
+			return sum, err
+		}
+		sum.Rendered++
+		crash(fmt.Sprintf("rendered-%d", i+1))
+	}
+
+	rendered, err := st.Invoices(ctx, "rendered")
+	if err != nil {
+		return sum, err
+	}
+	for i, r := range rendered {
+		docs, err := st.Documents(ctx, r.ID)
+		if err != nil {
+			return sum, err
+		}
+		keys := map[string]string{}
+		for _, d := range docs {
+			key, err := archive.Key(r.Invoice.Number, r.Invoice.IssueDate, d.Kind)
+			if err != nil {
+				return sum, err
+			}
+			if err := opt.Archive.Put(ctx, key, d.Bytes); err != nil {
+				return sum, fmt.Errorf("archive invoice %s: %w", r.Invoice.Number, err)
+			}
+			keys[d.Kind] = key
+			crash(fmt.Sprintf("put-%d-%s", i+1, d.Kind))
+		}
+		if err := st.MarkArchived(ctx, r.ID, keys); err != nil {
+			return sum, err
+		}
+		sum.Archived++
+		crash(fmt.Sprintf("archived-%d", i+1))
+	}
+
+	sum.Totals = totals(sum.Issued)
+	sum.Seconds = now().Sub(start).Seconds()
+	if err := st.FinishRun(ctx, runID, sum); err != nil {
+		return sum, err
+	}
+	crash("done")
+	log.Info("run done", "run", runID, "issued", len(sum.Issued), "archived", sum.Archived, "skipped", len(sum.Skipped), "seconds", sum.Seconds)
+	return sum, nil
+}
+
+// kept drops the outcomes of subscriptions whose charges were withheld (their buyer was
+// skipped): their ledger must not advance, so the next run bills them again.
+func kept(ds *dataset.Dataset, outcomes []rating.Outcome, skipped []invoice.Skipped) []rating.Outcome {
+	var out []rating.Outcome
+	for _, o := range outcomes {
+		s := ds.SubscriptionByID[o.SubscriptionID]
+		kind, id := invoice.BuyerOf(s)
+		held := false
+		for _, sk := range skipped {
+			if sk.BuyerKind == kind && sk.BuyerID == id && (sk.CustomerID == "" || sk.CustomerID == s.CustomerID) {
+				held = true
+			}
+		}
+		if !held {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func totals(issued []Issued) []invoice.CurrencyTotal {
+	m := map[string]*invoice.CurrencyTotal{}
+	var order []string
+	for _, i := range issued {
+		t := m[i.Currency]
+		if t == nil {
+			t = &invoice.CurrencyTotal{Currency: i.Currency}
+			m[i.Currency] = t
+			order = append(order, i.Currency)
+		}
+		t.Invoices++
+		t.Net, t.VAT, t.Gross = t.Net.Add(i.Net), t.VAT.Add(i.VAT), t.Gross.Add(i.Gross)
+	}
+	out := []invoice.CurrencyTotal{}
+	for _, c := range order {
+		out = append(out, *m[c])
+	}
+	return out
+}
+
+// Manifest is the small JSON document archived beside each invoice's PDF and XML.
+type Manifest struct {
+	Number    string          `json:"number"`
+	TypeCode  string          `json:"type_code"`
+	IssueDate calendar.Date   `json:"issue_date"`
+	Buyer     string          `json:"buyer"`
+	BuyerName string          `json:"buyer_name"`
+	Currency  string          `json:"currency"`
+	Net       string          `json:"net"`
+	VAT       string          `json:"vat"`
+	Gross     string          `json:"gross"`
+	SHA256    ManifestHashes  `json:"sha256"`
+	Preceding string          `json:"preceding_invoice,omitempty"`
+	Lines     int             `json:"lines"`
+	Due       string          `json:"due_payable"`
+}
+
+// ManifestHashes are the SHA-256 of the archived files.
+type ManifestHashes struct {
+	PDF string `json:"pdf"`
+	XML string `json:"xml"`
+}
+
+// Render renders a finalized invoice: its XML, PDF/A-3 and archive manifest. It is
+// deterministic, so rendering again gives the same bytes.
+func Render(r *zugferd.Renderer, inv *invoice.Invoice) ([]store.Document, error) {
+	x, err := zugferd.XML(inv)
+	if err != nil {
+		return nil, err
+	}
+	pdf, err := r.PDF(inv, x)
+	if err != nil {
+		return nil, err
+	}
+	xd, pd := store.NewDocument("xml", x), store.NewDocument("pdf", pdf)
+	t := inv.Totals
+	m, err := json.MarshalIndent(Manifest{
+		Number: inv.Number, TypeCode: inv.TypeCode, IssueDate: inv.IssueDate, Buyer: inv.BuyerKind + " " + inv.BuyerID,
+		BuyerName: inv.Buyer.Name, Currency: inv.Currency, Net: t.TaxBasis.StringFixed(2), VAT: t.TaxTotal.StringFixed(2),
+		Gross: t.GrandTotal.StringFixed(2), SHA256: ManifestHashes{PDF: pd.SHA256, XML: xd.SHA256},
+		Preceding: inv.Preceding, Lines: len(inv.Lines), Due: t.DuePayable.StringFixed(2),
+	}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return []store.Document{pd, xd, store.NewDocument("json", append(m, '\n'))}, nil
+}

@@ -1,0 +1,336 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/invoice"
+	"github.com/kontor-billing/kontor/rating"
+)
+
+// Advisory lock keys.
+const (
+	// RunLock is held by a run from start to end: runs, and schedule ticks, never overlap.
+	RunLock int64 = 0x6b6f6e746f72 // "kontor"
+)
+
+// Lock waits for the session advisory lock key and returns its release. The lock lives on a
+// connection of its own, so it is released when the process dies, too.
+func (s *Store) Lock(ctx context.Context, key int64) (func(), error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "select pg_advisory_lock($1)", key); err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	return unlocker(conn, key), nil
+}
+
+// TryLock takes the advisory lock if it is free; ok is false when another session holds it.
+func (s *Store) TryLock(ctx context.Context, key int64) (unlock func(), ok bool, err error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("lock: %w", err)
+	}
+	if err := conn.QueryRow(ctx, "select pg_try_advisory_lock($1)", key).Scan(&ok); err != nil || !ok {
+		conn.Release()
+		if err != nil {
+			return nil, false, fmt.Errorf("lock: %w", err)
+		}
+		return nil, false, nil
+	}
+	return unlocker(conn, key), true, nil
+}
+
+func unlocker(conn *pgxpool.Conn, key int64) func() {
+	return func() {
+		conn.Exec(context.Background(), "select pg_advisory_unlock($1)", key)
+		conn.Release()
+	}
+}
+
+// StartRun records the start of a run.
+func (s *Store) StartRun(ctx context.Context, asOf calendar.Date) (int64, error) {
+	var id int64
+	err := s.pool.QueryRow(ctx, "insert into runs (as_of) values ($1) returning id", asOf.String()).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("start run: %w", err)
+	}
+	return id, nil
+}
+
+// FinishRun records the end of a run and its summary.
+func (s *Store) FinishRun(ctx context.Context, id int64, summary any) error {
+	b, err := json.Marshal(summary)
+	if err != nil {
+		return fmt.Errorf("finish run %d: %w", id, err)
+	}
+	if _, err := s.pool.Exec(ctx, "update runs set status = 'done', finished_at = now(), summary = $2 where id = $1", id, b); err != nil {
+		return fmt.Errorf("finish run %d: %w", id, err)
+	}
+	return nil
+}
+
+// Assembly is what the assemble stage of a run stores, all or nothing.
+type Assembly struct {
+	RunID    int64
+	Invoices []*invoice.Invoice // drafts
+	Charges  []rating.Charge    // the charges on the drafts
+	Skipped  []invoice.Skipped
+	// Outcomes are the ledgers and settled events of the subscriptions whose charges are on
+	// the drafts (or that had nothing to charge); Prior is the ledger they started from.
+	Outcomes []rating.Outcome
+	Prior    map[string]rating.Prior
+}
+
+// ErrAlreadyBilled means a charge key was stored before: the ledger and the charges
+// disagree, and nothing of the assembly was stored.
+var ErrAlreadyBilled = errors.New("charge already billed")
+
+// SaveAssembly stores the drafts of a run, their charges, the ledger after it, the events it
+// settled and the buyers it skipped, in one transaction.
+func (s *Store) SaveAssembly(ctx context.Context, a Assembly) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("save run %d: %w", a.RunID, err)
+	}
+	defer tx.Rollback(ctx)
+	byKey := map[string]rating.Charge{}
+	for _, c := range a.Charges {
+		byKey[c.Key] = c
+	}
+	for _, inv := range a.Invoices {
+		model, err := json.Marshal(inv)
+		if err != nil {
+			return err
+		}
+		var id int64
+		err = tx.QueryRow(ctx, `insert into invoices (run_id, buyer_kind, buyer_id, currency, type_code, issue_date, model, net, vat, gross)
+			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id`,
+			a.RunID, inv.BuyerKind, inv.BuyerID, inv.Currency, inv.TypeCode, inv.IssueDate.String(), model,
+			inv.Totals.TaxBasis.String(), inv.Totals.TaxTotal.String(), inv.Totals.GrandTotal.String()).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("save run %d: invoice for %s %s: %w", a.RunID, inv.BuyerKind, inv.BuyerID, err)
+		}
+		for _, l := range inv.Lines {
+			c := byKey[l.ChargeKey]
+			doc, _ := json.Marshal(c)
+			tag, err := tx.Exec(ctx, `insert into charges (key, run_id, invoice_id, subscription_id, kind, net, doc)
+				values ($1, $2, $3, $4, $5, $6, $7) on conflict (key) do nothing`,
+				c.Key, a.RunID, id, c.SubscriptionID, string(c.Kind), c.Net.String(), doc)
+			if err != nil {
+				return fmt.Errorf("save run %d: charge %s: %w", a.RunID, c.Key, err)
+			}
+			if tag.RowsAffected() != 1 {
+				return fmt.Errorf("save run %d: charge %s: %w", a.RunID, c.Key, ErrAlreadyBilled)
+			}
+		}
+	}
+	for _, o := range a.Outcomes {
+		if _, err := tx.Exec(ctx, `insert into ledger_subscriptions (subscription_id, first_run) values ($1, $2)
+			on conflict do nothing`, o.SubscriptionID, a.RunID); err != nil {
+			return fmt.Errorf("save run %d: ledger: %w", a.RunID, err)
+		}
+		prior := a.Prior[o.SubscriptionID]
+		for start, q := range o.Next.Advance {
+			if old, ok := prior.Advance[start]; ok && old == q {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `insert into ledger_advance (subscription_id, period_start, quantity) values ($1, $2, $3)
+				on conflict (subscription_id, period_start) do update set quantity = excluded.quantity`,
+				o.SubscriptionID, start.String(), q); err != nil {
+				return fmt.Errorf("save run %d: ledger: %w", a.RunID, err)
+			}
+		}
+		for k, u := range o.Next.Usage {
+			if old, ok := prior.Usage[k]; ok && old.Equal(u) {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `insert into ledger_usage (subscription_id, usage_type, period_start, units) values ($1, $2, $3, $4)
+				on conflict (subscription_id, usage_type, period_start) do update set units = excluded.units`,
+				o.SubscriptionID, k.Type, k.PeriodStart.String(), u.String()); err != nil {
+				return fmt.Errorf("save run %d: ledger: %w", a.RunID, err)
+			}
+		}
+		if len(o.Settled) > 0 {
+			ids := make([]string, len(o.Settled))
+			fates := make([]int16, len(o.Settled))
+			for i, e := range o.Settled {
+				ids[i], fates[i] = e.EventID, int16(e.Fate)
+			}
+			tag, err := tx.Exec(ctx, `update usage_events u set settled_run = $1, fate = f.fate
+				from unnest($2::text[], $3::smallint[]) as f(event_id, fate)
+				where u.event_id = f.event_id and u.settled_run is null`, a.RunID, ids, fates)
+			if err != nil {
+				return fmt.Errorf("save run %d: usage: %w", a.RunID, err)
+			}
+			if int(tag.RowsAffected()) != len(ids) {
+				return fmt.Errorf("save run %d: usage of subscription %s: %d of %d events were settled already", a.RunID, o.SubscriptionID, len(ids)-int(tag.RowsAffected()), len(ids))
+			}
+		}
+	}
+	for _, sk := range a.Skipped {
+		if _, err := tx.Exec(ctx, `insert into skipped (run_id, buyer_kind, buyer_id, reason) values ($1, $2, $3, $4)`,
+			a.RunID, sk.BuyerKind, sk.BuyerID, sk.Reason); err != nil {
+			return fmt.Errorf("save run %d: skipped: %w", a.RunID, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("save run %d: commit: %w", a.RunID, err)
+	}
+	return nil
+}
+
+// StoredInvoice is an invoice as stored.
+type StoredInvoice struct {
+	ID      int64
+	RunID   int64
+	Status  string
+	Invoice *invoice.Invoice
+}
+
+// Invoices returns the invoices with a status, oldest first.
+func (s *Store) Invoices(ctx context.Context, status string) ([]StoredInvoice, error) {
+	rows, err := s.pool.Query(ctx, `select id, run_id, status, model from invoices where status = $1 order by id`, status)
+	if err != nil {
+		return nil, fmt.Errorf("list %s invoices: %w", status, err)
+	}
+	var out []StoredInvoice
+	var si StoredInvoice
+	var model []byte
+	_, err = pgx.ForEachRow(rows, []any{&si.ID, &si.RunID, &si.Status, &model}, func() error {
+		inv := &invoice.Invoice{}
+		if err := json.Unmarshal(model, inv); err != nil {
+			return fmt.Errorf("invoice %d: %w", si.ID, err)
+		}
+		si.Invoice = inv
+		out = append(out, si)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s invoices: %w", status, err)
+	}
+	return out, nil
+}
+
+// Finalize assigns the next number of series to a draft and finalizes it, in one
+// transaction: the counter row is locked until the invoice is finalized, so numbers are
+// gapless and increase in finalization order. A finalized invoice keeps its number.
+func (s *Store) Finalize(ctx context.Context, id int64, series string) (string, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return "", fmt.Errorf("finalize %d: %w", id, err)
+	}
+	defer tx.Rollback(ctx)
+	var status string
+	var number *string
+	var model []byte
+	if err := tx.QueryRow(ctx, `select status, number, model from invoices where id = $1 for update`, id).Scan(&status, &number, &model); err != nil {
+		return "", fmt.Errorf("finalize %d: %w", id, err)
+	}
+	if status != "draft" {
+		return *number, nil
+	}
+	if _, err := tx.Exec(ctx, `insert into number_series (series) values ($1) on conflict do nothing`, series); err != nil {
+		return "", fmt.Errorf("finalize %d: %w", id, err)
+	}
+	var seq int64
+	if err := tx.QueryRow(ctx, `update number_series set last_number = last_number + 1 where series = $1 returning last_number`, series).Scan(&seq); err != nil {
+		return "", fmt.Errorf("finalize %d: number: %w", id, err)
+	}
+	num := fmt.Sprintf("%s%06d", series, seq)
+	inv := &invoice.Invoice{}
+	if err := json.Unmarshal(model, inv); err != nil {
+		return "", fmt.Errorf("finalize %d: %w", id, err)
+	}
+	inv.Number = num
+	if inv.Payment.Code == "58" {
+		inv.Payment.Reference = num
+	}
+	if model, err = json.Marshal(inv); err != nil {
+		return "", err
+	}
+	if _, err := tx.Exec(ctx, `update invoices set status = 'finalized', number = $2, series = $3, seq = $4, model = $5, finalized_at = now()
+		where id = $1`, id, num, series, seq, model); err != nil {
+		return "", fmt.Errorf("finalize %d: %w", id, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return "", fmt.Errorf("finalize %d: commit: %w", id, err)
+	}
+	return num, nil
+}
+
+// Document is a rendered file of an invoice.
+type Document struct {
+	Kind   string // pdf or xml
+	SHA256 string
+	Bytes  []byte
+}
+
+// NewDocument returns a document with its hash.
+func NewDocument(kind string, b []byte) Document {
+	sum := sha256.Sum256(b)
+	return Document{Kind: kind, SHA256: hex.EncodeToString(sum[:]), Bytes: b}
+}
+
+// SaveDocuments stores the rendered files of a finalized invoice and marks it rendered.
+func (s *Store) SaveDocuments(ctx context.Context, id int64, docs ...Document) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("store documents of %d: %w", id, err)
+	}
+	defer tx.Rollback(ctx)
+	for _, d := range docs {
+		if _, err := tx.Exec(ctx, `insert into documents (invoice_id, kind, sha256, bytes) values ($1, $2, $3, $4)
+			on conflict (invoice_id, kind) do nothing`, id, d.Kind, d.SHA256, d.Bytes); err != nil {
+			return fmt.Errorf("store documents of %d: %w", id, err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `update invoices set status = 'rendered' where id = $1 and status = 'finalized'`, id); err != nil {
+		return fmt.Errorf("store documents of %d: %w", id, err)
+	}
+	return tx.Commit(ctx)
+}
+
+// Documents returns the rendered files of an invoice.
+func (s *Store) Documents(ctx context.Context, id int64) ([]Document, error) {
+	rows, err := s.pool.Query(ctx, `select kind, sha256, bytes from documents where invoice_id = $1 order by kind`, id)
+	if err != nil {
+		return nil, fmt.Errorf("documents of %d: %w", id, err)
+	}
+	docs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Document, error) {
+		var d Document
+		return d, r.Scan(&d.Kind, &d.SHA256, &d.Bytes)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("documents of %d: %w", id, err)
+	}
+	return docs, nil
+}
+
+// MarkArchived records where an invoice's files were archived and marks it archived.
+func (s *Store) MarkArchived(ctx context.Context, id int64, keys map[string]string) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("mark %d archived: %w", id, err)
+	}
+	defer tx.Rollback(ctx)
+	for kind, key := range keys {
+		if _, err := tx.Exec(ctx, `update documents set archive_key = $3, archived_at = now() where invoice_id = $1 and kind = $2`, id, kind, key); err != nil {
+			return fmt.Errorf("mark %d archived: %w", id, err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `update invoices set status = 'archived' where id = $1 and status = 'rendered'`, id); err != nil {
+		return fmt.Errorf("mark %d archived: %w", id, err)
+	}
+	return tx.Commit(ctx)
+}

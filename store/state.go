@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/dataset"
+	"github.com/kontor-billing/kontor/rating"
+	"github.com/shopspring/decimal"
+)
+
+// Dataset loads the stored dataset (without usage events).
+func (s *Store) Dataset(ctx context.Context) (*dataset.Dataset, error) {
+	rows, err := s.pool.Query(ctx, `select kind, doc from dataset_records order by kind, id`)
+	if err != nil {
+		return nil, fmt.Errorf("load dataset: %w", err)
+	}
+	defer rows.Close()
+	ds := &dataset.Dataset{LicenseReports: map[string][]dataset.LicenseReport{}}
+	seen := map[string]bool{}
+	for rows.Next() {
+		var kind string
+		var doc []byte
+		if err := rows.Scan(&kind, &doc); err != nil {
+			return nil, fmt.Errorf("load dataset: %w", err)
+		}
+		seen[kind] = true
+		var err error
+		switch kind {
+		case "manifest":
+			err = json.Unmarshal(doc, &ds.Manifest)
+		case "seller":
+			err = json.Unmarshal(doc, &ds.Seller)
+		case "catalog":
+			err = json.Unmarshal(doc, &ds.Catalog)
+		case "customer":
+			c := &dataset.Customer{}
+			err = json.Unmarshal(doc, c)
+			ds.Customers = append(ds.Customers, c)
+		case "partner":
+			p := &dataset.Partner{}
+			err = json.Unmarshal(doc, p)
+			ds.Partners = append(ds.Partners, p)
+		case "subscription":
+			sub := &dataset.Subscription{}
+			err = json.Unmarshal(doc, sub)
+			ds.Subscriptions = append(ds.Subscriptions, sub)
+		case "license_report":
+			var r dataset.LicenseReport
+			err = json.Unmarshal(doc, &r)
+			ds.LicenseReports[r.SubscriptionID] = append(ds.LicenseReports[r.SubscriptionID], r)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load dataset: %s record: %w", kind, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load dataset: %w", err)
+	}
+	if !seen["seller"] || !seen["catalog"] {
+		return nil, fmt.Errorf("load dataset: nothing imported yet (run kontor import --data DIR)")
+	}
+	if err := ds.Index(); err != nil {
+		return nil, fmt.Errorf("load dataset: %w", err)
+	}
+	return ds, nil
+}
+
+// Ledger returns what earlier runs billed, by subscription.
+func (s *Store) Ledger(ctx context.Context) (map[string]rating.Prior, error) {
+	q := s.pool
+	led := map[string]rating.Prior{}
+	get := func(sub string) rating.Prior {
+		p, ok := led[sub]
+		if !ok {
+			p = rating.Prior{Advance: map[calendar.Date]int64{}, Usage: map[rating.UsageKey]decimal.Decimal{}}
+			led[sub] = p
+		}
+		return p
+	}
+	rows, err := q.Query(ctx, `select subscription_id from ledger_subscriptions`)
+	if err != nil {
+		return nil, fmt.Errorf("load ledger: %w", err)
+	}
+	subs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("load ledger: %w", err)
+	}
+	for _, sub := range subs {
+		get(sub)
+	}
+	rows, err = q.Query(ctx, `select subscription_id, period_start::text, quantity from ledger_advance`)
+	if err != nil {
+		return nil, fmt.Errorf("load ledger: %w", err)
+	}
+	var sub, day string
+	var qty int64
+	if _, err := pgx.ForEachRow(rows, []any{&sub, &day, &qty}, func() error {
+		d, err := calendar.Parse(day)
+		get(sub).Advance[d] = qty
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("load ledger: %w", err)
+	}
+	rows, err = q.Query(ctx, `select subscription_id, usage_type, period_start::text, units::text from ledger_usage`)
+	if err != nil {
+		return nil, fmt.Errorf("load ledger: %w", err)
+	}
+	var typ, units string
+	if _, err := pgx.ForEachRow(rows, []any{&sub, &typ, &day, &units}, func() error {
+		d, err := calendar.Parse(day)
+		if err != nil {
+			return err
+		}
+		u, err := decimal.NewFromString(units)
+		get(sub).Usage[rating.UsageKey{Type: typ, PeriodStart: d}] = u
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("load ledger: %w", err)
+	}
+	return led, nil
+}
+
+// UnsettledEvents returns the usage events no run has settled, by subscription.
+func (s *Store) UnsettledEvents(ctx context.Context) (map[string][]dataset.UsageEvent, error) {
+	rows, err := s.pool.Query(ctx, `select event_id, subscription_id, usage_type, quantity, occurred_at, received_at, via_psp
+		from usage_events where settled_run is null order by event_id`)
+	if err != nil {
+		return nil, fmt.Errorf("load usage: %w", err)
+	}
+	out := map[string][]dataset.UsageEvent{}
+	var e dataset.UsageEvent
+	_, err = pgx.ForEachRow(rows, []any{&e.ID, &e.SubscriptionID, &e.UsageType, &e.Quantity, &e.OccurredAt, &e.ReceivedAt, &e.ViaPSP}, func() error {
+		out[e.SubscriptionID] = append(out[e.SubscriptionID], e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load usage: %w", err)
+	}
+	return out, nil
+}
