@@ -267,19 +267,19 @@ func totals(issued []Issued) []invoice.CurrencyTotal {
 
 // Manifest is the small JSON document archived beside each invoice's PDF and XML.
 type Manifest struct {
-	Number    string          `json:"number"`
-	TypeCode  string          `json:"type_code"`
-	IssueDate calendar.Date   `json:"issue_date"`
-	Buyer     string          `json:"buyer"`
-	BuyerName string          `json:"buyer_name"`
-	Currency  string          `json:"currency"`
-	Net       string          `json:"net"`
-	VAT       string          `json:"vat"`
-	Gross     string          `json:"gross"`
-	SHA256    ManifestHashes  `json:"sha256"`
-	Preceding string          `json:"preceding_invoice,omitempty"`
-	Lines     int             `json:"lines"`
-	Due       string          `json:"due_payable"`
+	Number    string         `json:"number"`
+	TypeCode  string         `json:"type_code"`
+	IssueDate calendar.Date  `json:"issue_date"`
+	Buyer     string         `json:"buyer"`
+	BuyerName string         `json:"buyer_name"`
+	Currency  string         `json:"currency"`
+	Net       string         `json:"net"`
+	VAT       string         `json:"vat"`
+	Gross     string         `json:"gross"`
+	SHA256    ManifestHashes `json:"sha256"`
+	Preceding string         `json:"preceding_invoice,omitempty"`
+	Lines     int            `json:"lines"`
+	Due       string         `json:"due_payable"`
 }
 
 // ManifestHashes are the SHA-256 of the archived files.
