@@ -6,17 +6,27 @@ FUZZTIME ?= 60s
 # Debian packages the official e-invoice validators in ../shared/validation need.
 VALIDATOR_PKGS := default-jre-headless libsaxonhe-java libxml2-utils qpdf poppler-utils jq python3-fonttools
 
-.PHONY: all build demo test deps lint fmt-check vet fuzz bench clean
+.PHONY: all build demo preview test deps lint fmt-check vet fuzz bench clean
 
 all: build
 
 build:
 	$(GO) build -o bin/kontor ./cmd/kontor
 
-## demo: run kontor on the embedded demo dataset (the period-end run as of 2026-11-01)
+DEMO_AS_OF ?= 2026-11-01
+
+## demo: the period-end run of the demo dataset as of 2026-11-01: creates and migrates the
+## database ($$DATABASE_URL, default local kontor), imports fixtures/demo, runs, archives
+## PDF and XML to ./out/archive ($$KONTOR_ARCHIVE), prints the summary. Again: issues nothing.
 demo: build
+	./bin/kontor migrate
+	./bin/kontor import --data $(DEMO_DATA)
+	./bin/kontor run --as-of $(DEMO_AS_OF)
+
+## preview: the same run without a database: drafts as PDF and XML in out/preview
+preview: build
 	mkdir -p out
-	./bin/kontor preview --data $(DEMO_DATA) --out out/demo --json out/demo/preview.json
+	./bin/kontor preview --data $(DEMO_DATA) --out out/preview --json out/preview/preview.json
 
 ## test: validators' packages, vet, gofmt and every test with the race detector
 test: deps lint

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/kontor-billing/kontor/store"
+	"github.com/kontor-billing/kontor/store/storetest"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// kontorBinary builds the kontor command once for the tests that run it as a process.
+func kontorBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kontor-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "kontor")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// kontor runs the binary; it returns its output and how it ended.
+func kontor(t *testing.T, env []string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(kontorBinary(t), args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func killed(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}
+
+// demoDB is a fresh database with the demo dataset imported, and an empty archive.
+func demoDB(t *testing.T) (env []string, st *store.Store, arc string) {
+	t.Helper()
+	url, st := storetest.New(t)
+	arc = t.TempDir()
+	env = []string{"DATABASE_URL=" + url, "KONTOR_ARCHIVE=file://" + arc}
+	if out, err := kontor(t, env, "import", "--data", "../../fixtures/demo"); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	return env, st, arc
+}
+
+var (
+	refOnce sync.Once
+	refFP   string
+)
+
+// reference is the state after one uninterrupted run of the demo as of 2026-11-01.
+func reference(t *testing.T) string {
+	t.Helper()
+	refOnce.Do(func() {
+		env, st, arc := demoDB(t)
+		if out, err := kontor(t, env, "run", "--as-of", "2026-11-01"); err != nil {
+			t.Fatalf("run: %v\n%s", err, out)
+		}
+		refFP = storetest.Fingerprint(t, st, arc)
+	})
+	if refFP == "" {
+		t.Fatal("no reference state")
+	}
+	return refFP
+}
+
+// crashSteps are the named steps of a run where the crash test kills it (see jobs.Run).
+var crashSteps = []string{
+	"locked", "loaded", "assembled", "saved",
+	"finalize-1", "finalized-1", "finalize-2", "finalize-13", "finalized-13", "finalized-25",
+	"render-1", "rendered-1", "render-8", "rendered-25",
+	"put-1-json", "put-1-pdf", "put-1-xml", "archived-1", "put-12-pdf", "archived-12", "archived-25",
+	"done",
+}
+
+// TestCrashAnywhereThenRunAgain kills kontor run with SIGKILL at each named step and runs it
+// again: the final state (numbers, lines, totals, archived file hashes, ledger, usage)
+// equals that of an uninterrupted run, with no gap, duplicate or lost usage.
+func TestCrashAnywhereThenRunAgain(t *testing.T) {
+	want := reference(t)
+	if len(crashSteps) < 20 {
+		t.Fatalf("only %d crash steps", len(crashSteps))
+	}
+	for _, step := range crashSteps {
+		t.Run(step, func(t *testing.T) {
+			t.Parallel()
+			env, st, arc := demoDB(t)
+			out, err := kontor(t, append(env, crashEnv+"="+step), "run", "--as-of", "2026-11-01")
+			if !killed(err) {
+				t.Fatalf("the run was not killed at %s: %v\n%s", step, err, out)
+			}
+			if out, err := kontor(t, env, "run", "--as-of", "2026-11-01"); err != nil {
+				t.Fatalf("run after the crash: %v\n%s", err, out)
+			}
+			if got := storetest.Fingerprint(t, st, arc); got != want {
+				t.Errorf("state after a crash at %s differs from an uninterrupted run:\n%s", step, firstDifference(want, got))
+			}
+			out, err = kontor(t, env, "run", "--as-of", "2026-11-01")
+			if err != nil || !regexp.MustCompile(`: 0 invoice\(s\) issued`).MatchString(out) {
+				t.Errorf("a third run issued something: %v\n%s", err, out)
+			}
+		})
+	}
+}
+
+// TestConcurrentRunsEqualOne starts 4 runs for the same date at once.
+func TestConcurrentRunsEqualOne(t *testing.T) {
+	want := reference(t)
+	env, st, arc := demoDB(t)
+	var wg sync.WaitGroup
+	outs := make([]string, 4)
+	errs := make([]error, 4)
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = kontor(t, env, "run", "--as-of", "2026-11-01")
+		}()
+	}
+	wg.Wait()
+	issued := 0
+	re := regexp.MustCompile(`: (\d+) invoice\(s\) issued`)
+	for i := range 4 {
+		if errs[i] != nil {
+			t.Fatalf("run %d: %v\n%s", i, errs[i], outs[i])
+		}
+		m := re.FindStringSubmatch(outs[i])
+		if m == nil {
+			t.Fatalf("run %d printed no summary:\n%s", i, outs[i])
+		}
+		n, _ := strconv.Atoi(m[1])
+		issued += n
+	}
+	if issued != 25 {
+		t.Errorf("4 concurrent runs issued %d invoices together, want 25", issued)
+	}
+	if got := storetest.Fingerprint(t, st, arc); got != want {
+		t.Errorf("4 concurrent runs differ from one:\n%s", firstDifference(want, got))
+	}
+}
+
+// TestMakeDemoTwice runs make demo twice: the second issues nothing.
+func TestMakeDemoTwice(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("SKIPPING: make is not installed")
+	}
+	url, _ := storetest.New(t)
+	arc := t.TempDir()
+	run := func() string {
+		cmd := exec.Command("make", "-C", "../..", "demo")
+		cmd.Env = append(os.Environ(), "DATABASE_URL="+url, "KONTOR_ARCHIVE=file://"+arc)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("make demo: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	if first := run(); !regexp.MustCompile(`: 25 invoice\(s\) issued`).MatchString(first) {
+		t.Fatalf("first make demo:\n%s", first)
+	}
+	if second := run(); !regexp.MustCompile(`: 0 invoice\(s\) issued`).MatchString(second) {
+		t.Errorf("second make demo issued invoices:\n%s", second)
+	}
+	files, _ := filepath.Glob(filepath.Join(arc, "invoices/2026/11/*.pdf"))
+	if len(files) != 25 {
+		t.Errorf("%d PDFs archived, want 25", len(files))
+	}
+}
+
+func firstDifference(want, got string) string {
+	wl, gl := splitLines(want), splitLines(got)
+	for i := 0; i < len(wl) || i < len(gl); i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			return fmt.Sprintf("line %d:\n  want %s\n  got  %s", i+1, w, g)
+		}
+	}
+	return ""
+}
+
+func splitLines(s string) []string { return regexp.MustCompile("\n").Split(s, -1) }

@@ -1,0 +1,203 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kontor-billing/kontor/archive"
+	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/dataset"
+	"github.com/kontor-billing/kontor/jobs"
+	"github.com/kontor-billing/kontor/store"
+	"github.com/kontor-billing/kontor/store/storetest"
+	"github.com/kontor-billing/kontor/zugferd"
+)
+
+var (
+	rOnce sync.Once
+	rnd   *zugferd.Renderer
+)
+
+func renderer(t testing.TB) *zugferd.Renderer {
+	rOnce.Do(func() {
+		var err error
+		if rnd, err = zugferd.NewRenderer(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return rnd
+}
+
+func load(t testing.TB, dir string) *dataset.Dataset {
+	t.Helper()
+	ds, err := dataset.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+func runOnce(t *testing.T, st *store.Store, arcDir, asOf string) jobs.Summary {
+	t.Helper()
+	arc, err := archive.NewLocal(arcDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := jobs.Run(context.Background(), st, jobs.RunOptions{AsOf: calendar.MustParse(asOf), Renderer: renderer(t), Archive: arc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+func TestRunIssuesWhatThePreviewShowsOnceAndArchivesIt(t *testing.T) {
+	_, st := storetest.New(t)
+	ds := load(t, "../fixtures/demo")
+	if _, err := st.Import(context.Background(), ds); err != nil {
+		t.Fatal(err)
+	}
+	arc := t.TempDir()
+	sum := runOnce(t, st, arc, "2026-11-01")
+	preview, err := jobs.RunPreview(ds, calendar.MustParse("2026-11-01"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Issued) != len(preview.Batch.Invoices) || len(sum.Issued) != 25 {
+		t.Fatalf("run issued %d invoices, preview shows %d", len(sum.Issued), len(preview.Batch.Invoices))
+	}
+	want := preview.Batch.TotalsByCurrency()
+	for i, tot := range sum.Totals {
+		if tot.Currency != want[i].Currency || !tot.Gross.Equal(want[i].Gross) || !tot.VAT.Equal(want[i].VAT) || tot.Invoices != want[i].Invoices {
+			t.Errorf("totals %+v, preview %+v", tot, want[i])
+		}
+	}
+	// Gapless, strictly increasing numbers in finalization order.
+	for i, is := range sum.Issued {
+		if want := fmt.Sprintf("RE-2026-%06d", i+1); is.Number != want {
+			t.Errorf("invoice %d is %s, want %s", i+1, is.Number, want)
+		}
+	}
+	if sum.Rendered != 25 || sum.Archived != 25 || len(sum.Skipped) != 2 {
+		t.Errorf("rendered %d, archived %d, skipped %d", sum.Rendered, sum.Archived, len(sum.Skipped))
+	}
+	// The archived PDF is the rendered PDF and carries the final number in its XML.
+	pdf, err := os.ReadFile(filepath.Join(arc, "invoices/2026/11/RE-2026-000001.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := os.ReadFile(filepath.Join(arc, "invoices/2026/11/RE-2026-000001.xml"))
+	if err != nil || !strings.Contains(string(x), "<ram:ID>RE-2026-000001</ram:ID>") {
+		t.Fatalf("archived XML lacks its number: %v", err)
+	}
+	if !strings.HasPrefix(string(pdf), "%PDF-1.7") {
+		t.Error("archived PDF is not a PDF")
+	}
+	before := storetest.Fingerprint(t, st, arc)
+	// BILLING-RULES 5: running it again for the same date changes nothing.
+	again := runOnce(t, st, arc, "2026-11-01")
+	if len(again.Issued) != 0 {
+		t.Errorf("second run issued %d invoices", len(again.Issued))
+	}
+	if storetest.Fingerprint(t, st, arc) != before {
+		t.Error("second run changed the billing state")
+	}
+	// Importing the same data again changes nothing either.
+	res, err := st.Import(context.Background(), ds)
+	if err != nil || res.Records != 0 || res.Events != 0 || res.KnownEvents != len(ds.Usage) {
+		t.Errorf("re-import: %+v %v", res, err)
+	}
+}
+
+// copyDataset copies a dataset directory so a test can change it.
+func copyDataset(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+func TestLateUsageImportedAfterTheRunIsBilledOnTheNextRunMarkedLate(t *testing.T) {
+	// BILLING-RULES 2.4: an event that arrives after its period was closed is never lost.
+	_, st := storetest.New(t)
+	dir := copyDataset(t, "../fixtures/demo")
+	if _, err := st.Import(context.Background(), load(t, dir)); err != nil {
+		t.Fatal(err)
+	}
+	arc := t.TempDir()
+	runOnce(t, st, arc, "2026-11-01")
+	// S-008 (einvoices, 500 included, 0.08 each) used 812 in October: 312 billed. 50 more
+	// arrive on 5 November.
+	late := datasetLine("EV-LATE-1,S-008,einvoices,50,2026-10-30T10:00:00+01:00,2026-11-05T09:00:00+01:00,")
+	if err := os.WriteFile(filepath.Join(dir, "usage-late.csv"), late, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Import(context.Background(), load(t, dir))
+	if err != nil || res.Events != 1 {
+		t.Fatalf("import of the late event: %+v %v", res, err)
+	}
+	sum := runOnce(t, st, arc, "2026-11-05")
+	if len(sum.Issued) != 1 {
+		t.Fatalf("issued %d invoices, want the late usage of C-006", len(sum.Issued))
+	}
+	// 50 × 0.08 = 4.00 net, reverse charge (Greece with VAT ID): 4.00 gross.
+	if is := sum.Issued[0]; is.Number != "RE-2026-000026" || is.Buyer != "customer C-006" || is.Gross.StringFixed(2) != "4.00" {
+		t.Errorf("issued %+v", is)
+	}
+	inv, err := st.Invoices(context.Background(), "archived")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := inv[len(inv)-1].Invoice
+	if len(last.Lines) != 1 || !last.Lines[0].Late || last.Lines[0].Period.String() != "2026-10-01..2026-10-31" {
+		t.Errorf("late invoice lines %+v", last.Lines)
+	}
+}
+
+func datasetLine(row string) []byte {
+	return []byte("event_id,subscription_id,usage_type,quantity,occurred_at,received_at,via_psp\n" + row + "\n")
+}
+
+func TestASkippedBuyerIsBilledOnceItCanBe(t *testing.T) {
+	// A run never loses a charge: C-009 (Italy, no VAT ID) is skipped until its VAT ID is
+	// known, then invoiced everything that was due.
+	_, st := storetest.New(t)
+	dir := copyDataset(t, "../fixtures/demo")
+	if _, err := st.Import(context.Background(), load(t, dir)); err != nil {
+		t.Fatal(err)
+	}
+	arc := t.TempDir()
+	first := runOnce(t, st, arc, "2026-11-01")
+	if len(first.Skipped) != 2 {
+		t.Fatalf("skipped %+v", first.Skipped)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "customers.csv"))
+	b = []byte(strings.Replace(string(b), "IT,,amministrazione@rossi.example", "IT,IT12345678901,amministrazione@rossi.example", 1))
+	os.WriteFile(filepath.Join(dir, "customers.csv"), b, 0o644)
+	if _, err := st.Import(context.Background(), load(t, dir)); err != nil {
+		t.Fatal(err)
+	}
+	second := runOnce(t, st, arc, "2026-11-03")
+	if len(second.Issued) != 1 || second.Issued[0].Buyer != "customer C-009" || second.Issued[0].Gross.StringFixed(2) != "39.00" {
+		t.Errorf("second run issued %+v", second.Issued)
+	}
+}

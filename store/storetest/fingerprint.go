@@ -1,0 +1,76 @@
+package storetest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kontor-billing/kontor/store"
+)
+
+// Fingerprint describes the billing state of a database and an archive directory: every
+// invoice (number, buyer, totals, model), every document's hash and archive key, every
+// archived file's hash, the charges, the ledger and what became of each usage event. Two
+// histories that end in the same state have the same fingerprint; run IDs and timestamps
+// are left out. It also fails the test on a gap in a number series.
+func Fingerprint(t testing.TB, st *store.Store, archiveDir string) string {
+	t.Helper()
+	ctx := context.Background()
+	var b strings.Builder
+	query := func(title, sql string) {
+		rows, err := st.Pool().Query(ctx, sql)
+		if err != nil {
+			t.Fatalf("%s: %v", title, err)
+		}
+		defer rows.Close()
+		fmt.Fprintf(&b, "== %s\n", title)
+		for rows.Next() {
+			vals, err := rows.Values()
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintln(&b, vals...)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("%s: %v", title, err)
+		}
+	}
+	query("invoices", `select number, series, seq, status, type_code, buyer_kind, buyer_id, currency, net::text, vat::text, gross::text, md5(model::text)
+		from invoices order by series, seq, buyer_kind, buyer_id`)
+	query("documents", `select i.number, d.kind, d.sha256, d.archive_key, d.archived_at is not null from documents d join invoices i on i.id = d.invoice_id order by i.number, d.kind`)
+	query("charges", `select c.key, c.kind, c.net::text, i.number from charges c join invoices i on i.id = c.invoice_id order by c.key`)
+	query("ledger advance", `select subscription_id, period_start::text, quantity from ledger_advance order by 1, 2`)
+	query("ledger usage", `select subscription_id, usage_type, period_start::text, units::text from ledger_usage order by 1, 2, 3`)
+	query("ledger subscriptions", `select subscription_id from ledger_subscriptions order by 1`)
+	query("usage", `select event_id, coalesce(fate, -1) from usage_events order by event_id`)
+	query("gaps", `select series, count(*), max(seq) from invoices where seq is not null group by series having count(*) <> max(seq)`)
+	if strings.Contains(b.String(), "== gaps\n") && !strings.HasSuffix(b.String(), "== gaps\n") {
+		t.Errorf("a number series has gaps:\n%s", b.String()[strings.Index(b.String(), "== gaps"):])
+	}
+	fmt.Fprintf(&b, "== archive\n")
+	if archiveDir != "" {
+		err := filepath.WalkDir(archiveDir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(archiveDir, p)
+			sum := sha256.Sum256(data)
+			fmt.Fprintln(&b, rel, hex.EncodeToString(sum[:]))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.String()
+}
