@@ -192,4 +192,3 @@ func writeSummary(w io.Writer, s jobs.Summary) error {
 
 // summaryJSON is used by tests and scripts that read the summary.
 func summaryJSON(s jobs.Summary) ([]byte, error) { return json.Marshal(s) }
-
