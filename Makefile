@@ -19,6 +19,7 @@ DEMO_AS_OF ?= 2026-11-01
 ## database ($$DATABASE_URL, default local kontor), imports fixtures/demo, runs, archives
 ## PDF and XML to ./out/archive ($$KONTOR_ARCHIVE), prints the summary. Again: issues nothing.
 demo: build
+	@scripts/ensure-postgres
 	./bin/kontor migrate
 	./bin/kontor import --data $(DEMO_DATA)
 	./bin/kontor run --as-of $(DEMO_AS_OF)
@@ -32,8 +33,10 @@ preview: build
 test: deps lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-## deps: install what the tests need (the validators' Debian packages) when it is missing
+## deps: install what the tests need when it is missing: PostgreSQL on 127.0.0.1:5432, the
+## validators' Debian packages
 deps:
+	@scripts/ensure-postgres
 	@if command -v java >/dev/null && command -v xmllint >/dev/null && command -v qpdf >/dev/null \
 	   && command -v pdfdetach >/dev/null && command -v jq >/dev/null && [ -f /usr/share/java/Saxon-HE.jar ] \
 	   && /usr/bin/python3 -c 'import fontTools' 2>/dev/null; then \

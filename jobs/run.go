@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -80,13 +81,29 @@ type Summary struct {
 	Preview *invoice.Batch `json:"-"`
 }
 
+// ErrStopped means the run was asked to stop (its context was cancelled) and stopped
+// between two invoices; the next run finishes the rest.
+var ErrStopped = errors.New("run stopped before it finished; the next run finishes it")
+
 // Run bills everything due as of opt.AsOf and not billed yet, as persisted stages:
 // assemble the drafts (charges, ledger and settled usage in one transaction), finalize each
 // with the next gapless number, render XML and PDF, archive them, done. Each stage works
 // on everything pending, so a run also finishes what an interrupted run began. Runs hold
 // an advisory lock: concurrent runs wait for each other and the later ones find nothing
-// new to bill.
+// new to bill. When ctx is cancelled (SIGTERM) the run finishes the invoice in hand and
+// returns ErrStopped.
 func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
+	stop := ctx.Done()
+	stopped := func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return false
+		}
+	}
+	// Work on the invoice in hand is not cancelled: it completes, then the run stops.
+	work := context.WithoutCancel(ctx)
 	now := opt.Now
 	if now == nil {
 		now = time.Now
@@ -108,6 +125,7 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 	}
 	defer unlock()
 	crash("locked")
+	ctx = work
 
 	ds, err := st.Dataset(ctx)
 	if err != nil {
@@ -134,6 +152,9 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 		sum.Seconds = now().Sub(start).Seconds()
 		return sum, nil
 	}
+	if stopped() {
+		return sum, ErrStopped
+	}
 	runID, err := st.StartRun(ctx, opt.AsOf)
 	if err != nil {
 		return sum, err
@@ -154,6 +175,9 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 		return sum, err
 	}
 	for i, d := range drafts {
+		if stopped() {
+			return sum, ErrStopped
+		}
 		crash(fmt.Sprintf("finalize-%d", i+1))
 		series := ds.Seller.InvoiceSeries
 		if d.Invoice.TypeCode == invoice.CreditNote {
@@ -175,6 +199,9 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 		return sum, err
 	}
 	for i, f := range final {
+		if stopped() {
+			return sum, ErrStopped
+		}
 		docs, err := Render(opt.Renderer, f.Invoice)
 		if err != nil {
 			return sum, err
@@ -192,6 +219,9 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 		return sum, err
 	}
 	for i, r := range rendered {
+		if stopped() {
+			return sum, ErrStopped
+		}
 		docs, err := st.Documents(ctx, r.ID)
 		if err != nil {
 			return sum, err

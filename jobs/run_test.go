@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -199,5 +200,50 @@ func TestASkippedBuyerIsBilledOnceItCanBe(t *testing.T) {
 	second := runOnce(t, st, arc, "2026-11-03")
 	if len(second.Issued) != 1 || second.Issued[0].Buyer != "customer C-009" || second.Issued[0].Gross.StringFixed(2) != "39.00" {
 		t.Errorf("second run issued %+v", second.Issued)
+	}
+}
+
+func TestRunStopsBetweenInvoicesAndTheNextRunFinishes(t *testing.T) {
+	_, st := storetest.New(t)
+	if _, err := st.Import(context.Background(), load(t, "../fixtures/demo")); err != nil {
+		t.Fatal(err)
+	}
+	arc, err := archive.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opt := jobs.RunOptions{AsOf: calendar.MustParse("2026-11-01"), Renderer: renderer(t), Archive: arc,
+		Crash: func(step string) {
+			if step == "finalized-3" { // SIGTERM arrives while the third invoice is in hand
+				cancel()
+			}
+		}}
+	sum, err := jobs.Run(ctx, st, opt)
+	if !errors.Is(err, jobs.ErrStopped) || len(sum.Issued) != 3 {
+		t.Fatalf("stopped run: %v, %d issued; want ErrStopped after 3", err, len(sum.Issued))
+	}
+	opt.Crash = nil
+	sum, err = jobs.Run(context.Background(), st, opt)
+	if err != nil || len(sum.Issued) != 22 || sum.Issued[0].Number != "RE-2026-000004" || sum.Archived != 25 {
+		t.Fatalf("next run: %v, %d issued from %v, %d archived", err, len(sum.Issued), sum.Issued, sum.Archived)
+	}
+}
+
+func TestDryRunChangesNothing(t *testing.T) {
+	_, st := storetest.New(t)
+	if _, err := st.Import(context.Background(), load(t, "../fixtures/demo")); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	before := storetest.Fingerprint(t, st, dir)
+	arc, _ := archive.NewLocal(dir)
+	sum, err := jobs.Run(context.Background(), st, jobs.RunOptions{AsOf: calendar.MustParse("2026-11-01"), DryRun: true, Renderer: renderer(t), Archive: arc})
+	if err != nil || sum.Preview == nil || len(sum.Preview.Invoices) != 25 || sum.Totals[0].Gross.StringFixed(2) != "3445.37" {
+		t.Fatalf("dry run: %v %+v", err, sum.Totals)
+	}
+	if storetest.Fingerprint(t, st, dir) != before {
+		t.Error("a dry run changed the database or the archive")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -333,4 +334,14 @@ func (s *Store) MarkArchived(ctx context.Context, id int64, keys map[string]stri
 		return fmt.Errorf("mark %d archived: %w", id, err)
 	}
 	return tx.Commit(ctx)
+}
+
+// ClaimTick records that replica executes the scheduler tick at the given instant; false
+// when another replica claimed it first.
+func (s *Store) ClaimTick(ctx context.Context, tick time.Time, replica string) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `insert into schedule_ticks (tick, replica) values ($1, $2) on conflict do nothing`, tick, replica)
+	if err != nil {
+		return false, fmt.Errorf("claim tick %s: %w", tick.Format(time.RFC3339), err)
+	}
+	return tag.RowsAffected() == 1, nil
 }

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -134,6 +134,10 @@ Concurrent runs wait for each other (PostgreSQL advisory lock).`,
 				return err
 			}
 			sum, err := jobs.Run(ctx, st, jobs.RunOptions{AsOf: asOf, DryRun: dryRun, Renderer: r, Archive: arc, Logger: logger, Crash: crashHook()})
+			if errors.Is(err, jobs.ErrStopped) {
+				writeSummary(cmd.OutOrStdout(), sum)
+				return &exitError{code: 3, err: err}
+			}
 			if err != nil {
 				return err
 			}
@@ -189,6 +193,3 @@ func writeSummary(w io.Writer, s jobs.Summary) error {
 	_, err := fmt.Fprintf(w, "  usage: %d rated (%d late), %d outside the subscription, %d pending; blocked units %s\n", u.Rated, u.Late, u.Outside, u.Pending, u.UnitsBlocked)
 	return err
 }
-
-// summaryJSON is used by tests and scripts that read the summary.
-func summaryJSON(s jobs.Summary) ([]byte, error) { return json.Marshal(s) }

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/kontor-billing/kontor/archive"
+	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/jobs"
+	"github.com/kontor-billing/kontor/store"
+	"github.com/kontor-billing/kontor/zugferd"
+	"github.com/robfig/cron/v3"
+	"github.com/spf13/cobra"
+)
+
+func newSchedule(dbFlag *string, stderr io.Writer) *cobra.Command {
+	var spec, archiveFlag, logFormat, replica string
+	cmd := &cobra.Command{
+		Use:   "schedule",
+		Short: "Run kontor run on a cron schedule (a daemon; several replicas may run)",
+		Long: `schedule runs "kontor run" as of today (in the billing time zone) at every tick of a cron
+schedule, read in the billing time zone: 5 fields (minute hour day month weekday), an
+optional leading seconds field, or descriptors such as @daily. Several replicas may run
+against one database: each tick is claimed in the database by exactly one of them, and runs
+never overlap (advisory lock). SIGTERM or SIGINT stops the daemon: a run in progress
+finishes the invoice in hand, and the next tick or run finishes the rest. Logs are JSON by
+default.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var h slog.Handler = slog.NewJSONHandler(stderr, nil)
+			if logFormat == "text" {
+				h = slog.NewTextHandler(stderr, nil)
+			}
+			log := slog.New(h).With("replica", replica)
+			ctx := cmd.Context()
+			st, err := store.Open(ctx, databaseURL(*dbFlag))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ds, err := st.Dataset(ctx)
+			if err != nil {
+				return err
+			}
+			loc := ds.Seller.Location
+			parser := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+			sched, err := parser.Parse(spec)
+			if err != nil {
+				return fmt.Errorf("--cron %q: %w", spec, err)
+			}
+			r, err := zugferd.NewRenderer()
+			if err != nil {
+				return err
+			}
+			arc, err := archive.Open(ctx, archiveURL(archiveFlag))
+			if err != nil {
+				return err
+			}
+			c := cron.New(cron.WithLocation(loc), cron.WithParser(parser))
+			c.Schedule(sched, cron.FuncJob(func() {
+				tick := time.Now().In(loc).Truncate(time.Second)
+				if ctx.Err() != nil {
+					return
+				}
+				won, err := st.ClaimTick(ctx, tick, replica)
+				if err != nil {
+					log.Error("tick", "tick", tick, "error", err.Error())
+					return
+				}
+				if !won {
+					log.Info("tick executed by another replica", "tick", tick)
+					return
+				}
+				asOf := calendar.Of(tick, loc)
+				log.Info("tick", "tick", tick, "as_of", asOf.String())
+				sum, err := jobs.Run(ctx, st, jobs.RunOptions{AsOf: asOf, Renderer: r, Archive: arc, Logger: log, Crash: crashHook()})
+				switch {
+				case errors.Is(err, jobs.ErrStopped):
+					log.Warn("run stopped by signal", "as_of", asOf.String(), "issued", len(sum.Issued))
+				case err != nil:
+					log.Error("run failed", "as_of", asOf.String(), "error", err.Error())
+				default:
+					log.Info("run summary", "run", sum.RunID, "as_of", asOf.String(), "issued", len(sum.Issued), "archived", sum.Archived, "skipped", len(sum.Skipped), "seconds", sum.Seconds)
+				}
+			}))
+			c.Start()
+			log.Info("schedule started", "cron", spec, "time_zone", loc.String(), "next", sched.Next(time.Now().In(loc)))
+			<-ctx.Done()
+			log.Info("stopping: waiting for the run in progress")
+			<-c.Stop().Done()
+			log.Info("stopped")
+			return nil
+		},
+	}
+	host, _ := os.Hostname()
+	cmd.Flags().StringVar(&spec, "cron", "0 2 * * *", "cron schedule, in the billing time zone")
+	cmd.Flags().StringVar(&archiveFlag, "archive", "", "archive URL (default $KONTOR_ARCHIVE, else "+archive.DefaultURL+")")
+	cmd.Flags().StringVar(&logFormat, "log-format", "json", "log format: json or text")
+	cmd.Flags().StringVar(&replica, "replica", fmt.Sprintf("%s-%d", host, os.Getpid()), "name of this replica in logs and tick claims")
+	return cmd
+}
