@@ -12,6 +12,7 @@ import (
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/invoice"
+	"github.com/kontor-billing/kontor/licensing"
 	"github.com/kontor-billing/kontor/rating"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/kontor-billing/kontor/zugferd"
@@ -32,6 +33,8 @@ type Store interface {
 	SaveDocuments(ctx context.Context, id int64, docs ...store.Document) error
 	Documents(ctx context.Context, id int64) ([]store.Document, error)
 	MarkArchived(ctx context.Context, id int64, keys map[string]string) error
+	PaymentAttempts(ctx context.Context, loc *time.Location) (map[string][]licensing.Attempt, error)
+	SaveLicenses(ctx context.Context, runID int64, asOf calendar.Date, states map[string]licensing.Status) ([]store.LicenseChange, error)
 }
 
 // Archive is where issued invoices are kept, write-once.
@@ -76,6 +79,7 @@ type Summary struct {
 	Rendered int                     `json:"rendered"`
 	Archived int                     `json:"archived"`
 	Usage    rating.Counts           `json:"usage"`
+	Licenses []LicenseChange         `json:"licenses,omitempty"`
 	Seconds  float64                 `json:"seconds"`
 	// Preview holds the drafts of a dry run.
 	Preview *invoice.Batch `json:"-"`
@@ -162,9 +166,10 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 	sum.RunID = runID
 	log.Info("run started", "run", runID, "as_of", opt.AsOf.String(), "drafts", len(batch.Invoices), "skipped", len(batch.Skipped))
 	crash("assembled")
+	keep := kept(ds, outcomes, batch.Skipped)
 	if err := st.SaveAssembly(ctx, store.Assembly{
 		RunID: runID, Invoices: batch.Invoices, Charges: res.Charges, Skipped: batch.Skipped,
-		Outcomes: kept(ds, outcomes, batch.Skipped), Prior: ledger,
+		Outcomes: keep, Prior: ledger, Usage: usageOf(keep, res.Usage),
 	}); err != nil {
 		return sum, err
 	}
@@ -245,6 +250,26 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 		crash(fmt.Sprintf("archived-%d", i+1))
 	}
 
+	// Licenses: a card payment that failed deactivates the license after the grace period
+	// (BILLING-RULES 4).
+	attempts, err := st.PaymentAttempts(ctx, ds.Seller.Location)
+	if err != nil {
+		return sum, err
+	}
+	states := map[string]licensing.Status{}
+	for cust, as := range attempts {
+		states[cust] = licensing.Evaluate(as, opt.AsOf)
+	}
+	changes, err := st.SaveLicenses(ctx, runID, opt.AsOf, states)
+	if err != nil {
+		return sum, err
+	}
+	for _, c := range changes {
+		log.Warn("license state changed", "customer", c.Customer, "from", string(c.From), "to", string(c.To), "invoice", c.Status.Invoice)
+		sum.Licenses = append(sum.Licenses, LicenseChange{Customer: c.Customer, State: string(c.To), Invoice: c.Status.Invoice})
+	}
+	crash("licensed")
+
 	sum.Totals = totals(sum.Issued)
 	sum.Seconds = now().Sub(start).Seconds()
 	if err := st.FinishRun(ctx, runID, sum); err != nil {
@@ -253,6 +278,28 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 	crash("done")
 	log.Info("run done", "run", runID, "issued", len(sum.Issued), "archived", sum.Archived, "skipped", len(sum.Skipped), "seconds", sum.Seconds)
 	return sum, nil
+}
+
+// LicenseChange is a license state a run changed.
+type LicenseChange struct {
+	Customer string `json:"customer"`
+	State    string `json:"state"`
+	Invoice  string `json:"invoice,omitempty"`
+}
+
+// usageOf returns the usage summaries of the kept subscriptions.
+func usageOf(keep []rating.Outcome, usage []rating.UsageSummary) []rating.UsageSummary {
+	subs := map[string]bool{}
+	for _, o := range keep {
+		subs[o.SubscriptionID] = true
+	}
+	var out []rating.UsageSummary
+	for _, u := range usage {
+		if subs[u.SubscriptionID] {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // kept drops the outcomes of subscriptions whose charges were withheld (their buyer was

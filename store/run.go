@@ -91,6 +91,8 @@ type Assembly struct {
 	// the drafts (or that had nothing to charge); Prior is the ledger they started from.
 	Outcomes []rating.Outcome
 	Prior    map[string]rating.Prior
+	// Usage is the rating of the closed usage buckets of those subscriptions.
+	Usage []rating.UsageSummary
 }
 
 // ErrAlreadyBilled means a charge key was stored before: the ledger and the charges
@@ -177,6 +179,13 @@ func (s *Store) SaveAssembly(ctx context.Context, a Assembly) error {
 			if int(tag.RowsAffected()) != len(ids) {
 				return fmt.Errorf("save run %d: usage of subscription %s: %d of %d events were settled already", a.RunID, o.SubscriptionID, len(ids)-int(tag.RowsAffected()), len(ids))
 			}
+		}
+	}
+	for _, u := range a.Usage {
+		if _, err := tx.Exec(ctx, `insert into usage_rated (run_id, subscription_id, usage_type, period_start, period_end, events, units, overage, blocked, late)
+			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, a.RunID, u.SubscriptionID, u.UsageType, u.Period.Start.String(), u.Period.End.String(),
+			u.Events, u.Units.String(), u.Overage.String(), u.Blocked.String(), u.Late); err != nil {
+			return fmt.Errorf("save run %d: usage: %w", a.RunID, err)
 		}
 	}
 	for _, sk := range a.Skipped {

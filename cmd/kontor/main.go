@@ -60,6 +60,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var dbFlag string
 	root.PersistentFlags().StringVar(&dbFlag, "database-url", "", "PostgreSQL URL (default $DATABASE_URL, else "+store.DefaultURL+")")
-	root.AddCommand(newPreview(logger), newVerify(), newMigrate(&dbFlag, logger), newImport(&dbFlag, logger), newRun(&dbFlag, logger), newSchedule(&dbFlag, stderr))
+	root.AddCommand(newPreview(logger), newVerify(), newMigrate(&dbFlag, logger), newImport(&dbFlag, logger), newRun(&dbFlag, logger), newSchedule(&dbFlag, stderr),
+		newPayments(&dbFlag, logger), newStatus(&dbFlag))
 	return root
 }

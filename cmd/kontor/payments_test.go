@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kontor-billing/kontor/store/storetest"
+)
+
+// cli runs a kontor command in-process against a database and returns its stdout.
+func cli(t *testing.T, wantCode int, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), args, &stdout, &stderr); code != wantCode {
+		t.Fatalf("kontor %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, wantCode, stdout.String(), stderr.String())
+	}
+	return stdout.String() + stderr.String()
+}
+
+func TestCardPaymentFailureGraceAndDeactivation(t *testing.T) {
+	// BILLING-RULES 4: a card that cannot be charged: the customer is notified; after a
+	// 7-day grace period the license is deactivated. Payment within the grace keeps it.
+	url, st := storetest.New(t)
+	db := "--database-url=" + url
+	arc := "--archive=file://" + t.TempDir()
+	cli(t, 0, "import", db, "--data", "../../fixtures/demo")
+	cli(t, 0, "run", db, arc, "--as-of", "2026-11-01")
+	number := func(customer string) string {
+		var n string
+		if err := st.Pool().QueryRow(context.Background(), `select number from invoices where buyer_id = $1`, customer).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	ch, no, de := number("C-010"), number("C-013"), number("C-001")
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("invoice,attempted_at,outcome\nRE-2099-000001,2026-11-01T10:00:00+01:00,failed\n"+de+",2026-11-01T10:00:00+01:00,failed\n"+ch+",yesterday,bounced\n"), 0o644)
+	out := cli(t, 1, "payments", db, "--file", bad)
+	for _, w := range []string{"bad.csv:4: field attempted_at", "bad.csv:4: field outcome", "nothing imported"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("bad file: output lacks %q:\n%s", w, out)
+		}
+	}
+	os.WriteFile(bad, []byte("invoice,attempted_at,outcome\nRE-2099-000001,2026-11-01T10:00:00+01:00,failed\n"+de+",2026-11-01T10:00:00+01:00,failed\n"), 0o644)
+	out = cli(t, 1, "payments", db, "--file", bad)
+	if !strings.Contains(out, "RE-2099-000001 is not a finalized invoice") || !strings.Contains(out, "is not paid by card") {
+		t.Errorf("bad invoices: %s", out)
+	}
+	good := filepath.Join(dir, "good.csv")
+	os.WriteFile(good, []byte("invoice,attempted_at,outcome,reference\n"+
+		ch+",2026-11-01T10:00:00+01:00,failed,psp-1\n"+
+		no+",2026-11-01T10:00:00+01:00,failed,psp-2\n"+
+		no+",2026-11-05T10:00:00+01:00,paid,psp-3\n"), 0o644)
+	out = cli(t, 0, "payments", db, "--file", good)
+	if !strings.Contains(out, "imported 3 payment result(s), 2 customer(s) notified") {
+		t.Errorf("payments: %s", out)
+	}
+	cli(t, 0, "payments", db, "--file", good) // idempotent
+	cli(t, 0, "run", db, arc, "--as-of", "2026-11-07")
+	if out := cli(t, 0, "status", db, "C-010", "--as-of", "2026-11-07"); !strings.Contains(out, "license: grace") {
+		t.Errorf("day 7: still in grace expected:\n%s", out)
+	}
+	cli(t, 0, "run", db, arc, "--as-of", "2026-11-08")
+	out = cli(t, 0, "status", db, "C-010", "--as-of", "2026-11-08")
+	for _, w := range []string{"license: deactivated", "card_failed", "license_deactivated", ch, "card payment failed", "S-012  address-tenant-m  end_customer  active since 2026-01-01"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("C-010 on day 8: status lacks %q:\n%s", w, out)
+		}
+	}
+	if out := cli(t, 0, "status", db, "C-013", "--as-of", "2026-11-08"); !strings.Contains(out, "license: active") {
+		t.Errorf("paid within the grace: license must stay active:\n%s", out)
+	}
+	os.WriteFile(good, []byte("invoice,attempted_at,outcome\n"+ch+",2026-11-10T10:00:00+01:00,paid\n"), 0o644)
+	cli(t, 0, "payments", db, "--file", good)
+	cli(t, 0, "run", db, arc, "--as-of", "2026-11-10")
+	if out := cli(t, 0, "status", db, "C-010"); !strings.Contains(out, "license: active") || !strings.Contains(out, "license_reactivated") {
+		t.Errorf("paid after deactivation: reactivated expected:\n%s", out)
+	}
+	// Blocked usage: C-007's sanction checks over the 1500 limit.
+	if out := cli(t, 0, "status", db, "C-007"); !strings.Contains(out, "S-009  list-checks  2026-10-01..2026-10-31  300 units") {
+		t.Errorf("C-007 status lacks the blocked usage:\n%s", out)
+	}
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/dataset"
+	"github.com/kontor-billing/kontor/rating"
+	"github.com/kontor-billing/kontor/store"
+	"github.com/spf13/cobra"
+)
+
+func newPayments(dbFlag *string, logger *slog.Logger) *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "payments",
+		Short: "Import card payment results (CSV: invoice,attempted_at,outcome[,reference])",
+		Long: `payments imports the results of charging customers' cards for their invoices: a CSV file
+with a header and the columns invoice (the invoice number), attempted_at (RFC 3339
+timestamp), outcome (paid or failed) and optionally reference. A failed charge notifies
+the customer (recorded and logged); the next kontor run deactivates the license when the
+invoice is still unpaid 7 days after the failure. Results already imported are skipped; a
+file with any error imports nothing and lists every error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			results, err := readPayments(file)
+			if err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			st, err := store.Open(cmd.Context(), databaseURL(*dbFlag))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ds, err := st.Dataset(cmd.Context())
+			if err != nil {
+				return err
+			}
+			n, notified, err := st.ImportPayments(cmd.Context(), results, ds.Seller.Location)
+			if err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			for _, c := range notified {
+				logger.Warn("card payment failed: customer notified", "customer", c)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "imported %d payment result(s), %d customer(s) notified of a failed card payment\n", n, len(notified))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&file, "file", "", "CSV file of payment results")
+	cmd.MarkFlagRequired("file")
+	return cmd
+}
+
+// readPayments reads a payment results file, reporting every bad line.
+func readPayments(file string) ([]store.PaymentResult, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.TrimSpace(h)] = i
+	}
+	for _, c := range []string{"invoice", "attempted_at", "outcome"} {
+		if _, ok := col[c]; !ok {
+			return nil, fmt.Errorf("%s:1: required column %s is missing", file, c)
+		}
+	}
+	var out []store.PaymentResult
+	var problems []string
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", file, line, err)
+		}
+		get := func(c string) string {
+			if i, ok := col[c]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		p := store.PaymentResult{Invoice: get("invoice"), Reference: get("reference"), Line: line}
+		at, err := time.Parse(time.RFC3339, get("attempted_at"))
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s:%d: field attempted_at: %q is not an RFC 3339 timestamp", file, line, get("attempted_at")))
+		}
+		p.AttemptedAt = at
+		switch get("outcome") {
+		case "paid":
+			p.Paid = true
+		case "failed":
+		default:
+			problems = append(problems, fmt.Sprintf("%s:%d: field outcome: must be paid or failed, got %q", file, line, get("outcome")))
+		}
+		if p.Invoice == "" {
+			problems = append(problems, fmt.Sprintf("%s:%d: field invoice: is required", file, line))
+		}
+		out = append(out, p)
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%d problem(s), nothing imported:\n  %s", len(problems), strings.Join(problems, "\n  "))
+	}
+	return out, nil
+}
+
+func newStatus(dbFlag *string) *cobra.Command {
+	var asOfFlag string
+	cmd := &cobra.Command{
+		Use:   "status CUSTOMER",
+		Short: "Show a customer's subscriptions, license, invoices, blocked usage and notifications",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, err := store.Open(ctx, databaseURL(*dbFlag))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ds, err := st.Dataset(ctx)
+			if err != nil {
+				return err
+			}
+			c := ds.CustomerByID[args[0]]
+			if c == nil {
+				return &exitError{code: 1, err: fmt.Errorf("no customer %q", args[0])}
+			}
+			asOf, err := runDate(asOfFlag, ds.Seller, time.Now())
+			if err != nil {
+				return err
+			}
+			s, err := st.Status(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "customer %s  %s (%s)  tenant %s %s\n", c.ID, c.Name, c.Country, c.TenantName, c.TenantID)
+			fmt.Fprintf(w, "license: %s", s.License)
+			if s.LicenseDetail != "" {
+				fmt.Fprintf(w, " (%s)", s.LicenseDetail)
+			}
+			fmt.Fprintf(w, "\nsubscriptions as of %s:\n", asOf)
+			for _, sub := range ds.Subscriptions {
+				if sub.CustomerID != c.ID {
+					continue
+				}
+				p := ds.Catalog.PlanByID[sub.PlanID]
+				fmt.Fprintf(w, "  %s  %s  %s  %s\n", sub.ID, p.ID, sub.Channel, subscriptionState(sub, p, asOf))
+			}
+			fmt.Fprintln(w, "invoices:")
+			for _, i := range s.Invoices {
+				pay := ""
+				if i.Payment != "" {
+					pay = "  card payment " + i.Payment
+				}
+				fmt.Fprintf(w, "  %s  %s  %s %s  %s%s\n", i.Number, i.IssueDate, i.Gross, i.Currency, i.Status, pay)
+			}
+			fmt.Fprintln(w, "blocked usage (over spending limits):")
+			for _, b := range s.Blocked {
+				fmt.Fprintf(w, "  %s  %s  %s  %s units\n", b.Subscription, b.UsageType, b.Period, b.Blocked)
+			}
+			fmt.Fprintln(w, "notifications:")
+			for _, n := range s.Notifications {
+				fmt.Fprintf(w, "  %s  %s  %s\n", n.OnDate, n.Kind, n.Message)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&asOfFlag, "as-of", "", "date for the subscriptions' state (default: today in the billing time zone)")
+	return cmd
+}
+
+func subscriptionState(s *dataset.Subscription, p *dataset.Plan, asOf calendar.Date) string {
+	sc := rating.ScheduleOf(s, p, asOf)
+	switch {
+	case sc.Billed() && !sc.End.IsZero() && sc.End.Before(asOf):
+		return fmt.Sprintf("ended %s (cancelled)", sc.End)
+	case sc.Billed() && !sc.End.IsZero():
+		return fmt.Sprintf("active since %s, cancelled, ends %s", sc.Start, sc.End)
+	case sc.Billed() && sc.Start.After(asOf):
+		return fmt.Sprintf("trial until %s, billed from %s", sc.TrialEnd, sc.Start)
+	case sc.Billed():
+		return fmt.Sprintf("active since %s, %s", sc.Start, p.Term)
+	case !sc.TrialEnd.IsZero() && !asOf.After(sc.TrialEnd):
+		return fmt.Sprintf("trial until %s", sc.TrialEnd)
+	case !sc.TrialEnd.IsZero():
+		return fmt.Sprintf("trial ended %s without activation", sc.TrialEnd)
+	}
+	return "not active"
+}
