@@ -3,6 +3,8 @@ SHELL := /bin/bash
 GO ?= go
 DEMO_DATA ?= fixtures/demo
 FUZZTIME ?= 60s
+# The S3-compatible server the archive tests start on loopback.
+VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
 # Debian packages the official e-invoice validators in ../shared/validation need.
 VALIDATOR_PKGS := default-jre-headless libsaxonhe-java libxml2-utils qpdf poppler-utils jq python3-fonttools
 
@@ -33,10 +35,16 @@ preview: build
 test: deps lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-## deps: install what the tests need when it is missing: PostgreSQL on 127.0.0.1:5432, the
-## validators' Debian packages
+## deps: install what the tests need when it is missing: PostgreSQL on 127.0.0.1:5432,
+## versitygw, the validators' Debian packages
 deps:
 	@scripts/ensure-postgres
+	@if command -v versitygw >/dev/null || [ -x "$$($(GO) env GOPATH)/bin/versitygw" ]; then \
+		echo "deps: versitygw present"; \
+	else \
+		echo "deps: installing $(VERSITYGW) (S3-compatible server for the archive tests)"; \
+		GOFLAGS=-buildvcs=false $(GO) install $(VERSITYGW); \
+	fi
 	@if command -v java >/dev/null && command -v xmllint >/dev/null && command -v qpdf >/dev/null \
 	   && command -v pdfdetach >/dev/null && command -v jq >/dev/null && [ -f /usr/share/java/Saxon-HE.jar ] \
 	   && /usr/bin/python3 -c 'import fontTools' 2>/dev/null; then \

@@ -1,5 +1,6 @@
 // Package archive keeps issued invoices, write-once: a key once written is never
-// overwritten. Backends: a local directory (file://PATH, the default ./out/archive).
+// overwritten. Backends: a local directory (file://PATH, the default ./out/archive) and S3
+// or an S3-compatible store (s3://BUCKET/PREFIX).
 package archive
 
 import (
@@ -35,13 +36,16 @@ type Store interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 }
 
-// Open returns the archive at url: file://PATH (or a plain path).
+// Open returns the archive at url: file://PATH (or a plain path) or s3://BUCKET/PREFIX
+// (see OpenS3).
 func Open(ctx context.Context, url string) (Store, error) {
 	switch {
 	case strings.HasPrefix(url, "file://"):
 		return NewLocal(strings.TrimPrefix(url, "file://"))
+	case strings.HasPrefix(url, "s3://"):
+		return OpenS3(ctx, url)
 	case strings.Contains(url, "://"):
-		return nil, fmt.Errorf("archive %q: unsupported scheme (use file://PATH)", url)
+		return nil, fmt.Errorf("archive %q: unsupported scheme (use file://PATH or s3://BUCKET/PREFIX)", url)
 	}
 	return NewLocal(url)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/kontor-billing/kontor/archive"
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/dataset"
+	"github.com/kontor-billing/kontor/dataset/datasettest"
 	"github.com/kontor-billing/kontor/jobs"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/kontor-billing/kontor/store/storetest"
@@ -114,33 +115,10 @@ func TestRunIssuesWhatThePreviewShowsOnceAndArchivesIt(t *testing.T) {
 	}
 }
 
-// copyDataset copies a dataset directory so a test can change it.
-func copyDataset(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if e.IsDir() {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
-}
-
 func TestLateUsageImportedAfterTheRunIsBilledOnTheNextRunMarkedLate(t *testing.T) {
 	// BILLING-RULES 2.4: an event that arrives after its period was closed is never lost.
 	_, st := storetest.New(t)
-	dir := copyDataset(t, "../fixtures/demo")
+	dir := datasettest.CopyDir(t, "../fixtures/demo")
 	if _, err := st.Import(context.Background(), load(t, dir)); err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +160,7 @@ func TestASkippedBuyerIsBilledOnceItCanBe(t *testing.T) {
 	// A run never loses a charge: C-009 (Italy, no VAT ID) is skipped until its VAT ID is
 	// known, then invoiced everything that was due.
 	_, st := storetest.New(t)
-	dir := copyDataset(t, "../fixtures/demo")
+	dir := datasettest.CopyDir(t, "../fixtures/demo")
 	if _, err := st.Import(context.Background(), load(t, dir)); err != nil {
 		t.Fatal(err)
 	}

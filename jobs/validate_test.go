@@ -3,30 +3,18 @@ package jobs_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/kontor-billing/kontor/store/storetest"
+	"github.com/kontor-billing/kontor/zugferd/zugferdtest"
 )
 
 // TestArchivedDemoPassesTheOfficialValidators validates every PDF and XML that the demo run
 // (what make demo does) archives, with its final invoice numbers.
 func TestArchivedDemoPassesTheOfficialValidators(t *testing.T) {
-	kit, _ := filepath.Abs("../../shared/validation")
-	missing := ""
-	if _, err := os.Stat(filepath.Join(kit, "validate-facturx-pdf")); err != nil {
-		missing = kit + " is absent"
-	} else if _, err := exec.LookPath("java"); err != nil {
-		missing = "java is not installed (make deps)"
-	}
-	if missing != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("OFFICIAL VALIDATION CANNOT RUN ON CI: %s", missing)
-		}
-		t.Skipf("SKIPPING OFFICIAL VALIDATION: %s", missing)
-	}
+	kit := zugferdtest.Kit(t)
 	_, st := storetest.New(t)
 	if _, err := st.Import(context.Background(), load(t, "../fixtures/demo")); err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/kontor-billing/kontor/jobs"
 	"github.com/kontor-billing/kontor/pdfa"
 	"github.com/kontor-billing/kontor/zugferd"
+	"github.com/kontor-billing/kontor/zugferd/zugferdtest"
 )
 
 var (
@@ -214,32 +215,12 @@ func FuzzRender(f *testing.F) {
 	})
 }
 
-// validation returns the shared validation kit's directory, or skips loudly where it (or
-// Java) is absent; on CI (CI=true) its absence fails the test.
-func validation(t *testing.T) string {
-	t.Helper()
-	dir, _ := filepath.Abs("../../shared/validation")
-	missing := ""
-	if _, err := os.Stat(filepath.Join(dir, "validate-cii")); err != nil {
-		missing = dir + " is absent"
-	} else if _, err := exec.LookPath("java"); err != nil {
-		missing = "java is not installed (make deps installs the validators' Debian packages)"
-	}
-	if missing != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("OFFICIAL VALIDATION CANNOT RUN ON CI: %s", missing)
-		}
-		t.Skipf("SKIPPING OFFICIAL VALIDATION: %s", missing)
-	}
-	return dir
-}
-
 var verdict = regexp.MustCompile(`(?m)^(VALID|INVALID)\s+(\S+).*\((\d+) error\(s\), (\d+) warning\(s\)\)`)
 
 // TestOfficialValidators runs every document the project produces in its fixtures, and
 // the hostile texts, through the shared validate-cii and validate-facturx-pdf.
 func TestOfficialValidators(t *testing.T) {
-	kit := validation(t)
+	kit := zugferdtest.Kit(t)
 	dir := t.TempDir()
 	docs := documents(t)
 	for name, inv := range hostile(t) {

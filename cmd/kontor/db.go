@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -112,15 +113,11 @@ Concurrent runs wait for each other (PostgreSQL advisory lock).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, err := store.Open(ctx, databaseURL(*dbFlag))
+			st, ds, err := openWithDataset(ctx, *dbFlag)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			ds, err := st.Dataset(ctx)
-			if err != nil {
-				return err
-			}
 			asOf, err := runDate(asOfFlag, ds.Seller, time.Now())
 			if err != nil {
 				return err
@@ -153,6 +150,21 @@ Concurrent runs wait for each other (PostgreSQL advisory lock).`,
 	cmd.Flags().StringVar(&archiveFlag, "archive", "", "archive URL (default $KONTOR_ARCHIVE, else "+archive.DefaultURL+")")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what the run would bill and change nothing")
 	return cmd
+}
+
+// openWithDataset opens the database and loads the imported dataset; the caller closes
+// the store.
+func openWithDataset(ctx context.Context, dbFlag string) (*store.Store, *dataset.Dataset, error) {
+	st, err := store.Open(ctx, databaseURL(dbFlag))
+	if err != nil {
+		return nil, nil, err
+	}
+	ds, err := st.Dataset(ctx)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, ds, nil
 }
 
 // runDate is the flag's date, else today in the billing time zone.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/dataset"
+	"github.com/kontor-billing/kontor/dataset/datasettest"
 )
 
 func TestPreviewDemo(t *testing.T) {
@@ -107,30 +108,6 @@ func TestResolveAsOfDefaultsToTodayInTheBillingTimeZone(t *testing.T) {
 	}
 }
 
-// copyDir copies a scenario directory (with expected/) for a test to change.
-func copyDir(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
 func TestVerifyFixturesPass(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), []string{"verify", "../../fixtures"}, &stdout, &stderr); code != 0 {
@@ -142,7 +119,7 @@ func TestVerifyFixturesPass(t *testing.T) {
 }
 
 func TestVerifyReportsDifferencesByBusinessTerm(t *testing.T) {
-	dir := copyDir(t, "../../fixtures/scenarios/domestic-19")
+	dir := datasettest.CopyDir(t, "../../fixtures/scenarios/domestic-19")
 	golden := filepath.Join(dir, "expected", "DRAFT-0001.xml")
 	b, err := os.ReadFile(golden)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kontor-billing/kontor/archive/archivetest"
 	"github.com/kontor-billing/kontor/store/storetest"
 )
 
@@ -84,5 +85,47 @@ func TestCardPaymentFailureGraceAndDeactivation(t *testing.T) {
 	// Blocked usage: C-007's sanction checks over the 1500 limit.
 	if out := cli(t, 0, "status", db, "C-007"); !strings.Contains(out, "S-009  list-checks  2026-10-01..2026-10-31  300 units") {
 		t.Errorf("C-007 status lacks the blocked usage:\n%s", out)
+	}
+}
+
+func TestArchiveVerifyCatchesDeletedAndTamperedFiles(t *testing.T) {
+	url, _ := storetest.New(t)
+	db := "--database-url=" + url
+	dir := t.TempDir()
+	arc := "--archive=file://" + dir
+	cli(t, 0, "import", db, "--data", "../../fixtures/demo")
+	cli(t, 0, "run", db, arc, "--as-of", "2026-11-01")
+	if out := cli(t, 0, "archive", "verify", db, arc); !strings.Contains(out, "25 invoice(s), 75 archived file(s) checked, 0 problem(s)") {
+		t.Fatalf("clean archive:\n%s", out)
+	}
+	os.Remove(filepath.Join(dir, "invoices/2026/11/RE-2026-000003.pdf"))
+	os.WriteFile(filepath.Join(dir, "invoices/2026/11/RE-2026-000007.xml"), []byte("<tampered/>"), 0o644)
+	out := cli(t, 1, "archive", "verify", db, arc)
+	for _, w := range []string{"MISSING RE-2026-000003 invoices/2026/11/RE-2026-000003.pdf", "DIFFERS RE-2026-000007 invoices/2026/11/RE-2026-000007.xml", "2 problem(s)"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("verify output lacks %q:\n%s", w, out)
+		}
+	}
+	if out := cli(t, 0, "archive", "verify", db, arc, "--from", "2026-12-01"); !strings.Contains(out, "0 invoice(s)") {
+		t.Errorf("date filter:\n%s", out)
+	}
+}
+
+func TestArchiveVerifyOnS3(t *testing.T) {
+	srv := archivetest.Start(t)
+	srv.Bucket(t, "invoices")
+	archivetest.SetEnv(t)
+	url, _ := storetest.New(t)
+	db := "--database-url=" + url
+	arc := "--archive=" + srv.URL("invoices", "demo")
+	cli(t, 0, "import", db, "--data", "../../fixtures/demo")
+	cli(t, 0, "run", db, arc, "--as-of", "2026-11-01")
+	cli(t, 0, "archive", "verify", db, arc)
+	obj := filepath.Join(srv.Dir, "invoices/demo/invoices/2026/11")
+	os.Remove(filepath.Join(obj, "RE-2026-000002.json"))
+	os.WriteFile(filepath.Join(obj, "RE-2026-000009.pdf"), []byte("%PDF-tampered"), 0o644)
+	out := cli(t, 1, "archive", "verify", db, arc)
+	if !strings.Contains(out, "MISSING RE-2026-000002") || !strings.Contains(out, "DIFFERS RE-2026-000009") {
+		t.Errorf("verify on S3:\n%s", out)
 	}
 }

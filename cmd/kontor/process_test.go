@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kontor-billing/kontor/archive/archivetest"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/kontor-billing/kontor/store/storetest"
 )
@@ -198,6 +199,28 @@ func TestMakeDemoTwice(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(arc, "invoices/2026/11/*.pdf"))
 	if len(files) != 25 {
 		t.Errorf("%d PDFs archived, want 25", len(files))
+	}
+}
+
+// TestMakeDemoWithS3 runs make demo with KONTOR_ARCHIVE=s3://… against a real
+// S3-compatible server, as the README shows.
+func TestMakeDemoWithS3(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("SKIPPING: make is not installed")
+	}
+	srv := archivetest.Start(t)
+	srv.Bucket(t, "kontor-archive")
+	url, _ := storetest.New(t)
+	cmd := exec.Command("make", "-C", "../..", "demo")
+	cmd.Env = append(append(os.Environ(), archivetest.Env()...), "DATABASE_URL="+url,
+		"KONTOR_ARCHIVE=s3://kontor-archive/invoices-demo", "AWS_ENDPOINT_URL_S3="+srv.Endpoint)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !regexp.MustCompile(`: 25 invoice\(s\) issued, 25 rendered, 25 archived`).Match(out) {
+		t.Fatalf("make demo with S3: %v\n%s", err, out)
+	}
+	pdfs, _ := filepath.Glob(filepath.Join(srv.Dir, "kontor-archive/invoices-demo/invoices/2026/11/*.pdf"))
+	if len(pdfs) != 25 {
+		t.Errorf("%d PDFs in the bucket, want 25", len(pdfs))
 	}
 }
 

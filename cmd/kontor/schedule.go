@@ -11,7 +11,6 @@ import (
 	"github.com/kontor-billing/kontor/archive"
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/jobs"
-	"github.com/kontor-billing/kontor/store"
 	"github.com/kontor-billing/kontor/zugferd"
 	"github.com/robfig/cron/v3"
 	"github.com/spf13/cobra"
@@ -37,15 +36,11 @@ default.`,
 			}
 			log := slog.New(h).With("replica", replica)
 			ctx := cmd.Context()
-			st, err := store.Open(ctx, databaseURL(*dbFlag))
+			st, ds, err := openWithDataset(ctx, *dbFlag)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			ds, err := st.Dataset(ctx)
-			if err != nil {
-				return err
-			}
 			loc := ds.Seller.Location
 			parser := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 			sched, err := parser.Parse(spec)

@@ -34,15 +34,11 @@ file with any error imports nothing and lists every error.`,
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
-			st, err := store.Open(cmd.Context(), databaseURL(*dbFlag))
+			st, ds, err := openWithDataset(cmd.Context(), *dbFlag)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			ds, err := st.Dataset(cmd.Context())
-			if err != nil {
-				return err
-			}
 			n, notified, err := st.ImportPayments(cmd.Context(), results, ds.Seller.Location)
 			if err != nil {
 				return &exitError{code: 1, err: err}
@@ -129,15 +125,11 @@ func newStatus(dbFlag *string) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, err := store.Open(ctx, databaseURL(*dbFlag))
+			st, ds, err := openWithDataset(ctx, *dbFlag)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			ds, err := st.Dataset(ctx)
-			if err != nil {
-				return err
-			}
 			c := ds.CustomerByID[args[0]]
 			if c == nil {
 				return &exitError{code: 1, err: fmt.Errorf("no customer %q", args[0])}

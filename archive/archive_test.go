@@ -1,0 +1,102 @@
+package archive_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kontor-billing/kontor/archive"
+	"github.com/kontor-billing/kontor/archive/archivetest"
+	"github.com/kontor-billing/kontor/calendar"
+)
+
+func TestKeys(t *testing.T) {
+	k, err := archive.Key("RE-2026-000001", calendar.MustParse("2026-11-01"), "pdf")
+	if err != nil || k != "invoices/2026/11/RE-2026-000001.pdf" {
+		t.Errorf("key %q %v", k, err)
+	}
+	for _, bad := range []string{"../etc/passwd", "RE 1", "", "re-1", "RE/1"} {
+		if _, err := archive.Key(bad, calendar.MustParse("2026-11-01"), "pdf"); err == nil {
+			t.Errorf("number %q accepted in a key", bad)
+		}
+	}
+	if _, err := archive.Key("RE-1", calendar.MustParse("2026-11-01"), "exe"); err == nil {
+		t.Error("unknown extension accepted")
+	}
+}
+
+// writeOnce checks the write-once contract of a backend.
+func writeOnce(t *testing.T, a archive.Store) {
+	ctx := context.Background()
+	key := "invoices/2026/11/RE-2026-000001.pdf"
+	if err := a.Put(ctx, key, []byte("first")); err != nil {
+		t.Fatalf("put: %v", err)
+	}
+	if err := a.Put(ctx, key, []byte("first")); err != nil {
+		t.Errorf("idempotent re-put of the same bytes: %v", err)
+	}
+	err := a.Put(ctx, key, []byte("other"))
+	if !errors.Is(err, archive.ErrConflict) {
+		t.Errorf("conflicting bytes: err = %v, want ErrConflict", err)
+	}
+	got, err := a.Get(ctx, key)
+	if err != nil || string(got) != "first" {
+		t.Errorf("stored %q %v: the original must never be overwritten", got, err)
+	}
+	if _, err := a.Get(ctx, "invoices/2026/11/none.pdf"); !errors.Is(err, archive.ErrNotFound) {
+		t.Errorf("missing key: %v", err)
+	}
+}
+
+func TestLocalWriteOnce(t *testing.T) {
+	dir := t.TempDir()
+	a, err := archive.Open(context.Background(), "file://"+dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeOnce(t, a)
+	if err := a.Put(context.Background(), "../escape", []byte("x")); err == nil {
+		t.Error("a key leaving the archive was accepted")
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(dir, "invoices/2026/11/.put-*")); len(leftovers) != 0 {
+		t.Errorf("temporary files left behind: %v", leftovers)
+	}
+}
+
+func TestS3WriteOnce(t *testing.T) {
+	srv := archivetest.Start(t)
+	srv.Bucket(t, "invoices")
+	archivetest.SetEnv(t)
+	a, err := archive.Open(context.Background(), srv.URL("invoices", "acme"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeOnce(t, a)
+	if _, err := os.Stat(filepath.Join(srv.Dir, "invoices/acme/invoices/2026/11/RE-2026-000001.pdf")); err != nil {
+		t.Errorf("object not under the prefix: %v", err)
+	}
+}
+
+func TestS3ClearErrors(t *testing.T) {
+	srv := archivetest.Start(t)
+	srv.Bucket(t, "invoices")
+	archivetest.SetEnv(t)
+	_, err := archive.Open(context.Background(), srv.URL("no-such-bucket", ""))
+	if err == nil || !strings.Contains(err.Error(), `bucket "no-such-bucket" does not exist`) {
+		t.Errorf("missing bucket: %v", err)
+	}
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret")
+	_, err = archive.Open(context.Background(), srv.URL("invoices", ""))
+	if err == nil || !strings.Contains(err.Error(), "check the credentials") {
+		t.Errorf("wrong credentials: %v", err)
+	}
+	if _, err := archive.Open(context.Background(), "s3:///nobucket"); err == nil {
+		t.Error("an s3 URL without bucket was accepted")
+	}
+	if _, err := archive.Open(context.Background(), "ftp://x"); err == nil {
+		t.Error("an unknown scheme was accepted")
+	}
+}

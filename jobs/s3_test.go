@@ -1,0 +1,69 @@
+package jobs_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"testing"
+
+	"github.com/kontor-billing/kontor/archive"
+	"github.com/kontor-billing/kontor/archive/archivetest"
+	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/jobs"
+	"github.com/kontor-billing/kontor/store/storetest"
+)
+
+// TestArchiveOutageIsFinishedByTheNextRun stops the S3 server in the middle of the archive
+// stage: the run fails, the invoices it could not archive stay "rendered", and the next run,
+// with the server back, archives exactly the bytes rendered at finalization.
+func TestArchiveOutageIsFinishedByTheNextRun(t *testing.T) {
+	srv := archivetest.Start(t)
+	srv.Bucket(t, "archive")
+	archivetest.SetEnv(t)
+	ctx := context.Background()
+	_, st := storetest.New(t)
+	if _, err := st.Import(ctx, load(t, "../fixtures/demo")); err != nil {
+		t.Fatal(err)
+	}
+	arc, err := archive.Open(ctx, srv.URL("archive", "kontor"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := jobs.RunOptions{AsOf: calendar.MustParse("2026-11-01"), Renderer: renderer(t), Archive: arc,
+		Crash: func(step string) {
+			if step == "archived-5" {
+				srv.Stop() // the outage
+			}
+		}}
+	sum, err := jobs.Run(ctx, st, opt)
+	if err == nil || sum.Archived != 5 {
+		t.Fatalf("run during the outage: err %v, archived %d; want an error after 5", err, sum.Archived)
+	}
+	pending, _ := st.Invoices(ctx, "rendered")
+	if len(pending) != 20 {
+		t.Fatalf("%d invoices rendered, not archived; want 20", len(pending))
+	}
+	srv.Restart()
+	opt.Crash = nil
+	sum, err = jobs.Run(ctx, st, opt)
+	if err != nil || sum.Archived != 20 || len(sum.Issued) != 0 {
+		t.Fatalf("run after the outage: %v, archived %d, issued %d", err, sum.Archived, len(sum.Issued))
+	}
+	docs, err := st.IssuedDocuments(ctx, calendar.Date{}, calendar.Date{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 75 {
+		t.Fatalf("%d documents", len(docs))
+	}
+	for _, d := range docs {
+		b, err := arc.Get(ctx, d.Key)
+		if err != nil {
+			t.Fatalf("%s: %v", d.Key, err)
+		}
+		sum := sha256.Sum256(b)
+		if hex.EncodeToString(sum[:]) != d.SHA256 {
+			t.Errorf("%s: archived bytes differ from the rendered ones", d.Key)
+		}
+	}
+}
