@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -34,6 +35,14 @@ type Store interface {
 	Put(ctx context.Context, key string, data []byte) error
 	// Get returns the bytes under key, or ErrNotFound.
 	Get(ctx context.Context, key string) ([]byte, error)
+	// Stat returns the size and SHA-256 of the object under key, or ErrNotFound.
+	Stat(ctx context.Context, key string) (Info, error)
+}
+
+// Info describes an archived object.
+type Info struct {
+	Size   int64
+	SHA256 string // hex; recorded at Put (S3 metadata) or computed (directory)
 }
 
 // Open returns the archive at url: file://PATH (or a plain path) or s3://BUCKET/PREFIX
@@ -131,6 +140,16 @@ func (l *Local) Put(ctx context.Context, key string, data []byte) error {
 		d.Close()
 	}
 	return nil
+}
+
+// Stat returns the size and SHA-256 of the file under key.
+func (l *Local) Stat(ctx context.Context, key string) (Info, error) {
+	b, err := l.Get(ctx, key)
+	if err != nil {
+		return Info{}, err
+	}
+	sum := sha256.Sum256(b)
+	return Info{Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])}, nil
 }
 
 // Get reads the bytes under key.

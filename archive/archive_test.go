@@ -49,6 +49,14 @@ func writeOnce(t *testing.T, a archive.Store) {
 	if _, err := a.Get(ctx, "invoices/2026/11/none.pdf"); !errors.Is(err, archive.ErrNotFound) {
 		t.Errorf("missing key: %v", err)
 	}
+	// sha256("first")
+	info, err := a.Stat(ctx, key)
+	if err != nil || info.Size != 5 || info.SHA256 != "a7937b64b8caa58f03721bb6bacf5c78cb235febe0e70b1b84cd99541461a08e" {
+		t.Errorf("stat: %+v %v", info, err)
+	}
+	if _, err := a.Stat(ctx, "invoices/2026/11/none.pdf"); !errors.Is(err, archive.ErrNotFound) {
+		t.Errorf("stat of a missing key: %v", err)
+	}
 }
 
 func TestLocalWriteOnce(t *testing.T) {

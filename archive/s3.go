@@ -189,6 +189,21 @@ func (a *S3) Put(ctx context.Context, key string, data []byte) error {
 	return fmt.Errorf("archive %s: %w", key, explain(err, a.bucket))
 }
 
+// Stat returns the size of the object under key and the SHA-256 recorded when it was put
+// (metadata "sha256"), without reading it.
+func (a *S3) Stat(ctx context.Context, key string) (Info, error) {
+	out, err := a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(a.key(key))})
+	if err != nil {
+		var nf *types.NotFound
+		var ae smithy.APIError
+		if errors.As(err, &nf) || (errors.As(err, &ae) && (ae.ErrorCode() == "NotFound" || ae.ErrorCode() == "NoSuchKey")) {
+			return Info{}, fmt.Errorf("%s: %w", key, ErrNotFound)
+		}
+		return Info{}, fmt.Errorf("archive %s: %w", key, explain(err, a.bucket))
+	}
+	return Info{Size: aws.ToInt64(out.ContentLength), SHA256: out.Metadata["sha256"]}, nil
+}
+
 // Get reads the object under key.
 func (a *S3) Get(ctx context.Context, key string) ([]byte, error) {
 	out, err := a.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(a.bucket), Key: aws.String(a.key(key))})
