@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/kontor-billing/kontor/archive"
@@ -54,6 +56,8 @@ type RunOptions struct {
 	Crash func(step string)
 	// Now reads the clock for the summary's duration (default time.Now).
 	Now func() time.Time
+	// Workers render in parallel (default GOMAXPROCS).
+	Workers int
 }
 
 // Issued is an invoice a run finalized.
@@ -203,20 +207,31 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	for i, f := range final {
-		if stopped() {
-			return sum, ErrStopped
-		}
-		docs, err := Render(opt.Renderer, f.Invoice)
+	// Render in parallel, a chunk at a time; store in order. Rendering is deterministic,
+	// so documents rendered but not stored when a run stops are simply rendered again.
+	workers := opt.Workers
+	if workers < 1 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	chunk := 4 * workers
+	for start := 0; start < len(final); start += chunk {
+		part := final[start:min(start+chunk, len(final))]
+		docs, err := renderAll(opt.Renderer, part, workers)
 		if err != nil {
 			return sum, err
 		}
-		crash(fmt.Sprintf("render-%d", i+1))
-		if err := st.SaveDocuments(ctx, f.ID, docs...); err != nil {
-			return sum, err
+		for j, f := range part {
+			i := start + j
+			if stopped() {
+				return sum, ErrStopped
+			}
+			crash(fmt.Sprintf("render-%d", i+1))
+			if err := st.SaveDocuments(ctx, f.ID, docs[j]...); err != nil {
+				return sum, err
+			}
+			sum.Rendered++
+			crash(fmt.Sprintf("rendered-%d", i+1))
 		}
-		sum.Rendered++
-		crash(fmt.Sprintf("rendered-%d", i+1))
 	}
 
 	rendered, err := st.Invoices(ctx, "rendered")
@@ -340,6 +355,24 @@ func totals(issued []Issued) []invoice.CurrencyTotal {
 		out = append(out, *m[c])
 	}
 	return out
+}
+
+// renderAll renders invoices with a pool of workers, keeping their order.
+func renderAll(r *zugferd.Renderer, invs []store.StoredInvoice, workers int) ([][]store.Document, error) {
+	out := make([][]store.Document, len(invs))
+	errs := make([]error, len(invs))
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for i, inv := range invs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[i], errs[i] = Render(r, inv.Invoice)
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // Manifest is the small JSON document archived beside each invoice's PDF and XML.

@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf16"
 )
@@ -30,10 +31,9 @@ type Options struct {
 	Language string
 	// Date is the document's creation and modification date.
 	Date time.Time
-	// ICCProfile is the sRGB output profile (OutputIntent GTS_PDFA1); OutputCondition names it.
-	ICCProfile      []byte
-	OutputCondition string
-	Attachment      Attachment
+	// OutputIntent is the output profile (OutputIntent GTS_PDFA1), see NewOutputIntent.
+	OutputIntent *OutputIntent
+	Attachment   Attachment
 	// XMPExtension is extra RDF (rdf:Description elements) for the XMP packet, such as the
 	// Factur-X extension schema and properties.
 	XMPExtension string
@@ -46,6 +46,20 @@ type Attachment struct {
 	MIMEType     string // e.g. text/xml
 	Relationship string // AFRelationship: Alternative, Data, Source, …
 	Data         []byte
+}
+
+// OutputIntent is an ICC output profile prepared once for many documents.
+type OutputIntent struct {
+	condition string
+	deflated  []byte
+}
+
+// NewOutputIntent prepares an RGB ICC profile (such as sRGB) named condition.
+func NewOutputIntent(profile []byte, condition string) (*OutputIntent, error) {
+	if len(profile) < 40 || string(profile[36:40]) != "acsp" {
+		return nil, errors.New("pdfa: not an ICC profile (no 'acsp' signature)")
+	}
+	return &OutputIntent{condition: condition, deflated: deflate(profile)}, nil
 }
 
 type object struct {
@@ -170,11 +184,19 @@ func ref(re *regexp.Regexp, b []byte, what string) (int, error) {
 	return strconv.Atoi(string(m[1]))
 }
 
+// zlibWriters reuses compressors: a new one allocates about a megabyte of state.
+var zlibWriters = sync.Pool{New: func() any {
+	w, _ := zlib.NewWriterLevel(nil, zlib.BestCompression)
+	return w
+}}
+
 func deflate(b []byte) []byte {
 	var buf bytes.Buffer
-	w, _ := zlib.NewWriterLevel(&buf, zlib.BestCompression)
+	w := zlibWriters.Get().(*zlib.Writer)
+	w.Reset(&buf)
 	w.Write(b)
 	w.Close()
+	zlibWriters.Put(w)
 	return buf.Bytes()
 }
 
@@ -264,10 +286,14 @@ func Convert(src []byte, opt Options) ([]byte, error) {
 		nameEscape(a.MIMEType), len(efData), date, len(a.Data), sum[:])), stream: efData})
 	fs := add(&object{dict: []byte(fmt.Sprintf("<< /Type /Filespec /F %s /UF %s /EF << /F %d 0 R /UF %d 0 R >> /Desc %s /AFRelationship /%s >>",
 		literal(a.Name), literal(a.Name), ef, ef, textString(a.Description), a.Relationship))})
-	icc := deflate(opt.ICCProfile)
+	if opt.OutputIntent == nil {
+		return nil, errors.New("pdfa: an output intent is required")
+	}
+	icc := opt.OutputIntent.deflated
 	iccObj := add(&object{dict: []byte(fmt.Sprintf("<< /N 3 /Filter /FlateDecode /Length %d >>", len(icc))), stream: icc})
+	cond := opt.OutputIntent.condition
 	oi := add(&object{dict: []byte(fmt.Sprintf("<< /Type /OutputIntent /S /GTS_PDFA1 /OutputConditionIdentifier %s /Info %s /RegistryName (http://www.color.org) /DestOutputProfile %d 0 R >>",
-		textString(opt.OutputCondition), textString(opt.OutputCondition), iccObj))})
+		textString(cond), textString(cond), iccObj))})
 	xmp := xmpPacket(opt)
 	meta := add(&object{dict: []byte(fmt.Sprintf("<< /Type /Metadata /Subtype /XML /Length %d >>", len(xmp))), stream: xmp})
 	info := add(&object{dict: []byte(fmt.Sprintf("<< /Title %s /Author %s /Subject %s /Keywords %s /Creator %s /Producer %s /CreationDate %s /ModDate %s >>",

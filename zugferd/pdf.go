@@ -45,6 +45,7 @@ const (
 type Renderer struct {
 	fonts    []*entity.CustomFont
 	coverage []*sfnt.Font
+	intent   *pdfa.OutputIntent
 	// Producer is written into the PDF metadata.
 	Producer string
 }
@@ -64,7 +65,11 @@ func NewRenderer() (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load fonts: %w", err)
 	}
-	r := &Renderer{fonts: fonts, Producer: "kontor"}
+	intent, err := pdfa.NewOutputIntent(srgbProfile, "sRGB IEC61966-2.1")
+	if err != nil {
+		return nil, err
+	}
+	r := &Renderer{fonts: fonts, intent: intent, Producer: "kontor"}
 	for _, b := range [][]byte{fontRegular, fontBold} {
 		f, err := sfnt.Parse(b)
 		if err != nil {
@@ -136,16 +141,15 @@ func (r *Renderer) PDF(inv *invoice.Invoice, xml []byte) ([]byte, error) {
 		title = lb.creditNote
 	}
 	out, err := pdfa.Convert(doc.GetBytes(), pdfa.Options{
-		Title:           title + " " + inv.Number,
-		Author:          inv.Seller.Name,
-		Subject:         fmt.Sprintf("%s %s, %s", title, inv.Number, inv.Buyer.Name),
-		Keywords:        "Factur-X, ZUGFeRD, EN 16931",
-		Creator:         "kontor",
-		Producer:        r.Producer,
-		Language:        inv.Language,
-		Date:            created,
-		ICCProfile:      srgbProfile,
-		OutputCondition: "sRGB IEC61966-2.1",
+		Title:        title + " " + inv.Number,
+		Author:       inv.Seller.Name,
+		Subject:      fmt.Sprintf("%s %s, %s", title, inv.Number, inv.Buyer.Name),
+		Keywords:     "Factur-X, ZUGFeRD, EN 16931",
+		Creator:      "kontor",
+		Producer:     r.Producer,
+		Language:     inv.Language,
+		Date:         created,
+		OutputIntent: r.intent,
 		Attachment: pdfa.Attachment{
 			Name: AttachmentName, Description: "Factur-X/ZUGFeRD invoice data (EN 16931)",
 			MIMEType: "text/xml", Relationship: "Alternative", Data: xml,

@@ -293,3 +293,39 @@ func BenchmarkRender(b *testing.B) {
 		}
 	}
 }
+
+func TestRendererIsSafeForConcurrentUse(t *testing.T) {
+	docs := documents(t)
+	var invs []*invoice.Invoice
+	for _, name := range []string{"demo-DRAFT-0001", "demo-DRAFT-0013", "multi-page-DRAFT-0001", "non-eu-o-DRAFT-0001"} {
+		invs = append(invs, docs[name])
+	}
+	want := make([][]byte, len(invs))
+	for i, inv := range invs {
+		want[i] = render(t, inv).pdf
+	}
+	var wg sync.WaitGroup
+	got := make([][]byte, len(invs)*3)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			inv := invs[i%len(invs)]
+			x, err := zugferd.XML(inv)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got[i], err = newRenderer(t).PDF(inv, x)
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range got {
+		if !bytes.Equal(got[i], want[i%len(invs)]) {
+			t.Errorf("concurrent rendering %d differs from sequential rendering", i)
+		}
+	}
+}
