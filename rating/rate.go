@@ -295,6 +295,7 @@ func (in *Input) quantity(r dataset.LicenseReport) int64 {
 
 // bucket accumulates one usage bucket with integer counters; decimals only at the end.
 type bucket struct {
+	key             UsageKey
 	period          calendar.Period
 	events, pspEvts int
 	plain, psp      int64 // summed quantities of ordinary and PSP-initiated events
@@ -305,29 +306,43 @@ type bucket struct {
 // (BILLING-RULES 2.4, 2.5).
 func usageCharges(in Input, res *SubscriptionResult) {
 	sc := res.Schedule
-	buckets := map[UsageKey]*bucket{}
+	// A subscription has a few buckets (usage types × closed periods): a linear search is
+	// cheaper than hashing a string key for every event.
+	var buckets []*bucket
+	var last *bucket
 	for i := range in.Events {
 		ev := &in.Events[i]
 		if calendar.Of(ev.ReceivedAt, in.Location).After(in.AsOf) {
 			continue // not received yet as of the run date
 		}
 		day := calendar.Of(ev.OccurredAt, in.Location)
-		per, ok := sc.PeriodAt(day)
-		if !ok {
-			if sc.Billed() || (!sc.TrialEnd.IsZero() && !day.After(sc.TrialEnd)) {
-				res.Fates[i] = OutsideSubscription
+		var b *bucket
+		if last != nil && last.key.Type == ev.UsageType && last.period.Contains(day) {
+			b = last
+		} else {
+			per, ok := sc.PeriodAt(day)
+			if !ok {
+				if sc.Billed() || (!sc.TrialEnd.IsZero() && !day.After(sc.TrialEnd)) {
+					res.Fates[i] = OutsideSubscription
+				}
+				continue
 			}
-			continue
+			if !per.End.Before(in.AsOf) {
+				continue // the period has not ended: billed by a later run
+			}
+			k := UsageKey{Type: ev.UsageType, PeriodStart: per.Start}
+			for _, c := range buckets {
+				if c.key == k {
+					b = c
+					break
+				}
+			}
+			if b == nil {
+				b = &bucket{key: k, period: per}
+				buckets = append(buckets, b)
+			}
 		}
-		if !per.End.Before(in.AsOf) {
-			continue // the period has not ended: billed by a later run
-		}
-		k := UsageKey{Type: ev.UsageType, PeriodStart: per.Start}
-		b := buckets[k]
-		if b == nil {
-			b = &bucket{period: per}
-			buckets[k] = b
-		}
+		last = b
 		b.events++
 		if ev.ViaPSP {
 			b.pspEvts++
@@ -337,18 +352,14 @@ func usageCharges(in Input, res *SubscriptionResult) {
 		}
 		b.idx = append(b.idx, i)
 	}
-	keys := make([]UsageKey, 0, len(buckets))
-	for k := range buckets {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if c := keys[i].PeriodStart.Compare(keys[j].PeriodStart); c != 0 {
+	sort.Slice(buckets, func(i, j int) bool {
+		if c := buckets[i].key.PeriodStart.Compare(buckets[j].key.PeriodStart); c != 0 {
 			return c < 0
 		}
-		return keys[i].Type < keys[j].Type
+		return buckets[i].key.Type < buckets[j].key.Type
 	})
-	for _, k := range keys {
-		b := buckets[k]
+	for _, b := range buckets {
+		k := b.key
 		ut := in.UsageTypes[k.Type]
 		allow, _ := in.Plan.Allowance(k.Type)
 		units := decimal.NewFromInt(b.plain)

@@ -50,11 +50,23 @@ func Run(ds *dataset.Dataset, asOf calendar.Date) Result {
 	return res
 }
 
-// EventsBySubscription groups usage events by subscription.
+// EventsBySubscription groups usage events by subscription, in one backing array.
 func EventsBySubscription(events []dataset.UsageEvent) map[string][]dataset.UsageEvent {
-	m := map[string][]dataset.UsageEvent{}
-	for _, ev := range events {
-		m[ev.SubscriptionID] = append(m[ev.SubscriptionID], ev)
+	count := map[string]int{}
+	for i := range events {
+		count[events[i].SubscriptionID]++
+	}
+	backing := make([]dataset.UsageEvent, 0, len(events))
+	m := make(map[string][]dataset.UsageEvent, len(count))
+	for i := range events {
+		id := events[i].SubscriptionID
+		s, ok := m[id]
+		if !ok {
+			n := len(backing)
+			backing = backing[:n+count[id]]
+			s = backing[n : n : n+count[id]]
+		}
+		m[id] = append(s, events[i])
 	}
 	return m
 }

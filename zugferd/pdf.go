@@ -113,6 +113,42 @@ var (
 func (r *Renderer) PDF(inv *invoice.Invoice, xml []byte) ([]byte, error) {
 	lb := labelsFor(inv.Language)
 	created := inv.IssueDate.Time(time.UTC)
+	layout, err := r.Layout(inv)
+	if err != nil {
+		return nil, err
+	}
+	title := lb.invoice
+	docType := "INVOICE"
+	if inv.TypeCode == invoice.CreditNote {
+		title = lb.creditNote
+	}
+	out, err := pdfa.Convert(layout, pdfa.Options{
+		Title:        title + " " + inv.Number,
+		Author:       inv.Seller.Name,
+		Subject:      fmt.Sprintf("%s %s, %s", title, inv.Number, inv.Buyer.Name),
+		Keywords:     "Factur-X, ZUGFeRD, EN 16931",
+		Creator:      "kontor",
+		Producer:     r.Producer,
+		Language:     inv.Language,
+		Date:         created,
+		OutputIntent: r.intent,
+		Attachment: pdfa.Attachment{
+			Name: AttachmentName, Description: "Factur-X/ZUGFeRD invoice data (EN 16931)",
+			MIMEType: "text/xml", Relationship: "Alternative", Data: xml,
+		},
+		XMPExtension: facturXMP(docType, "EN 16931"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("invoice %s: PDF/A-3: %w", inv.Number, err)
+	}
+	return out, nil
+}
+
+// Layout renders inv with maroto alone: the plain PDF before the PDF/A-3 finishing and
+// without the XML. PDF uses it; benchmarks compare against it.
+func (r *Renderer) Layout(inv *invoice.Invoice) ([]byte, error) {
+	lb := labelsFor(inv.Language)
+	created := inv.IssueDate.Time(time.UTC)
 	cfg := config.NewBuilder().
 		WithPageSize(pagesize.A4).
 		WithMaxGridSize(grid).
@@ -135,31 +171,7 @@ func (r *Renderer) PDF(inv *invoice.Invoice, xml []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invoice %s: layout: %w", inv.Number, err)
 	}
-	title := lb.invoice
-	docType := "INVOICE"
-	if inv.TypeCode == invoice.CreditNote {
-		title = lb.creditNote
-	}
-	out, err := pdfa.Convert(doc.GetBytes(), pdfa.Options{
-		Title:        title + " " + inv.Number,
-		Author:       inv.Seller.Name,
-		Subject:      fmt.Sprintf("%s %s, %s", title, inv.Number, inv.Buyer.Name),
-		Keywords:     "Factur-X, ZUGFeRD, EN 16931",
-		Creator:      "kontor",
-		Producer:     r.Producer,
-		Language:     inv.Language,
-		Date:         created,
-		OutputIntent: r.intent,
-		Attachment: pdfa.Attachment{
-			Name: AttachmentName, Description: "Factur-X/ZUGFeRD invoice data (EN 16931)",
-			MIMEType: "text/xml", Relationship: "Alternative", Data: xml,
-		},
-		XMPExtension: facturXMP(docType, "EN 16931"),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("invoice %s: PDF/A-3: %w", inv.Number, err)
-	}
-	return out, nil
+	return doc.GetBytes(), nil
 }
 
 func (r *Renderer) txt(s string, p props.Text) core.Component {

@@ -329,3 +329,17 @@ func TestRendererIsSafeForConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLayoutOnly renders the same invoice as BenchmarkRender with plain maroto and its
+// embedded UTF-8 font: no XML, no PDF/A-3 finishing. The ratio of the two is the cost of
+// the e-invoice.
+func BenchmarkLayoutOnly(b *testing.B) {
+	inv := documents(b)["demo-DRAFT-0001"]
+	r := newRenderer(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Layout(inv); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
