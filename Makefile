@@ -69,9 +69,10 @@ fuzz:
 	$(GO) test ./dataset -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./zugferd -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME)
 
-## bench: run the benchmarks
+## bench: measure rendering, rating, import and end-to-end runs; writes BENCHMARKS.md
+## (SIZES="customers:events ..." to choose the datasets; takes several minutes)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	scripts/bench
 
 clean:
 	rm -rf bin out

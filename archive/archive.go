@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/kontor-billing/kontor/calendar"
 )
@@ -76,20 +77,33 @@ func Key(num string, issue calendar.Date, ext string) (string, error) {
 	return fmt.Sprintf("invoices/%04d/%02d/%s.%s", y, int(m), num, ext), nil
 }
 
-// Local is an archive in a local directory.
-type Local struct{ dir string }
+// Local is an archive in a local directory. Files being written live in DIR/.tmp (not
+// part of the archive) until they are linked to their name.
+type Local struct{ dir, tmp string }
 
-// NewLocal returns the archive in dir, creating it.
+// staleAfter is the age at which a temporary file is debris of a crashed writer.
+const staleAfter = time.Hour
+
+// NewLocal returns the archive in dir, creating it, and removes temporary files that a
+// crashed writer left behind.
 func NewLocal(dir string) (*Local, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	tmp := filepath.Join(dir, ".tmp")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("archive %s: %w", dir, err)
 	}
-	return &Local{dir: dir}, nil
+	if entries, err := os.ReadDir(tmp); err == nil {
+		for _, e := range entries {
+			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleAfter {
+				os.Remove(filepath.Join(tmp, e.Name()))
+			}
+		}
+	}
+	return &Local{dir: dir, tmp: tmp}, nil
 }
 
 func (l *Local) path(key string) (string, error) {
 	clean := filepath.Clean(key)
-	if filepath.IsAbs(clean) || strings.HasPrefix(clean, "..") {
+	if filepath.IsAbs(clean) || strings.HasPrefix(clean, "..") || strings.HasPrefix(clean, ".tmp") {
 		return "", fmt.Errorf("archive: key %q leaves the archive", key)
 	}
 	return filepath.Join(l.dir, clean), nil
@@ -105,7 +119,7 @@ func (l *Local) Put(ctx context.Context, key string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("archive %s: %w", key, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".put-*")
+	tmp, err := os.CreateTemp(l.tmp, "put-*")
 	if err != nil {
 		return fmt.Errorf("archive %s: %w", key, err)
 	}

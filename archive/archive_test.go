@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kontor-billing/kontor/archive"
 	"github.com/kontor-billing/kontor/archive/archivetest"
@@ -69,8 +70,22 @@ func TestLocalWriteOnce(t *testing.T) {
 	if err := a.Put(context.Background(), "../escape", []byte("x")); err == nil {
 		t.Error("a key leaving the archive was accepted")
 	}
-	if leftovers, _ := filepath.Glob(filepath.Join(dir, "invoices/2026/11/.put-*")); len(leftovers) != 0 {
+	if leftovers, _ := filepath.Glob(filepath.Join(dir, ".tmp/*")); len(leftovers) != 0 {
 		t.Errorf("temporary files left behind: %v", leftovers)
+	}
+	if err := a.Put(context.Background(), ".tmp/x", []byte("x")); err == nil {
+		t.Error("a key inside the temporary directory was accepted")
+	}
+	// Debris of a crashed writer is removed when the archive is opened.
+	stale := filepath.Join(dir, ".tmp", "put-crashed")
+	os.WriteFile(stale, []byte("partial"), 0o644)
+	old := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(stale, old, old)
+	if _, err := archive.NewLocal(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Error("stale temporary file not removed")
 	}
 }
 

@@ -238,31 +238,45 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	// Archive concurrently: each invoice is independent and the store's write latency
+	// (fsync, network) overlaps. Stop requests are honoured between invoices.
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	sem := make(chan struct{}, 4*workers)
 	for i, r := range rendered {
 		if stopped() {
-			return sum, ErrStopped
+			break
 		}
-		docs, err := st.Documents(ctx, r.ID)
-		if err != nil {
-			return sum, err
+		mu.Lock()
+		failed := firstErr != nil
+		mu.Unlock()
+		if failed {
+			break
 		}
-		keys := map[string]string{}
-		for _, d := range docs {
-			key, err := archive.Key(r.Invoice.Number, r.Invoice.IssueDate, d.Kind)
-			if err != nil {
-				return sum, err
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			err := archiveOne(ctx, st, opt.Archive, r, i, crash)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = err
 			}
-			if err := opt.Archive.Put(ctx, key, d.Bytes); err != nil {
-				return sum, fmt.Errorf("archive invoice %s: %w", r.Invoice.Number, err)
+			if err == nil {
+				sum.Archived++
 			}
-			keys[d.Kind] = key
-			crash(fmt.Sprintf("put-%d-%s", i+1, d.Kind))
-		}
-		if err := st.MarkArchived(ctx, r.ID, keys); err != nil {
-			return sum, err
-		}
-		sum.Archived++
-		crash(fmt.Sprintf("archived-%d", i+1))
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return sum, firstErr
+	}
+	if stopped() && sum.Archived < len(rendered) {
+		return sum, ErrStopped
 	}
 
 	// Licenses: a card payment that failed deactivates the license after the grace period
@@ -355,6 +369,31 @@ func totals(issued []Issued) []invoice.CurrencyTotal {
 		out = append(out, *m[c])
 	}
 	return out
+}
+
+// archiveOne puts an invoice's files into the archive and records that it is archived.
+func archiveOne(ctx context.Context, st Store, arc Archive, r store.StoredInvoice, i int, crash func(string)) error {
+	docs, err := st.Documents(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	keys := map[string]string{}
+	for _, d := range docs {
+		key, err := archive.Key(r.Invoice.Number, r.Invoice.IssueDate, d.Kind)
+		if err != nil {
+			return err
+		}
+		if err := arc.Put(ctx, key, d.Bytes); err != nil {
+			return fmt.Errorf("archive invoice %s: %w", r.Invoice.Number, err)
+		}
+		keys[d.Kind] = key
+		crash(fmt.Sprintf("put-%d-%s", i+1, d.Kind))
+	}
+	if err := st.MarkArchived(ctx, r.ID, keys); err != nil {
+		return err
+	}
+	crash(fmt.Sprintf("archived-%d", i+1))
+	return nil
 }
 
 // renderAll renders invoices with a pool of workers, keeping their order.

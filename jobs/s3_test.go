@@ -36,17 +36,19 @@ func TestArchiveOutageIsFinishedByTheNextRun(t *testing.T) {
 			}
 		}}
 	sum, err := jobs.Run(ctx, st, opt)
-	if err == nil || sum.Archived != 5 {
-		t.Fatalf("run during the outage: err %v, archived %d; want an error after 5", err, sum.Archived)
+	// Archiving is concurrent: a few puts in flight when the server stopped may finish.
+	if err == nil || sum.Archived < 5 || sum.Archived >= 25 {
+		t.Fatalf("run during the outage: err %v, archived %d; want an error after at least 5", err, sum.Archived)
 	}
 	pending, _ := st.Invoices(ctx, "rendered")
-	if len(pending) != 20 {
-		t.Fatalf("%d invoices rendered, not archived; want 20", len(pending))
+	if len(pending) != 25-sum.Archived {
+		t.Fatalf("%d invoices rendered, not archived; want %d", len(pending), 25-sum.Archived)
 	}
+	left := len(pending)
 	srv.Restart()
 	opt.Crash = nil
 	sum, err = jobs.Run(ctx, st, opt)
-	if err != nil || sum.Archived != 20 || len(sum.Issued) != 0 {
+	if err != nil || sum.Archived != left || len(sum.Issued) != 0 {
 		t.Fatalf("run after the outage: %v, archived %d, issued %d", err, sum.Archived, len(sum.Issued))
 	}
 	docs, err := st.IssuedDocuments(ctx, calendar.Date{}, calendar.Date{})

@@ -299,6 +299,11 @@ func (s *Store) SaveDocuments(ctx context.Context, id int64, docs ...Document) e
 		return fmt.Errorf("store documents of %d: %w", id, err)
 	}
 	defer tx.Rollback(ctx)
+	// Losing this commit in a crash is harmless: the invoice stays finalized and is rendered
+	// again, to the same bytes. So it need not wait for the disk.
+	if _, err := tx.Exec(ctx, "set local synchronous_commit = off"); err != nil {
+		return fmt.Errorf("store documents of %d: %w", id, err)
+	}
 	for _, d := range docs {
 		if _, err := tx.Exec(ctx, `insert into documents (invoice_id, kind, sha256, bytes) values ($1, $2, $3, $4)
 			on conflict (invoice_id, kind) do nothing`, id, d.Kind, d.SHA256, d.Bytes); err != nil {
@@ -334,6 +339,11 @@ func (s *Store) MarkArchived(ctx context.Context, id int64, keys map[string]stri
 		return fmt.Errorf("mark %d archived: %w", id, err)
 	}
 	defer tx.Rollback(ctx)
+	// Losing this commit is harmless too: the next run archives again, and the write-once
+	// archive accepts the same bytes.
+	if _, err := tx.Exec(ctx, "set local synchronous_commit = off"); err != nil {
+		return fmt.Errorf("mark %d archived: %w", id, err)
+	}
 	for kind, key := range keys {
 		if _, err := tx.Exec(ctx, `update documents set archive_key = $3, archived_at = now() where invoice_id = $1 and kind = $2`, id, kind, key); err != nil {
 			return fmt.Errorf("mark %d archived: %w", id, err)

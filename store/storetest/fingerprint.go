@@ -56,8 +56,14 @@ func Fingerprint(t testing.TB, st *store.Store, archiveDir string) string {
 	fmt.Fprintf(&b, "== archive\n")
 	if archiveDir != "" {
 		err := filepath.WalkDir(archiveDir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
+			if err != nil {
 				return err
+			}
+			if d.IsDir() && d.Name() == ".tmp" {
+				return fs.SkipDir // files being written: not part of the archive
+			}
+			if d.IsDir() {
+				return nil
 			}
 			data, err := os.ReadFile(p)
 			if err != nil {
