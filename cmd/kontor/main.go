@@ -28,10 +28,14 @@ func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
 	// Rendering allocates ~19 MB per invoice that is garbage at once; at the default GOGC
-	// (100) the collector takes half the CPU. A higher target halves the render time
-	// (BENCHMARKS.md); GOGC in the environment still wins.
+	// (100) the collector takes half the CPU. A higher target halves the render time, and a
+	// soft memory limit keeps the heap it allows under 1 GiB (BENCHMARKS.md). GOGC and
+	// GOMEMLIMIT in the environment still win.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(1 << 30)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
