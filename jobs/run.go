@@ -183,6 +183,8 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	var finalized invoice.Batch
+	defer func() { sum.Totals = finalized.TotalsByCurrency() }()
 	for i, d := range drafts {
 		if stopped() {
 			return sum, ErrStopped
@@ -196,6 +198,7 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 		if err != nil {
 			return sum, err
 		}
+		finalized.Invoices = append(finalized.Invoices, d.Invoice)
 		t := d.Invoice.Totals
 		sum.Issued = append(sum.Issued, Issued{Number: num, Type: d.Invoice.TypeCode, Buyer: d.Invoice.BuyerKind + " " + d.Invoice.BuyerID,
 			Currency: d.Invoice.Currency, Net: t.TaxBasis, VAT: t.TaxTotal, Gross: t.GrandTotal})
@@ -299,7 +302,7 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 	}
 	crash("licensed")
 
-	sum.Totals = totals(sum.Issued)
+	sum.Totals = finalized.TotalsByCurrency()
 	sum.Seconds = now().Sub(start).Seconds()
 	if err := st.FinishRun(ctx, runID, sum); err != nil {
 		return sum, err
@@ -347,26 +350,6 @@ func kept(ds *dataset.Dataset, outcomes []rating.Outcome, skipped []invoice.Skip
 		if !held {
 			out = append(out, o)
 		}
-	}
-	return out
-}
-
-func totals(issued []Issued) []invoice.CurrencyTotal {
-	m := map[string]*invoice.CurrencyTotal{}
-	var order []string
-	for _, i := range issued {
-		t := m[i.Currency]
-		if t == nil {
-			t = &invoice.CurrencyTotal{Currency: i.Currency}
-			m[i.Currency] = t
-			order = append(order, i.Currency)
-		}
-		t.Invoices++
-		t.Net, t.VAT, t.Gross = t.Net.Add(i.Net), t.VAT.Add(i.VAT), t.Gross.Add(i.Gross)
-	}
-	out := []invoice.CurrencyTotal{}
-	for _, c := range order {
-		out = append(out, *m[c])
 	}
 	return out
 }

@@ -122,11 +122,7 @@ Concurrent runs wait for each other (PostgreSQL advisory lock).`,
 			if err != nil {
 				return err
 			}
-			r, err := zugferd.NewRenderer()
-			if err != nil {
-				return err
-			}
-			arc, err := archive.Open(ctx, archiveURL(archiveFlag))
+			r, arc, err := renderAndArchive(ctx, archiveFlag)
 			if err != nil {
 				return err
 			}
@@ -165,6 +161,20 @@ func openWithDataset(ctx context.Context, dbFlag string) (*store.Store, *dataset
 		return nil, nil, err
 	}
 	return st, ds, nil
+}
+
+// renderAndArchive prepares what a run needs besides the database: the renderer and the
+// archive named by the flag or KONTOR_ARCHIVE.
+func renderAndArchive(ctx context.Context, archiveFlag string) (*zugferd.Renderer, archive.Store, error) {
+	r, err := zugferd.NewRenderer()
+	if err != nil {
+		return nil, nil, err
+	}
+	arc, err := archive.Open(ctx, archiveURL(archiveFlag))
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, arc, nil
 }
 
 // runDate is the flag's date, else today in the billing time zone.

@@ -11,7 +11,6 @@ import (
 	"github.com/kontor-billing/kontor/archive"
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/jobs"
-	"github.com/kontor-billing/kontor/zugferd"
 	"github.com/robfig/cron/v3"
 	"github.com/spf13/cobra"
 )
@@ -47,11 +46,7 @@ default.`,
 			if err != nil {
 				return fmt.Errorf("--cron %q: %w", spec, err)
 			}
-			r, err := zugferd.NewRenderer()
-			if err != nil {
-				return err
-			}
-			arc, err := archive.Open(ctx, archiveURL(archiveFlag))
+			r, arc, err := renderAndArchive(ctx, archiveFlag)
 			if err != nil {
 				return err
 			}
