@@ -80,6 +80,19 @@ func NewRenderer() (*Renderer, error) {
 	return r, nil
 }
 
+// fontsForOneDocument returns the fonts with a private copy of their bytes: gofpdf pads
+// font tables in place (append on a sub-slice of the font program), so documents rendered
+// concurrently must not share the bytes.
+func (r *Renderer) fontsForOneDocument() []*entity.CustomFont {
+	out := make([]*entity.CustomFont, len(r.fonts))
+	for i, f := range r.fonts {
+		c := *f
+		c.Bytes = append([]byte(nil), f.Bytes...)
+		out[i] = &c
+	}
+	return out
+}
+
 // printable returns s as the PDF shows it: characters the embedded fonts have no glyph for
 // (emoji, for example) become "?", line breaks and tabs become spaces. The XML keeps the
 // original text.
@@ -153,7 +166,7 @@ func (r *Renderer) Layout(inv *invoice.Invoice) ([]byte, error) {
 		WithPageSize(pagesize.A4).
 		WithMaxGridSize(grid).
 		WithLeftMargin(18).WithRightMargin(18).WithTopMargin(15).WithBottomMargin(12).
-		WithCustomFonts(r.fonts).
+		WithCustomFonts(r.fontsForOneDocument()).
 		WithDefaultFont(&props.Font{Family: fontFamily, Size: 9}).
 		WithPageNumber(props.PageNumber{Pattern: lb.page, Place: props.RightBottom, Family: fontFamily, Size: 7, Color: gray}).
 		WithCreationDate(created).
