@@ -10,6 +10,16 @@ import (
 // invoice: the same lines and amounts, referencing the original (BT-25, BT-26). The
 // original is not changed. Amounts stay positive: the type code makes it a credit.
 func CreditNoteFor(orig *Invoice, number string, issue calendar.Date, reason string) (*Invoice, error) {
+	ids := make([]string, len(orig.Lines))
+	for i, l := range orig.Lines {
+		ids[i] = l.ID
+	}
+	return CreditNoteForLines(orig, ids, number, issue, reason)
+}
+
+// CreditNoteForLines returns a credit note for some lines of a finalized invoice, each
+// credited in full; its VAT and totals are computed anew over those lines.
+func CreditNoteForLines(orig *Invoice, lineIDs []string, number string, issue calendar.Date, reason string) (*Invoice, error) {
 	if orig.TypeCode != CommercialInvoice {
 		return nil, fmt.Errorf("credit note for %s: only a commercial invoice (380) can be credited, not type %s", orig.Number, orig.TypeCode)
 	}
@@ -19,11 +29,43 @@ func CreditNoteFor(orig *Invoice, number string, issue calendar.Date, reason str
 	if issue.Before(orig.IssueDate) {
 		return nil, fmt.Errorf("credit note for %s: issue date %s is before the invoice's %s", orig.Number, issue, orig.IssueDate)
 	}
+	if len(lineIDs) == 0 {
+		return nil, fmt.Errorf("credit note for %s: no lines to credit", orig.Number)
+	}
 	cn := *orig
 	cn.Number, cn.TypeCode, cn.IssueDate, cn.DueDate = number, CreditNote, issue, issue
 	cn.Preceding, cn.PrecedingDate = orig.Number, orig.IssueDate
-	cn.Lines = append([]Line(nil), orig.Lines...)
-	cn.VAT = append([]VATBreakdown(nil), orig.VAT...)
+	byID := map[string]Line{}
+	for _, l := range orig.Lines {
+		byID[l.ID] = l
+	}
+	cn.Lines = nil
+	seen := map[string]bool{}
+	for _, id := range lineIDs {
+		l, ok := byID[id]
+		if !ok {
+			return nil, fmt.Errorf("credit note for %s: the invoice has no line %s", orig.Number, id)
+		}
+		if seen[id] {
+			return nil, fmt.Errorf("credit note for %s: line %s is named twice", orig.Number, id)
+		}
+		seen[id] = true
+		cn.Lines = append(cn.Lines, l)
+	}
+	if len(orig.VAT) != 1 {
+		return nil, fmt.Errorf("credit note for %s: %d VAT breakdowns; kontor invoices have one", orig.Number, len(orig.VAT))
+	}
+	v := orig.VAT[0]
+	cn.VAT, cn.Totals = Totalize(cn.Lines, VATRule{Category: v.Category, Rate: v.Rate, ExemptionCode: v.ExemptionCode, ExemptionText: v.ExemptionText})
+	cn.Period = cn.Lines[0].Period
+	for _, l := range cn.Lines {
+		if l.Period.Start.Before(cn.Period.Start) {
+			cn.Period.Start = l.Period.Start
+		}
+		if l.Period.End.After(cn.Period.End) {
+			cn.Period.End = l.Period.End
+		}
+	}
 	t := textsFor(orig.Language)
 	cn.Notes = append([]string{fmt.Sprintf(t.creditFor, orig.Number, FormatDate(orig.IssueDate, orig.Language), reason)}, orig.Notes...)
 	// A refund or set-off, not a payment to the seller's account: UNTDID 4461 code 1

@@ -179,15 +179,65 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 	}
 	crash("saved")
 
-	drafts, err := st.Invoices(ctx, "draft")
+	if err := (pipeline{ctx, st, ds, opt, log, crash, stopped, runID}).complete(&sum); err != nil {
+		return sum, err
+	}
+
+	// Licenses: a card payment that failed deactivates the license after the grace period
+	// (BILLING-RULES 4).
+	attempts, err := st.PaymentAttempts(ctx, ds.Seller.Location)
 	if err != nil {
 		return sum, err
+	}
+	states := map[string]licensing.Status{}
+	for cust, as := range attempts {
+		states[cust] = licensing.Evaluate(as, opt.AsOf)
+	}
+	changes, err := st.SaveLicenses(ctx, runID, opt.AsOf, states)
+	if err != nil {
+		return sum, err
+	}
+	for _, c := range changes {
+		log.Warn("license state changed", "customer", c.Customer, "from", string(c.From), "to", string(c.To), "invoice", c.Status.Invoice)
+		sum.Licenses = append(sum.Licenses, LicenseChange{Customer: c.Customer, State: string(c.To), Invoice: c.Status.Invoice})
+	}
+	crash("licensed")
+
+	sum.Seconds = now().Sub(start).Seconds()
+	if err := st.FinishRun(ctx, runID, sum); err != nil {
+		return sum, err
+	}
+	crash("done")
+	log.Info("run done", "run", runID, "issued", len(sum.Issued), "archived", sum.Archived, "skipped", len(sum.Skipped), "seconds", sum.Seconds)
+	return sum, nil
+}
+
+// pipeline holds what the stages after assembly need.
+type pipeline struct {
+	ctx     context.Context
+	st      Store
+	ds      *dataset.Dataset
+	opt     RunOptions
+	log     *slog.Logger
+	crash   func(string)
+	stopped func() bool
+	runID   int64
+}
+
+// complete finalizes every draft (invoices and credit notes, each from its series),
+// renders every finalized document and archives every rendered one: the stages after
+// assembly, shared by runs and credit notes. Each works on everything pending.
+func (p pipeline) complete(sum *Summary) error {
+	ctx, st, ds, opt, log, crash, stopped, runID := p.ctx, p.st, p.ds, p.opt, p.log, p.crash, p.stopped, p.runID
+	drafts, err := st.Invoices(ctx, "draft")
+	if err != nil {
+		return err
 	}
 	var finalized invoice.Batch
 	defer func() { sum.Totals = finalized.TotalsByCurrency() }()
 	for i, d := range drafts {
 		if stopped() {
-			return sum, ErrStopped
+			return ErrStopped
 		}
 		crash(fmt.Sprintf("finalize-%d", i+1))
 		series := ds.Seller.InvoiceSeries
@@ -196,7 +246,7 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 		}
 		num, err := st.Finalize(ctx, d.ID, series)
 		if err != nil {
-			return sum, err
+			return err
 		}
 		finalized.Invoices = append(finalized.Invoices, d.Invoice)
 		t := d.Invoice.Totals
@@ -208,7 +258,7 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 
 	final, err := st.Invoices(ctx, "finalized")
 	if err != nil {
-		return sum, err
+		return err
 	}
 	// Render in parallel, a chunk at a time; store in order. Rendering is deterministic,
 	// so documents rendered but not stored when a run stops are simply rendered again.
@@ -221,16 +271,16 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 		part := final[start:min(start+chunk, len(final))]
 		docs, err := renderAll(opt.Renderer, part, workers)
 		if err != nil {
-			return sum, err
+			return err
 		}
 		for j, f := range part {
 			i := start + j
 			if stopped() {
-				return sum, ErrStopped
+				return ErrStopped
 			}
 			crash(fmt.Sprintf("render-%d", i+1))
 			if err := st.SaveDocuments(ctx, f.ID, docs[j]...); err != nil {
-				return sum, err
+				return err
 			}
 			sum.Rendered++
 			crash(fmt.Sprintf("rendered-%d", i+1))
@@ -239,7 +289,7 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 
 	rendered, err := st.Invoices(ctx, "rendered")
 	if err != nil {
-		return sum, err
+		return err
 	}
 	// Archive concurrently: each invoice is independent and the store's write latency
 	// (fsync, network) overlaps. Stop requests are honoured between invoices.
@@ -276,40 +326,13 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 	}
 	wg.Wait()
 	if firstErr != nil {
-		return sum, firstErr
+		return firstErr
 	}
 	if stopped() && sum.Archived < len(rendered) {
-		return sum, ErrStopped
+		return ErrStopped
 	}
 
-	// Licenses: a card payment that failed deactivates the license after the grace period
-	// (BILLING-RULES 4).
-	attempts, err := st.PaymentAttempts(ctx, ds.Seller.Location)
-	if err != nil {
-		return sum, err
-	}
-	states := map[string]licensing.Status{}
-	for cust, as := range attempts {
-		states[cust] = licensing.Evaluate(as, opt.AsOf)
-	}
-	changes, err := st.SaveLicenses(ctx, runID, opt.AsOf, states)
-	if err != nil {
-		return sum, err
-	}
-	for _, c := range changes {
-		log.Warn("license state changed", "customer", c.Customer, "from", string(c.From), "to", string(c.To), "invoice", c.Status.Invoice)
-		sum.Licenses = append(sum.Licenses, LicenseChange{Customer: c.Customer, State: string(c.To), Invoice: c.Status.Invoice})
-	}
-	crash("licensed")
-
-	sum.Totals = finalized.TotalsByCurrency()
-	sum.Seconds = now().Sub(start).Seconds()
-	if err := st.FinishRun(ctx, runID, sum); err != nil {
-		return sum, err
-	}
-	crash("done")
-	log.Info("run done", "run", runID, "issued", len(sum.Issued), "archived", sum.Archived, "skipped", len(sum.Skipped), "seconds", sum.Seconds)
-	return sum, nil
+	return nil
 }
 
 // LicenseChange is a license state a run changed.

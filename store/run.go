@@ -203,14 +203,14 @@ func (s *Store) SaveAssembly(ctx context.Context, a Assembly) error {
 // StoredInvoice is an invoice as stored.
 type StoredInvoice struct {
 	ID      int64
-	RunID   int64
+	RunID   int64 // 0 for credit notes, issued outside runs
 	Status  string
 	Invoice *invoice.Invoice
 }
 
 // Invoices returns the invoices with a status, oldest first.
 func (s *Store) Invoices(ctx context.Context, status string) ([]StoredInvoice, error) {
-	rows, err := s.pool.Query(ctx, `select id, run_id, status, model from invoices where status = $1 order by id`, status)
+	rows, err := s.pool.Query(ctx, `select id, coalesce(run_id, 0), status, model from invoices where status = $1 order by id`, status)
 	if err != nil {
 		return nil, fmt.Errorf("list %s invoices: %w", status, err)
 	}
