@@ -49,9 +49,21 @@ func Fingerprint(t testing.TB, st *store.Store, archiveDir string) string {
 	query("ledger usage", `select subscription_id, usage_type, period_start::text, units::text from ledger_usage order by 1, 2, 3`)
 	query("ledger subscriptions", `select subscription_id from ledger_subscriptions order by 1`)
 	query("usage", `select event_id, coalesce(fate, -1) from usage_events order by event_id`)
-	query("gaps", `select series, count(*), max(seq) from invoices where seq is not null group by series having count(*) <> max(seq)`)
-	if strings.Contains(b.String(), "== gaps\n") && !strings.HasSuffix(b.String(), "== gaps\n") {
-		t.Errorf("a number series has gaps:\n%s", b.String()[strings.Index(b.String(), "== gaps"):])
+	var gappy []string
+	rows, err := st.Pool().Query(ctx, `select series from invoices where seq is not null group by series having count(*) <> max(seq)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var series string
+		if err := rows.Scan(&series); err != nil {
+			t.Fatal(err)
+		}
+		gappy = append(gappy, series)
+	}
+	rows.Close()
+	if len(gappy) > 0 {
+		t.Errorf("number series with gaps: %s", strings.Join(gappy, ", "))
 	}
 	fmt.Fprintf(&b, "== archive\n")
 	if archiveDir != "" {
