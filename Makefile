@@ -7,6 +7,8 @@ FUZZTIME ?= 60s
 VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
 # Debian packages the official e-invoice validators in ../shared/validation need.
 VALIDATOR_PKGS := default-jre-headless libsaxonhe-java libxml2-utils qpdf poppler-utils jq python3-fonttools
+# Debian's Chromium: the run report is tested in a real headless browser.
+BROWSER_PKGS := chromium
 
 .PHONY: all build demo preview test deps lint fmt-check vet fuzz bench clean
 
@@ -36,7 +38,7 @@ test: deps lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 ## deps: install what the tests need when it is missing: PostgreSQL on 127.0.0.1:5432,
-## versitygw, the validators' Debian packages
+## versitygw, the validators' Debian packages, Chromium
 deps:
 	@scripts/ensure-postgres
 	@if command -v versitygw >/dev/null || [ -x "$$($(GO) env GOPATH)/bin/versitygw" ]; then \
@@ -53,6 +55,13 @@ deps:
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(VALIDATOR_PKGS); \
 	else \
 		echo "deps: WARNING: the e-invoice validators cannot run here; install: sudo apt-get install -y $(VALIDATOR_PKGS)"; \
+	fi
+	@if command -v chromium >/dev/null; then \
+		echo "deps: chromium present"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(BROWSER_PKGS); \
+	else \
+		echo "deps: WARNING: the report's browser test cannot run here; install: sudo apt-get install -y $(BROWSER_PKGS)"; \
 	fi
 
 lint: vet fmt-check

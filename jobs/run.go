@@ -37,6 +37,7 @@ type Store interface {
 	MarkArchived(ctx context.Context, id int64, keys map[string]string) error
 	PaymentAttempts(ctx context.Context, loc *time.Location) (map[string][]licensing.Attempt, error)
 	SaveLicenses(ctx context.Context, runID int64, asOf calendar.Date, states map[string]licensing.Status) ([]store.LicenseChange, error)
+	ReportStore
 }
 
 // Archive is where issued invoices are kept, write-once.
@@ -85,6 +86,8 @@ type Summary struct {
 	Usage    rating.Counts           `json:"usage"`
 	Licenses []LicenseChange         `json:"licenses,omitempty"`
 	Seconds  float64                 `json:"seconds"`
+	// Report is the archive key of the run's HTML report.
+	Report string `json:"report,omitempty"`
 	// Preview holds the drafts of a dry run.
 	Preview *invoice.Batch `json:"-"`
 }
@@ -204,6 +207,11 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 	crash("licensed")
 
 	sum.Seconds = now().Sub(start).Seconds()
+	sum.Report = ReportKey(runID)
+	if _, err := writeReport(ctx, st, opt.Archive, ds, runID, sum); err != nil {
+		return sum, err
+	}
+	crash("reported")
 	if err := st.FinishRun(ctx, runID, sum); err != nil {
 		return sum, err
 	}

@@ -213,5 +213,8 @@ func writeSummary(w io.Writer, s jobs.Summary) error {
 	}
 	u := s.Usage
 	_, err := fmt.Fprintf(w, "  usage: %d rated (%d late), %d outside the subscription, %d pending; blocked units %s\n", u.Rated, u.Late, u.Outside, u.Pending, u.UnitsBlocked)
+	if err == nil && s.Report != "" {
+		_, err = fmt.Fprintf(w, "  report: %s in the archive (kontor report run %d)\n", s.Report, s.RunID)
+	}
 	return err
 }

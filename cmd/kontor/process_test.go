@@ -104,7 +104,7 @@ var crashSteps = []string{
 	"locked", "loaded", "assembled", "saved",
 	"finalize-1", "finalized-1", "finalize-2", "finalize-13", "finalized-13", "finalized-25",
 	"render-1", "rendered-1", "render-8", "rendered-25",
-	"put-1-json", "put-1-pdf", "put-1-xml", "archived-1", "put-12-pdf", "archived-12", "archived-25",
+	"put-1-json", "put-1-pdf", "put-1-xml", "archived-1", "put-12-pdf", "archived-12", "archived-25", "reported",
 	"done",
 }
 

@@ -1,0 +1,136 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/kontor-billing/kontor/dataset"
+	"github.com/kontor-billing/kontor/report"
+	"github.com/kontor-billing/kontor/store"
+)
+
+// ReportStore is what the run report needs of the system of record.
+type ReportStore interface {
+	Run(ctx context.Context, id int64) (store.RunRecord, error)
+	PreviousRun(ctx context.Context, id int64) (store.RunRecord, bool, error)
+	ChargesOn(ctx context.Context, numbers []string) ([]store.InvoicedCharge, error)
+	UsageRated(ctx context.Context, runIDs []int64) ([]store.RatedUsage, error)
+	RunsOf(ctx context.Context, numbers []string) ([]int64, error)
+	Dataset(ctx context.Context) (*dataset.Dataset, error)
+}
+
+// ReportKey is where a run's report is archived.
+func ReportKey(runID int64) string { return fmt.Sprintf("reports/run-%06d.html", runID) }
+
+// RunReport renders the HTML report of a finished run from what it stored: the same bytes
+// the run archived, as long as the dataset's subscriptions did not change since.
+func RunReport(ctx context.Context, st ReportStore, id int64) ([]byte, error) {
+	rec, err := st.Run(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Status != "done" || rec.Summary == nil {
+		return nil, fmt.Errorf("run %d has not finished (status %s): its report is written when it does", id, rec.Status)
+	}
+	var sum Summary
+	if err := json.Unmarshal(rec.Summary, &sum); err != nil {
+		return nil, fmt.Errorf("run %d: stored summary: %w", id, err)
+	}
+	ds, err := st.Dataset(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return runReport(ctx, st, ds, rec, sum)
+}
+
+// runReport renders the report of run rec whose summary is sum.
+func runReport(ctx context.Context, st ReportStore, ds *dataset.Dataset, rec store.RunRecord, sum Summary) ([]byte, error) {
+	facts, err := factsOf(ctx, st, rec, sum)
+	if err != nil {
+		return nil, err
+	}
+	in := report.RunInput{Run: facts, Dataset: ds}
+	prev, ok, err := st.PreviousRun(ctx, rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		var psum Summary
+		if err := json.Unmarshal(prev.Summary, &psum); err != nil {
+			return nil, fmt.Errorf("run %d: stored summary: %w", prev.ID, err)
+		}
+		pf, err := factsOf(ctx, st, prev, psum)
+		if err != nil {
+			return nil, err
+		}
+		in.Previous = &pf
+	}
+	return report.RunHTML(in)
+}
+
+// factsOf gathers what a run issued and rated: the documents in its summary, their
+// charges, and the usage rated by the runs that assembled them (a run that finishes an
+// interrupted one issues what that one assembled).
+func factsOf(ctx context.Context, st ReportStore, rec store.RunRecord, sum Summary) (report.RunFacts, error) {
+	f := report.RunFacts{ID: rec.ID, AsOf: rec.AsOf, Started: rec.Started, Seconds: sum.Seconds,
+		Totals: sum.Totals, Counts: sum.Usage, Skipped: sum.Skipped}
+	numbers := make([]string, 0, len(sum.Issued))
+	for _, d := range sum.Issued {
+		numbers = append(numbers, d.Number)
+		f.Documents = append(f.Documents, report.Document{Number: d.Number, Type: d.Type, Buyer: d.Buyer,
+			Currency: d.Currency, Net: d.Net, VAT: d.VAT, Gross: d.Gross})
+	}
+	for _, l := range sum.Licenses {
+		f.Licenses = append(f.Licenses, report.LicenseChange{Customer: l.Customer, State: l.State, Invoice: l.Invoice})
+	}
+	charges, err := st.ChargesOn(ctx, numbers)
+	if err != nil {
+		return f, err
+	}
+	for _, c := range charges {
+		f.Charges = append(f.Charges, c.Charge)
+	}
+	runs, err := st.RunsOf(ctx, numbers)
+	if err != nil {
+		return f, err
+	}
+	if !containsID(runs, rec.ID) {
+		runs = append(runs, rec.ID)
+	}
+	usage, err := st.UsageRated(ctx, runs)
+	if err != nil {
+		return f, err
+	}
+	for _, u := range usage {
+		f.Usage = append(f.Usage, report.Usage{Type: u.UsageType, Events: u.Events, Units: u.Units,
+			Overage: u.Overage, Blocked: u.Blocked, Late: u.Late})
+	}
+	return f, nil
+}
+
+func containsID(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// writeReport archives the report of the run that is finishing with summary sum.
+func writeReport(ctx context.Context, st Store, arc Archive, ds *dataset.Dataset, runID int64, sum Summary) (string, error) {
+	rec, err := st.Run(ctx, runID)
+	if err != nil {
+		return "", err
+	}
+	html, err := runReport(ctx, st, ds, rec, sum)
+	if err != nil {
+		return "", err
+	}
+	key := ReportKey(runID)
+	if err := arc.Put(ctx, key, html); err != nil {
+		return "", fmt.Errorf("archive run report %d: %w", runID, err)
+	}
+	return key, nil
+}

@@ -1,0 +1,342 @@
+// Package report turns what a run did, and what the license reports say, into documents
+// for finance: a self-contained HTML run report with inline SVG charts, and license tables.
+// It is pure: its inputs are gathered by jobs, its outputs are bytes.
+package report
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"sort"
+	"time"
+
+	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/dataset"
+	"github.com/kontor-billing/kontor/invoice"
+	"github.com/kontor-billing/kontor/rating"
+	"github.com/shopspring/decimal"
+)
+
+// Document is a document a run issued.
+type Document struct {
+	Number   string
+	Type     string // 380 invoice, 381 credit note
+	Buyer    string
+	Currency string
+	Net      decimal.Decimal
+	VAT      decimal.Decimal
+	Gross    decimal.Decimal
+}
+
+// Usage is the usage of one type a run rated, in weighted units.
+type Usage struct {
+	Type    string
+	Events  int64
+	Units   decimal.Decimal
+	Overage decimal.Decimal
+	Blocked decimal.Decimal
+	Late    decimal.Decimal
+}
+
+// LicenseChange is a license state a run changed.
+type LicenseChange struct {
+	Customer, State, Invoice string
+}
+
+// RunFacts are the facts of one run.
+type RunFacts struct {
+	ID      int64
+	AsOf    calendar.Date
+	Started time.Time
+	Seconds float64
+	// Totals are the run summary's totals per currency.
+	Totals    []invoice.CurrencyTotal
+	Documents []Document
+	// Charges are the charges on Documents.
+	Charges  []rating.Charge
+	Usage    []Usage
+	Counts   rating.Counts
+	Skipped  []invoice.Skipped
+	Licenses []LicenseChange
+}
+
+// RunInput is what the run report shows: the run, the one before it (if any) and the
+// dataset the subscriptions and app names come from.
+type RunInput struct {
+	Run      RunFacts
+	Previous *RunFacts
+	Dataset  *dataset.Dataset
+}
+
+//go:embed run.html
+var runHTML string
+
+var runTemplate = template.Must(template.New("run").Funcs(template.FuncMap{
+	"money": func(d decimal.Decimal) string { return d.StringFixed(2) },
+	"units": func(d decimal.Decimal) string { return d.String() },
+}).Parse(runHTML))
+
+// RunHTML renders the run report: one HTML file with inline CSS and SVG, no scripts and no
+// external resources (its Content-Security-Policy forbids them), so it opens offline.
+func RunHTML(in RunInput) ([]byte, error) {
+	v := runView(in)
+	var b bytes.Buffer
+	if err := runTemplate.Execute(&b, v); err != nil {
+		return nil, fmt.Errorf("run report %d: %w", in.Run.ID, err)
+	}
+	return b.Bytes(), nil
+}
+
+type view struct {
+	Run       RunFacts
+	Previous  *RunFacts
+	Window    calendar.Period
+	Currency  []currencyRow
+	Apps      []appRow
+	Usage     []usageRow
+	New       []subRow
+	Cancelled []subRow
+	Trials    []subRow
+	// Charts, each shown in its section.
+	TotalsChart template.HTML
+	AppCharts   []template.HTML
+	UsageChart  template.HTML
+	Invoices    int
+	Credits     int
+}
+
+type currencyRow struct {
+	invoice.CurrencyTotal
+	Prev        invoice.CurrencyTotal
+	HasPrev     bool
+	Change      decimal.Decimal // gross, this run minus the previous one
+	ChangeShare string          // Change as a percentage of the previous gross ("" when undefined)
+}
+
+type appRow struct {
+	App, Name, Currency      string
+	Advance, Increase, Usage decimal.Decimal
+	Net, PrevNet             decimal.Decimal
+	Charges                  int
+}
+
+type usageRow struct {
+	Usage
+	Included decimal.Decimal // units within the included units: Units − Overage − Blocked
+}
+
+type subRow struct {
+	ID, Customer, Plan, App string
+	Date                    calendar.Date
+}
+
+func runView(in RunInput) view {
+	r := in.Run
+	v := view{Run: r, Previous: in.Previous}
+	for _, d := range r.Documents {
+		if d.Type == invoice.CreditNote {
+			v.Credits++
+		} else {
+			v.Invoices++
+		}
+	}
+	// The window whose subscription changes the report lists: since the previous run, or
+	// the month before the as-of date for the first run.
+	v.Window = calendar.Period{Start: r.AsOf.AddMonths(-1).AddDays(1), End: r.AsOf}
+	if in.Previous != nil && in.Previous.AsOf.Before(r.AsOf) {
+		v.Window.Start = in.Previous.AsOf.AddDays(1)
+	}
+
+	prevTotals := map[string]invoice.CurrencyTotal{}
+	if in.Previous != nil {
+		for _, t := range in.Previous.Totals {
+			prevTotals[t.Currency] = t
+		}
+	}
+	seen := map[string]bool{}
+	for _, t := range r.Totals {
+		row := currencyRow{CurrencyTotal: t}
+		row.Prev, row.HasPrev = prevTotals[t.Currency]
+		seen[t.Currency] = true
+		v.Currency = append(v.Currency, row)
+	}
+	for _, t := range sortedTotals(prevTotals) {
+		if !seen[t.Currency] {
+			v.Currency = append(v.Currency, currencyRow{CurrencyTotal: invoice.CurrencyTotal{Currency: t.Currency,
+				Net: decimal.Zero, VAT: decimal.Zero, Gross: decimal.Zero}, Prev: t, HasPrev: true})
+		}
+	}
+	for i := range v.Currency {
+		c := &v.Currency[i]
+		if c.HasPrev {
+			c.Change = c.Gross.Sub(c.Prev.Gross)
+			if !c.Prev.Gross.IsZero() {
+				c.ChangeShare = c.Change.Mul(decimal.NewFromInt(100)).Div(c.Prev.Gross).StringFixed(1) + " %"
+			}
+		}
+	}
+
+	v.Apps = appRows(in.Dataset, r.Charges, in.Previous)
+	for _, u := range r.Usage {
+		v.Usage = append(v.Usage, usageRow{Usage: u, Included: u.Units.Sub(u.Overage).Sub(u.Blocked)})
+	}
+	v.New, v.Cancelled, v.Trials = subscriptionChanges(in.Dataset, v.Window)
+	charts(&v)
+	return v
+}
+
+func sortedTotals(m map[string]invoice.CurrencyTotal) []invoice.CurrencyTotal {
+	out := make([]invoice.CurrencyTotal, 0, len(m))
+	for _, t := range m {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Currency < out[j].Currency })
+	return out
+}
+
+// appOf returns the app of a charge's plan ("" when the plan is no longer in the catalog).
+func appOf(ds *dataset.Dataset, planID string) (id, name string) {
+	if ds == nil {
+		return "", ""
+	}
+	p, ok := ds.Catalog.PlanByID[planID]
+	if !ok {
+		return "", ""
+	}
+	if a, ok := ds.Catalog.AppByID[p.App]; ok {
+		return a.ID, a.Name
+	}
+	return p.App, p.App
+}
+
+func appRows(ds *dataset.Dataset, charges []rating.Charge, prev *RunFacts) []appRow {
+	type key struct{ app, cur string }
+	rows := map[key]*appRow{}
+	get := func(c rating.Charge) *appRow {
+		id, name := appOf(ds, c.PlanID)
+		if id == "" {
+			id, name = "plan "+c.PlanID, "plan "+c.PlanID
+		}
+		k := key{id, c.Currency}
+		if rows[k] == nil {
+			rows[k] = &appRow{App: id, Name: name, Currency: c.Currency}
+		}
+		return rows[k]
+	}
+	for _, c := range charges {
+		r := get(c)
+		switch c.Kind {
+		case rating.Advance:
+			r.Advance = r.Advance.Add(c.Net)
+		case rating.Increase:
+			r.Increase = r.Increase.Add(c.Net)
+		default:
+			r.Usage = r.Usage.Add(c.Net)
+		}
+		r.Net = r.Net.Add(c.Net)
+		r.Charges++
+	}
+	if prev != nil {
+		for _, c := range prev.Charges {
+			r := get(c)
+			r.PrevNet = r.PrevNet.Add(c.Net)
+		}
+	}
+	out := make([]appRow, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Currency != out[j].Currency {
+			return out[i].Currency < out[j].Currency
+		}
+		return out[i].App < out[j].App
+	})
+	return out
+}
+
+// subscriptionChanges lists the subscriptions whose billing started in the window, those
+// cancelled in it and the trials running on its last day.
+func subscriptionChanges(ds *dataset.Dataset, w calendar.Period) (started, cancelled, trials []subRow) {
+	if ds == nil {
+		return nil, nil, nil
+	}
+	in := func(d calendar.Date) bool { return !d.IsZero() && !d.Before(w.Start) && !d.After(w.End) }
+	for i := range ds.Subscriptions {
+		s := ds.Subscriptions[i]
+		p, ok := ds.Catalog.PlanByID[s.PlanID]
+		if !ok {
+			continue
+		}
+		row := subRow{ID: s.ID, Customer: s.CustomerID, Plan: p.Name, App: p.App}
+		if c, ok := ds.CustomerByID[s.CustomerID]; ok {
+			row.Customer = c.Name
+		}
+		sc := rating.ScheduleOf(s, p, w.End)
+		if in(sc.Start) {
+			r := row
+			r.Date = sc.Start
+			started = append(started, r)
+		}
+		if in(s.CancelledOn) {
+			r := row
+			r.Date = s.CancelledOn
+			cancelled = append(cancelled, r)
+		}
+		if !s.TrialStart.IsZero() && !s.TrialStart.After(w.End) && !sc.TrialEnd.Before(w.End) {
+			r := row
+			r.Date = sc.TrialEnd
+			trials = append(trials, r)
+		}
+	}
+	return started, cancelled, trials
+}
+
+func charts(v *view) {
+	series := []string{fmt.Sprintf("run %d (%s)", v.Run.ID, v.Run.AsOf)}
+	if v.Previous != nil {
+		series = append(series, fmt.Sprintf("run %d (%s)", v.Previous.ID, v.Previous.AsOf))
+	}
+	if len(v.Currency) > 0 {
+		c := chart{Title: "Gross invoiced per currency", Series: series}
+		for _, r := range v.Currency {
+			row := chartRow{Label: r.Currency, Values: []decimal.Decimal{r.Gross}, Texts: []string{r.Gross.StringFixed(2)}}
+			if v.Previous != nil {
+				row.Values = append(row.Values, r.Prev.Gross)
+				row.Texts = append(row.Texts, r.Prev.Gross.StringFixed(2))
+			}
+			c.Rows = append(c.Rows, row)
+		}
+		v.TotalsChart = c.svg()
+	}
+	byCur := map[string][]appRow{}
+	var curs []string
+	for _, a := range v.Apps {
+		if byCur[a.Currency] == nil {
+			curs = append(curs, a.Currency)
+		}
+		byCur[a.Currency] = append(byCur[a.Currency], a)
+	}
+	for _, cur := range curs {
+		c := chart{Title: "Net per app, " + cur, Series: series}
+		for _, a := range byCur[cur] {
+			row := chartRow{Label: a.Name, Values: []decimal.Decimal{a.Net}, Texts: []string{a.Net.StringFixed(2)}}
+			if v.Previous != nil {
+				row.Values = append(row.Values, a.PrevNet)
+				row.Texts = append(row.Texts, a.PrevNet.StringFixed(2))
+			}
+			c.Rows = append(c.Rows, row)
+		}
+		v.AppCharts = append(v.AppCharts, c.svg())
+	}
+	if len(v.Usage) > 0 {
+		c := chart{Title: "Usage per type (weighted units)", Series: []string{"included", "overage", "blocked"}, Stacked: true}
+		for _, u := range v.Usage {
+			c.Rows = append(c.Rows, chartRow{Label: u.Type,
+				Values: []decimal.Decimal{u.Included, u.Overage, u.Blocked},
+				Texts:  []string{u.Included.String(), u.Overage.String(), u.Blocked.String()}})
+		}
+		v.UsageChart = c.svg()
+	}
+}

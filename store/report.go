@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/invoice"
+	"github.com/kontor-billing/kontor/rating"
+	"github.com/shopspring/decimal"
+)
+
+// RunRecord is a run as stored.
+type RunRecord struct {
+	ID      int64
+	AsOf    calendar.Date
+	Status  string // running, done
+	Started time.Time
+	// Summary is the summary the run stored when it finished (nil while running).
+	Summary json.RawMessage
+}
+
+// ErrNoRun means the run asked for does not exist.
+var ErrNoRun = errors.New("no such run")
+
+// Run returns run id.
+func (s *Store) Run(ctx context.Context, id int64) (RunRecord, error) {
+	rows, err := s.pool.Query(ctx, `select id, as_of::text, status, started_at, summary from runs where id = $1`, id)
+	if err != nil {
+		return RunRecord{}, fmt.Errorf("run %d: %w", id, err)
+	}
+	runs, err := collectRuns(rows)
+	if err != nil {
+		return RunRecord{}, fmt.Errorf("run %d: %w", id, err)
+	}
+	if len(runs) == 0 {
+		return RunRecord{}, fmt.Errorf("run %d: %w", id, ErrNoRun)
+	}
+	return runs[0], nil
+}
+
+// PreviousRun returns the latest finished run before run id; ok is false when there is none.
+func (s *Store) PreviousRun(ctx context.Context, id int64) (r RunRecord, ok bool, err error) {
+	rows, err := s.pool.Query(ctx, `select id, as_of::text, status, started_at, summary from runs
+		where id < $1 and status = 'done' order by id desc limit 1`, id)
+	if err != nil {
+		return r, false, fmt.Errorf("run before %d: %w", id, err)
+	}
+	runs, err := collectRuns(rows)
+	if err != nil || len(runs) == 0 {
+		return r, false, err
+	}
+	return runs[0], true, nil
+}
+
+func collectRuns(rows pgx.Rows) ([]RunRecord, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (RunRecord, error) {
+		var rec RunRecord
+		var asOf string
+		var summary []byte
+		if err := r.Scan(&rec.ID, &asOf, &rec.Status, &rec.Started, &summary); err != nil {
+			return rec, err
+		}
+		d, err := calendar.Parse(asOf)
+		if err != nil {
+			return rec, err
+		}
+		rec.AsOf, rec.Summary = d, summary
+		return rec, nil
+	})
+}
+
+// InvoicedCharge is a charge and the number of the invoice it is on.
+type InvoicedCharge struct {
+	Invoice string
+	rating.Charge
+}
+
+// ChargesOn returns the charges on the invoices with the given numbers, by invoice number
+// and charge key.
+func (s *Store) ChargesOn(ctx context.Context, numbers []string) ([]InvoicedCharge, error) {
+	rows, err := s.pool.Query(ctx, `select i.number, c.doc from charges c join invoices i on i.id = c.invoice_id
+		where i.number = any($1) order by i.number, c.key`, numbers)
+	if err != nil {
+		return nil, fmt.Errorf("charges: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (InvoicedCharge, error) {
+		var c InvoicedCharge
+		var doc []byte
+		if err := r.Scan(&c.Invoice, &doc); err != nil {
+			return c, err
+		}
+		return c, json.Unmarshal(doc, &c.Charge)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("charges: %w", err)
+	}
+	return out, nil
+}
+
+// RatedUsage is the usage of one type that a set of runs rated.
+type RatedUsage struct {
+	UsageType string
+	Events    int64
+	Units     decimal.Decimal
+	Overage   decimal.Decimal
+	Blocked   decimal.Decimal
+	// Late is the part of Units that arrived after its period was billed.
+	Late decimal.Decimal
+}
+
+// UsageRated sums the usage the given runs rated, by usage type.
+func (s *Store) UsageRated(ctx context.Context, runIDs []int64) ([]RatedUsage, error) {
+	rows, err := s.pool.Query(ctx, `select usage_type, sum(events)::bigint, sum(units), sum(overage), sum(blocked),
+			coalesce(sum(units) filter (where late), 0)
+		from usage_rated where run_id = any($1) group by usage_type order by usage_type`, runIDs)
+	if err != nil {
+		return nil, fmt.Errorf("rated usage: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RatedUsage, error) {
+		var u RatedUsage
+		return u, r.Scan(&u.UsageType, &u.Events, &u.Units, &u.Overage, &u.Blocked, &u.Late)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rated usage: %w", err)
+	}
+	return out, nil
+}
+
+// RunsOf returns the runs that assembled the invoices with the given numbers.
+func (s *Store) RunsOf(ctx context.Context, numbers []string) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, `select distinct run_id from invoices where number = any($1) and run_id is not null order by 1`, numbers)
+	if err != nil {
+		return nil, fmt.Errorf("runs of invoices: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("runs of invoices: %w", err)
+	}
+	return ids, nil
+}
+
+// IssuedInvoices returns the issued (numbered) invoices and credit notes whose issue date
+// lies in [from, to], by series and number.
+func (s *Store) IssuedInvoices(ctx context.Context, from, to calendar.Date) ([]*invoice.Invoice, error) {
+	rows, err := s.pool.Query(ctx, `select model from invoices
+		where number is not null and issue_date between $1::date and $2::date order by series, seq`, from.String(), to.String())
+	if err != nil {
+		return nil, fmt.Errorf("issued invoices: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*invoice.Invoice, error) {
+		var model []byte
+		if err := r.Scan(&model); err != nil {
+			return nil, err
+		}
+		inv := &invoice.Invoice{}
+		return inv, json.Unmarshal(model, inv)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("issued invoices: %w", err)
+	}
+	return out, nil
+}
