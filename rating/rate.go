@@ -281,9 +281,16 @@ func (in *Input) quantityFor(per calendar.Period) (int64, error) {
 // quantity is what a license report counts under the plan's license method
 // (BILLING-RULES 2.1).
 func (in *Input) quantity(r dataset.LicenseReport) int64 {
-	switch in.Plan.LicenseMethod {
+	return LicenseQuantity(in.Plan, in.App, r)
+}
+
+// LicenseQuantity is the quantity billed for a license report under plan p of app a
+// (BILLING-RULES 2.1): licensed users (licensable users for apps that must be licensed
+// for all users), companies other than evaluation companies, or 1 tenant.
+func LicenseQuantity(p *dataset.Plan, a *dataset.App, r dataset.LicenseReport) int64 {
+	switch p.LicenseMethod {
 	case dataset.PerUser:
-		if in.App.AllUsersMustBeLicensed {
+		if a != nil && a.AllUsersMustBeLicensed {
 			return int64(max(r.LicensableUsers, 0))
 		}
 		return int64(max(r.LicensedUsers, 0))

@@ -72,10 +72,13 @@ type RunInput struct {
 //go:embed run.html
 var runHTML string
 
+//go:embed style.html
+var styleHTML string
+
 var runTemplate = template.Must(template.New("run").Funcs(template.FuncMap{
 	"money": func(d decimal.Decimal) string { return d.StringFixed(2) },
 	"units": func(d decimal.Decimal) string { return d.String() },
-}).Parse(runHTML))
+}).Parse(styleHTML + runHTML))
 
 // RunHTML renders the run report: one HTML file with inline CSS and SVG, no scripts and no
 // external resources (its Content-Security-Policy forbids them), so it opens offline.

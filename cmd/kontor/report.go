@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"strconv"
 
+	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/jobs"
+	"github.com/kontor-billing/kontor/report"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/spf13/cobra"
 )
@@ -47,7 +51,80 @@ charts as inline SVG. It opens offline; it loads nothing and runs no script.`,
 		},
 	}
 	run.Flags().StringVar(&out, "out", "", "file to write (default standard output)")
-	cmd.AddCommand(run)
+	cmd.AddCommand(run, newReportLicenses(dbFlag))
+	return cmd
+}
+
+func newReportLicenses(dbFlag *string) *cobra.Command {
+	var from, to, by, format, out, data string
+	cmd := &cobra.Command{
+		Use:   "licenses --from DATE --to DATE --by country|app",
+		Short: "Provisioned vs assigned licenses over time, by country or app",
+		Long: `report licenses counts licenses from the license reports on the last day of each month
+from --from to --to (and on --to), grouped by the customer's country or by app, in
+users, companies or tenants: paid subscriptions, trials, provisioned (the quantity
+billed under the plan's license method), assigned (licensed users, licensed companies,
+tenants), licensable, and paid subscriptions without any license report.
+
+--format table (default), csv, or html (self-contained, with charts). The dataset is
+the one imported into the database, or --data DIR.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			lo, err := calendar.Parse(from)
+			if err != nil {
+				return &exitError{code: 2, err: fmt.Errorf("report licenses: --from: %w", err)}
+			}
+			hi, err := calendar.Parse(to)
+			if err != nil {
+				return &exitError{code: 2, err: fmt.Errorf("report licenses: --to: %w", err)}
+			}
+			if format != "table" && format != "csv" && format != "html" {
+				return &exitError{code: 2, err: fmt.Errorf("report licenses: --format %q: want table, csv or html", format)}
+			}
+			var ds *dataset.Dataset
+			if data != "" {
+				if ds, err = dataset.LoadDir(data); err != nil {
+					return &exitError{code: 1, err: err}
+				}
+			} else {
+				st, err := store.Open(cmd.Context(), databaseURL(*dbFlag))
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				if ds, err = st.Dataset(cmd.Context()); err != nil {
+					return err
+				}
+			}
+			rows, err := report.Licenses(ds, lo, hi, by)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			var b []byte
+			switch format {
+			case "table":
+				var buf bytes.Buffer
+				err = report.LicensesTable(&buf, rows, by)
+				b = buf.Bytes()
+			case "csv":
+				b, err = report.LicensesCSV(rows, by)
+			case "html":
+				b, err = report.LicensesHTML(rows, by, lo, hi)
+			}
+			if err != nil {
+				return err
+			}
+			return writeOut(cmd, out, b)
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "", "first day YYYY-MM-DD")
+	cmd.Flags().StringVar(&to, "to", "", "last day YYYY-MM-DD")
+	cmd.Flags().StringVar(&by, "by", "country", "group by country or app")
+	cmd.Flags().StringVar(&format, "format", "table", "table, csv or html")
+	cmd.Flags().StringVar(&out, "out", "", "file to write (default standard output)")
+	cmd.Flags().StringVar(&data, "data", "", "read this dataset directory instead of the database")
+	cmd.MarkFlagRequired("from")
+	cmd.MarkFlagRequired("to")
 	return cmd
 }
 
