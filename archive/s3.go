@@ -14,6 +14,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,6 +34,23 @@ type S3 struct {
 	prefix    string
 	retention time.Duration
 	now       func() time.Time
+	retries   *atomic.Int64
+}
+
+// Retries is the number of requests the S3 client retried (a throttled or failed request
+// sent again), for metrics.
+func (a *S3) Retries() int64 { return a.retries.Load() }
+
+// countingRetryer counts the retries of the retryer it wraps: the SDK asks for a delay
+// once before each retry.
+type countingRetryer struct {
+	aws.Retryer
+	n *atomic.Int64
+}
+
+func (r countingRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
+	r.n.Add(1)
+	return r.Retryer.RetryDelay(attempt, err)
 }
 
 // OpenS3 opens s3://BUCKET/PREFIX. Credentials and region come from the standard AWS
@@ -60,12 +78,13 @@ func OpenS3(ctx context.Context, raw string) (*S3, error) {
 			return nil, fmt.Errorf("archive %q: %w", raw, err)
 		}
 	}
+	retries := &atomic.Int64{}
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
+			return countingRetryer{retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = attempts
 				o.MaxBackoff = 20 * time.Second
-			})
+			}), retries}
 		}),
 	}
 	if r := q.Get("region"); r != "" {
@@ -92,7 +111,7 @@ func OpenS3(ctx context.Context, raw string) (*S3, error) {
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	})
-	a := &S3{client: client, bucket: u.Host, prefix: strings.Trim(u.Path, "/"), retention: retention, now: time.Now}
+	a := &S3{client: client, bucket: u.Host, prefix: strings.Trim(u.Path, "/"), retention: retention, now: time.Now, retries: retries}
 	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(a.bucket)}); err != nil {
 		return nil, fmt.Errorf("archive %s: %w", raw, explain(err, a.bucket))
 	}

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/invoice"
@@ -39,6 +40,6 @@ func CreditNote(ctx context.Context, st CreditStore, number string, lineIDs []st
 		return sum, err
 	}
 	never := func() bool { return false }
-	err = pipeline{ctx, st, ds, opt, log, func(string) {}, never, 0}.complete(&sum)
+	err = pipeline{ctx, st, ds, opt, log, func(string) {}, never, 0, opt.timer(time.Now)}.complete(&sum)
 	return sum, err
 }

@@ -59,6 +59,30 @@ type RunOptions struct {
 	Now func() time.Time
 	// Workers render in parallel (default GOMAXPROCS).
 	Workers int
+	// Progress, when set, is told of each document a stage completes (stage finalize,
+	// render or archive; done of total). It is called from one goroutine at a time.
+	Progress func(stage string, done, total int)
+	// StageDone, when set, is told how long each stage took: assemble, finalize, render,
+	// archive, licenses, report.
+	StageDone func(stage string, d time.Duration)
+}
+
+// timer reports stage durations to opt.StageDone.
+func (opt RunOptions) timer(now func() time.Time) func(stage string) {
+	last := now()
+	return func(stage string) {
+		t := now()
+		if opt.StageDone != nil {
+			opt.StageDone(stage, t.Sub(last))
+		}
+		last = t
+	}
+}
+
+func (opt RunOptions) progress(stage string, done, total int) {
+	if opt.Progress != nil {
+		opt.Progress(stage, done, total)
+	}
 }
 
 // Issued is an invoice a run finalized.
@@ -128,6 +152,7 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 		crash = func(string) {}
 	}
 	start := now()
+	stage := opt.timer(now)
 	sum := Summary{AsOf: opt.AsOf, DryRun: opt.DryRun, Issued: []Issued{}, Skipped: []invoice.Skipped{}}
 
 	unlock, err := st.Lock(ctx, store.RunLock)
@@ -181,8 +206,9 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 		return sum, err
 	}
 	crash("saved")
+	stage("assemble")
 
-	if err := (pipeline{ctx, st, ds, opt, log, crash, stopped, runID}).complete(&sum); err != nil {
+	if err := (pipeline{ctx, st, ds, opt, log, crash, stopped, runID, stage}).complete(&sum); err != nil {
 		return sum, err
 	}
 
@@ -205,6 +231,7 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 		sum.Licenses = append(sum.Licenses, LicenseChange{Customer: c.Customer, State: string(c.To), Invoice: c.Status.Invoice})
 	}
 	crash("licensed")
+	stage("licenses")
 
 	sum.Seconds = now().Sub(start).Seconds()
 	sum.Report = ReportKey(runID)
@@ -212,6 +239,7 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 		return sum, err
 	}
 	crash("reported")
+	stage("report")
 	if err := st.FinishRun(ctx, runID, sum); err != nil {
 		return sum, err
 	}
@@ -230,6 +258,7 @@ type pipeline struct {
 	crash   func(string)
 	stopped func() bool
 	runID   int64
+	stage   func(string)
 }
 
 // complete finalizes every draft (invoices and credit notes, each from its series),
@@ -262,7 +291,9 @@ func (p pipeline) complete(sum *Summary) error {
 			Currency: d.Invoice.Currency, Net: t.TaxBasis, VAT: t.TaxTotal, Gross: t.GrandTotal})
 		log.Info("invoice finalized", "run", runID, "number", num, "buyer", d.Invoice.BuyerID, "gross", t.GrandTotal.StringFixed(2), "currency", d.Invoice.Currency)
 		crash(fmt.Sprintf("finalized-%d", i+1))
+		opt.progress("finalize", i+1, len(drafts))
 	}
+	p.stage("finalize")
 
 	final, err := st.Invoices(ctx, "finalized")
 	if err != nil {
@@ -292,8 +323,10 @@ func (p pipeline) complete(sum *Summary) error {
 			}
 			sum.Rendered++
 			crash(fmt.Sprintf("rendered-%d", i+1))
+			opt.progress("render", i+1, len(final))
 		}
 	}
+	p.stage("render")
 
 	rendered, err := st.Invoices(ctx, "rendered")
 	if err != nil {
@@ -329,6 +362,7 @@ func (p pipeline) complete(sum *Summary) error {
 			}
 			if err == nil {
 				sum.Archived++
+				opt.progress("archive", sum.Archived, len(rendered))
 			}
 		}()
 	}
@@ -339,6 +373,7 @@ func (p pipeline) complete(sum *Summary) error {
 	if stopped() && sum.Archived < len(rendered) {
 		return ErrStopped
 	}
+	p.stage("archive")
 
 	return nil
 }

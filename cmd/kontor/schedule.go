@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +17,7 @@ import (
 )
 
 func newSchedule(dbFlag *string, stderr io.Writer) *cobra.Command {
-	var spec, archiveFlag, logFormat, replica string
+	var spec, archiveFlag, logFormat, replica, metricsAddr string
 	cmd := &cobra.Command{
 		Use:   "schedule",
 		Short: "Run kontor run on a cron schedule (a daemon; several replicas may run)",
@@ -26,7 +27,9 @@ optional leading seconds field, or descriptors such as @daily. Several replicas 
 against one database: each tick is claimed in the database by exactly one of them, and runs
 never overlap (advisory lock). SIGTERM or SIGINT stops the daemon: a run in progress
 finishes the invoice in hand, and the next tick or run finishes the rest. Logs are JSON by
-default.`,
+default. With --metrics-addr it serves Prometheus metrics on /metrics (runs, documents
+issued, rendered and archived, stage durations, archive retries) and /healthz (200 when
+the database answers).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var h slog.Handler = slog.NewJSONHandler(stderr, nil)
@@ -50,6 +53,15 @@ default.`,
 			if err != nil {
 				return err
 			}
+			m := newRunMetrics(arc)
+			if metricsAddr != "" {
+				// Served until the daemon returns, also while a stopping run finishes.
+				mctx, stopMetrics := context.WithCancel(context.WithoutCancel(ctx))
+				defer stopMetrics()
+				if _, err := serveMetrics(mctx, metricsAddr, m, st.Pool().Ping, log); err != nil {
+					return fmt.Errorf("--metrics-addr %s: %w", metricsAddr, err)
+				}
+			}
 			c := cron.New(cron.WithLocation(loc), cron.WithParser(parser))
 			c.Schedule(sched, cron.FuncJob(func() {
 				tick := time.Now().In(loc).Truncate(time.Second)
@@ -67,7 +79,11 @@ default.`,
 				}
 				asOf := calendar.Of(tick, loc)
 				log.Info("tick", "tick", tick, "as_of", asOf.String())
-				sum, err := jobs.Run(ctx, st, jobs.RunOptions{AsOf: asOf, Renderer: r, Archive: arc, Logger: log, Crash: crashHook()})
+				opt := jobs.RunOptions{AsOf: asOf, Renderer: r, Archive: arc, Logger: log, Crash: crashHook()}
+				m.instrument(&opt)
+				m.started()
+				sum, err := jobs.Run(ctx, st, opt)
+				m.finished(sum, err)
 				switch {
 				case errors.Is(err, jobs.ErrStopped):
 					log.Warn("run stopped by signal", "as_of", asOf.String(), "issued", len(sum.Issued))
@@ -90,6 +106,7 @@ default.`,
 	cmd.Flags().StringVar(&spec, "cron", "0 2 * * *", "cron schedule, in the billing time zone")
 	cmd.Flags().StringVar(&archiveFlag, "archive", "", "archive URL (default $KONTOR_ARCHIVE, else "+archive.DefaultURL+")")
 	cmd.Flags().StringVar(&logFormat, "log-format", "json", "log format: json or text")
+	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this address (e.g. :9090; default off)")
 	cmd.Flags().StringVar(&replica, "replica", fmt.Sprintf("%s-%d", host, os.Getpid()), "name of this replica in logs and tick claims")
 	return cmd
 }
