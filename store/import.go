@@ -60,6 +60,12 @@ func records(ds *dataset.Dataset) []record {
 // the same data again changes nothing. An event whose ID is stored with other content
 // aborts the import: nothing is imported.
 func (s *Store) Import(ctx context.Context, ds *dataset.Dataset) (ImportResult, error) {
+	return s.ImportProgress(ctx, ds, nil)
+}
+
+// ImportProgress is Import telling progress, when set, how many usage events were copied
+// (every 10,000 and at the end).
+func (s *Store) ImportProgress(ctx context.Context, ds *dataset.Dataset, progress func(done, total int)) (ImportResult, error) {
 	res := ImportResult{DuplicateRows: ds.Duplicates}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -93,6 +99,9 @@ func (s *Store) Import(ctx context.Context, ds *dataset.Dataset) (ImportResult, 
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"tmp_usage"},
 		[]string{"event_id", "subscription_id", "usage_type", "quantity", "occurred_at", "received_at", "via_psp"},
 		pgx.CopyFromSlice(len(evs), func(i int) ([]any, error) {
+			if progress != nil && ((i+1)%10000 == 0 || i+1 == len(evs)) {
+				progress(i+1, len(evs))
+			}
 			e := &evs[i]
 			return []any{e.ID, e.SubscriptionID, e.UsageType, e.Quantity, e.OccurredAt, e.ReceivedAt, e.ViaPSP}, nil
 		}))

@@ -145,17 +145,27 @@ func (s *Store) RunsOf(ctx context.Context, numbers []string) ([]int64, error) {
 }
 
 // IssuedInvoices returns the issued (numbered) invoices and credit notes whose issue date
-// lies in [from, to], by series and number.
-func (s *Store) IssuedInvoices(ctx context.Context, from, to calendar.Date) ([]*invoice.Invoice, error) {
+// lies in [from, to], by series and number. progress, when set, is told every 1,000
+// documents read and at the end.
+func (s *Store) IssuedInvoices(ctx context.Context, from, to calendar.Date, progress func(done, total int)) ([]*invoice.Invoice, error) {
+	var total int
+	if err := s.pool.QueryRow(ctx, `select count(*) from invoices where number is not null and issue_date between $1::date and $2::date`,
+		from.String(), to.String()).Scan(&total); err != nil {
+		return nil, fmt.Errorf("issued invoices: %w", err)
+	}
 	rows, err := s.pool.Query(ctx, `select model from invoices
 		where number is not null and issue_date between $1::date and $2::date order by series, seq`, from.String(), to.String())
 	if err != nil {
 		return nil, fmt.Errorf("issued invoices: %w", err)
 	}
+	read := 0
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*invoice.Invoice, error) {
 		var model []byte
 		if err := r.Scan(&model); err != nil {
 			return nil, err
+		}
+		if read++; progress != nil && (read%1000 == 0 || read == total) {
+			progress(read, total)
 		}
 		inv := &invoice.Invoice{}
 		return inv, json.Unmarshal(model, inv)

@@ -86,7 +86,9 @@ func newImport(dbFlag *string, logger *slog.Logger) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			res, err := st.Import(cmd.Context(), ds)
+			prog := newProgress(cmd.ErrOrStderr(), logger)
+			res, err := st.ImportProgress(cmd.Context(), ds, func(done, total int) { prog.update("copy usage events", done, total) })
+			prog.finish()
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
@@ -126,7 +128,10 @@ Concurrent runs wait for each other (PostgreSQL advisory lock).`,
 			if err != nil {
 				return err
 			}
-			sum, err := jobs.Run(ctx, st, jobs.RunOptions{AsOf: asOf, DryRun: dryRun, Renderer: r, Archive: arc, Logger: logger, Crash: crashHook()})
+			prog := newProgress(cmd.ErrOrStderr(), logger)
+			sum, err := jobs.Run(ctx, st, jobs.RunOptions{AsOf: asOf, DryRun: dryRun, Renderer: r, Archive: arc, Logger: logger, Crash: crashHook(),
+				Progress: prog.update})
+			prog.finish()
 			if errors.Is(err, jobs.ErrStopped) {
 				writeSummary(cmd.OutOrStdout(), sum)
 				return &exitError{code: 3, err: err}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -63,7 +64,9 @@ Nothing is written when a document cannot be booked; every such document is name
 				return err
 			}
 			defer st.Close()
-			docs, err := st.IssuedInvoices(cmd.Context(), lo, hi)
+			prog := newProgress(cmd.ErrOrStderr(), slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)))
+			docs, err := st.IssuedInvoices(cmd.Context(), lo, hi, func(done, total int) { prog.update("read documents", done, total) })
+			prog.finish()
 			if err != nil {
 				return err
 			}
