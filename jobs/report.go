@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/report"
@@ -95,7 +96,7 @@ func factsOf(ctx context.Context, st ReportStore, rec store.RunRecord, sum Summa
 	if err != nil {
 		return f, err
 	}
-	if !containsID(runs, rec.ID) {
+	if !slices.Contains(runs, rec.ID) {
 		runs = append(runs, rec.ID)
 	}
 	usage, err := st.UsageRated(ctx, runs)
@@ -107,15 +108,6 @@ func factsOf(ctx context.Context, st ReportStore, rec store.RunRecord, sum Summa
 			Overage: u.Overage, Blocked: u.Blocked, Late: u.Late})
 	}
 	return f, nil
-}
-
-func containsID(ids []int64, id int64) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 // writeReport archives the report of the run that is finishing with summary sum.

@@ -175,13 +175,7 @@ func TestRunReportShowsTheRunSummaryAndComparesWithThePreviousRun(t *testing.T) 
 	}
 
 	// The next run compares with this one.
-	late := datasetLine("EV-LATE-1,S-008,einvoices,50,2026-10-30T10:00:00+01:00,2026-11-05T09:00:00+01:00,")
-	if err := os.WriteFile(filepath.Join(dir, "usage-late.csv"), late, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Import(context.Background(), load(t, dir)); err != nil {
-		t.Fatal(err)
-	}
+	importLateUsage(t, st, dir)
 	second := runOnce(t, st, arc, "2026-11-05")
 	doc2, err := os.ReadFile(filepath.Join(arc, second.Report))
 	if err != nil {

@@ -124,16 +124,7 @@ func TestLateUsageImportedAfterTheRunIsBilledOnTheNextRunMarkedLate(t *testing.T
 	}
 	arc := t.TempDir()
 	runOnce(t, st, arc, "2026-11-01")
-	// S-008 (einvoices, 500 included, 0.08 each) used 812 in October: 312 billed. 50 more
-	// arrive on 5 November.
-	late := datasetLine("EV-LATE-1,S-008,einvoices,50,2026-10-30T10:00:00+01:00,2026-11-05T09:00:00+01:00,")
-	if err := os.WriteFile(filepath.Join(dir, "usage-late.csv"), late, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res, err := st.Import(context.Background(), load(t, dir))
-	if err != nil || res.Events != 1 {
-		t.Fatalf("import of the late event: %+v %v", res, err)
-	}
+	importLateUsage(t, st, dir)
 	sum := runOnce(t, st, arc, "2026-11-05")
 	if len(sum.Issued) != 1 {
 		t.Fatalf("issued %d invoices, want the late usage of C-006", len(sum.Issued))
@@ -149,6 +140,21 @@ func TestLateUsageImportedAfterTheRunIsBilledOnTheNextRunMarkedLate(t *testing.T
 	last := inv[len(inv)-1].Invoice
 	if len(last.Lines) != 1 || !last.Lines[0].Late || last.Lines[0].Period.String() != "2026-10-01..2026-10-31" {
 		t.Errorf("late invoice lines %+v", last.Lines)
+	}
+}
+
+// importLateUsage adds to the demo dataset in dir, and imports, 50 einvoices of S-008 (500
+// included, 0.08 each; 812 used and 312 billed in October) that occurred in October and
+// arrived on 5 November, after the run as of 1 November.
+func importLateUsage(t *testing.T, st *store.Store, dir string) {
+	t.Helper()
+	late := datasetLine("EV-LATE-1,S-008,einvoices,50,2026-10-30T10:00:00+01:00,2026-11-05T09:00:00+01:00,")
+	if err := os.WriteFile(filepath.Join(dir, "usage-late.csv"), late, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Import(context.Background(), load(t, dir))
+	if err != nil || res.Events != 1 {
+		t.Fatalf("import of the late event: %+v %v", res, err)
 	}
 }
 

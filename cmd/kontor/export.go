@@ -7,12 +7,11 @@ import (
 	"time"
 
 	"github.com/kontor-billing/kontor/bookkeeping"
-	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/spf13/cobra"
 )
 
-func newExport(dbFlag *string) *cobra.Command {
+func newExport(dbFlag *string, logger *slog.Logger) *cobra.Command {
 	var from, to, format, out, configFile string
 	cmd := &cobra.Command{
 		Use:   "export --from DATE --to DATE --format datev|csv",
@@ -32,13 +31,9 @@ inclusive) for bookkeeping:
 Nothing is written when a document cannot be booked; every such document is named.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			lo, err := calendar.Parse(from)
+			lo, hi, err := parsePeriod("export", from, to)
 			if err != nil {
-				return &exitError{code: 2, err: fmt.Errorf("export: --from: %w", err)}
-			}
-			hi, err := calendar.Parse(to)
-			if err != nil {
-				return &exitError{code: 2, err: fmt.Errorf("export: --to: %w", err)}
+				return err
 			}
 			var cfg bookkeeping.DATEVConfig
 			switch format {
@@ -64,7 +59,7 @@ Nothing is written when a document cannot be booked; every such document is name
 				return err
 			}
 			defer st.Close()
-			prog := newProgress(cmd.ErrOrStderr(), slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)))
+			prog := newProgress(cmd.ErrOrStderr(), logger)
 			docs, err := st.IssuedInvoices(cmd.Context(), lo, hi, func(done, total int) { prog.update("read documents", done, total) })
 			prog.finish()
 			if err != nil {

@@ -73,6 +73,6 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&dbFlag, "database-url", "", "PostgreSQL URL (default $DATABASE_URL, else "+store.DefaultURL+")")
 	root.AddCommand(newPreview(logger), newVerify(), newMigrate(&dbFlag, logger), newImport(&dbFlag, logger), newRun(&dbFlag, logger), newSchedule(&dbFlag, stderr),
 		newPayments(&dbFlag, logger), newStatus(&dbFlag), newArchiveCmd(&dbFlag), newGenDataset(),
-		newCreditNote(&dbFlag, logger), newReport(&dbFlag), newExport(&dbFlag))
+		newCreditNote(&dbFlag, logger), newReport(&dbFlag), newExport(&dbFlag, logger))
 	return root
 }

@@ -70,13 +70,9 @@ tenants), licensable, and paid subscriptions without any license report.
 the one imported into the database, or --data DIR.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			lo, err := calendar.Parse(from)
+			lo, hi, err := parsePeriod("report licenses", from, to)
 			if err != nil {
-				return &exitError{code: 2, err: fmt.Errorf("report licenses: --from: %w", err)}
-			}
-			hi, err := calendar.Parse(to)
-			if err != nil {
-				return &exitError{code: 2, err: fmt.Errorf("report licenses: --to: %w", err)}
+				return err
 			}
 			if format != "table" && format != "csv" && format != "html" {
 				return &exitError{code: 2, err: fmt.Errorf("report licenses: --format %q: want table, csv or html", format)}
@@ -126,6 +122,18 @@ the one imported into the database, or --data DIR.`,
 	cmd.MarkFlagRequired("from")
 	cmd.MarkFlagRequired("to")
 	return cmd
+}
+
+// parsePeriod parses the required --from and --to dates of a command (exit status 2 when
+// either is not a date).
+func parsePeriod(command, from, to string) (lo, hi calendar.Date, err error) {
+	if lo, err = calendar.Parse(from); err != nil {
+		return lo, hi, &exitError{code: 2, err: fmt.Errorf("%s: --from: %w", command, err)}
+	}
+	if hi, err = calendar.Parse(to); err != nil {
+		return lo, hi, &exitError{code: 2, err: fmt.Errorf("%s: --to: %w", command, err)}
+	}
+	return lo, hi, nil
 }
 
 // writeOut writes data to the file named by out, or to standard output.

@@ -69,9 +69,7 @@ func Open(t testing.TB, path string) *Page {
 	p := &Page{ctx: bctx}
 	var mu sync.Mutex
 	messages := chromedp.Console(bctx) // subscribes now: nothing the page logs is lost
-	done := make(chan struct{})
 	go func() {
-		defer close(done)
 		for m, err := range messages {
 			if err != nil {
 				return
