@@ -4,26 +4,10 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/johnfercher/maroto/v2"
-	"github.com/johnfercher/maroto/v2/pkg/components/col"
-	"github.com/johnfercher/maroto/v2/pkg/components/line"
-	"github.com/johnfercher/maroto/v2/pkg/components/row"
-	"github.com/johnfercher/maroto/v2/pkg/components/text"
-	"github.com/johnfercher/maroto/v2/pkg/config"
-	"github.com/johnfercher/maroto/v2/pkg/consts/align"
-	"github.com/johnfercher/maroto/v2/pkg/consts/fontstyle"
-	"github.com/johnfercher/maroto/v2/pkg/consts/pagesize"
-	"github.com/johnfercher/maroto/v2/pkg/core"
-	"github.com/johnfercher/maroto/v2/pkg/core/entity"
-	"github.com/johnfercher/maroto/v2/pkg/props"
-	"github.com/johnfercher/maroto/v2/pkg/repository"
 	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/pdfa"
-	"github.com/phpdave11/gofpdf"
-	"golang.org/x/image/font/sfnt"
 )
 
 var (
@@ -40,64 +24,36 @@ const (
 	grid       = 24 // columns of the layout grid
 )
 
-// Renderer renders invoices as Factur-X PDF/A-3 documents. It holds the parsed fonts; it is
-// safe for concurrent use.
+// Renderer renders invoices as Factur-X PDF/A-3 documents. It holds the parsed fonts and
+// the font subsets written so far; it is safe for concurrent use.
 type Renderer struct {
-	fonts    []*entity.CustomFont
-	coverage []*sfnt.Font
-	intent   *pdfa.OutputIntent
+	regular, bold *pdfa.Font
+	intent        *pdfa.OutputIntent
 	// Producer is written into the PDF metadata.
 	Producer string
 }
 
-// sortCatalog makes gofpdf write its fonts and other catalog entries in a fixed order; by
-// default it follows Go map order, and the same invoice would give different bytes.
-// maroto does not reach gofpdf's per-document switch, so the package default is set, once.
-var sortCatalog sync.Once
-
-// NewRenderer loads the embedded fonts.
+// NewRenderer parses the embedded fonts.
 func NewRenderer() (*Renderer, error) {
-	sortCatalog.Do(func() { gofpdf.SetDefaultCatalogSort(true) })
-	fonts, err := repository.New().
-		AddUTF8FontFromBytes(fontFamily, fontstyle.Normal, fontRegular).
-		AddUTF8FontFromBytes(fontFamily, fontstyle.Bold, fontBold).
-		Load()
+	regular, err := pdfa.ParseFont(fontRegular)
 	if err != nil {
-		return nil, fmt.Errorf("load fonts: %w", err)
+		return nil, fmt.Errorf("load font DejaVuSans: %w", err)
+	}
+	bold, err := pdfa.ParseFont(fontBold)
+	if err != nil {
+		return nil, fmt.Errorf("load font DejaVuSans-Bold: %w", err)
 	}
 	intent, err := pdfa.NewOutputIntent(srgbProfile, "sRGB IEC61966-2.1")
 	if err != nil {
 		return nil, err
 	}
-	r := &Renderer{fonts: fonts, intent: intent, Producer: "kontor"}
-	for _, b := range [][]byte{fontRegular, fontBold} {
-		f, err := sfnt.Parse(b)
-		if err != nil {
-			return nil, fmt.Errorf("parse font: %w", err)
-		}
-		r.coverage = append(r.coverage, f)
-	}
-	return r, nil
-}
-
-// fontsForOneDocument returns the fonts with a private copy of their bytes: gofpdf pads
-// font tables in place (append on a sub-slice of the font program), so documents rendered
-// concurrently must not share the bytes.
-func (r *Renderer) fontsForOneDocument() []*entity.CustomFont {
-	out := make([]*entity.CustomFont, len(r.fonts))
-	for i, f := range r.fonts {
-		c := *f
-		c.Bytes = append([]byte(nil), f.Bytes...)
-		out[i] = &c
-	}
-	return out
+	return &Renderer{regular: regular, bold: bold, intent: intent, Producer: "kontor"}, nil
 }
 
 // printable returns s as the PDF shows it: characters the embedded fonts have no glyph for
 // (emoji, for example) become "?", line breaks and tabs become spaces. The XML keeps the
 // original text.
 func (r *Renderer) printable(s string) string {
-	var buf sfnt.Buffer
 	return strings.Map(func(c rune) rune {
 		if c == '\n' || c == '\t' || c == '\r' {
 			return ' '
@@ -105,37 +61,36 @@ func (r *Renderer) printable(s string) string {
 		if c < 0x20 || c == 0x7F {
 			return -1
 		}
-		for _, f := range r.coverage {
-			if gi, err := f.GlyphIndex(&buf, c); err != nil || gi == 0 {
-				return '?'
-			}
+		if !r.regular.Has(c) || !r.bold.Has(c) {
+			return '?'
 		}
 		return c
 	}, s)
 }
 
 var (
-	gray      = &props.Color{Red: 110, Green: 110, Blue: 110}
-	lightGray = &props.Color{Red: 238, Green: 240, Blue: 243}
-	accent    = &props.Color{Red: 24, Green: 62, Blue: 110}
-	white     = &props.Color{Red: 255, Green: 255, Blue: 255}
+	gray      = pdfa.Color{R: 110, G: 110, B: 110}
+	lightGray = pdfa.Color{R: 238, G: 240, B: 243}
+	accent    = pdfa.Color{R: 24, G: 62, B: 110}
+	white     = pdfa.Color{R: 255, G: 255, B: 255}
 )
 
 // PDF renders inv as a Factur-X / ZUGFeRD PDF/A-3b document that embeds xml (the CII of
 // inv, from XML) as factur-x.xml with AFRelationship Alternative.
 func (r *Renderer) PDF(inv *invoice.Invoice, xml []byte) ([]byte, error) {
 	lb := labelsFor(inv.Language)
-	created := inv.IssueDate.Time(time.UTC)
-	layout, err := r.Layout(inv)
-	if err != nil {
-		return nil, err
-	}
 	title := lb.invoice
 	docType := "INVOICE"
 	if inv.TypeCode == invoice.CreditNote {
 		title = lb.creditNote
 	}
-	out, err := pdfa.Convert(layout, pdfa.Options{
+	var body []row
+	body = append(body, r.header(inv, lb)...)
+	body = append(body, r.lines(inv, lb)...)
+	body = append(body, r.totals(inv, lb)...)
+	body = append(body, r.paymentRows(inv, lb)...)
+	doc := r.layout(body, r.footer(inv, lb), lb.page)
+	out, err := doc.Write(pdfa.Options{
 		Title:        title + " " + inv.Number,
 		Author:       inv.Seller.Name,
 		Subject:      fmt.Sprintf("%s %s, %s", title, inv.Number, inv.Buyer.Name),
@@ -143,7 +98,7 @@ func (r *Renderer) PDF(inv *invoice.Invoice, xml []byte) ([]byte, error) {
 		Creator:      "kontor",
 		Producer:     r.Producer,
 		Language:     inv.Language,
-		Date:         created,
+		Date:         inv.IssueDate.Time(time.UTC),
 		OutputIntent: r.intent,
 		Attachment: pdfa.Attachment{
 			Name: AttachmentName, Description: "Factur-X/ZUGFeRD invoice data (EN 16931)",
@@ -157,44 +112,40 @@ func (r *Renderer) PDF(inv *invoice.Invoice, xml []byte) ([]byte, error) {
 	return out, nil
 }
 
-// Layout renders inv with maroto alone: the plain PDF before the PDF/A-3 finishing and
-// without the XML. PDF uses it; benchmarks compare against it.
-func (r *Renderer) Layout(inv *invoice.Invoice) ([]byte, error) {
-	lb := labelsFor(inv.Language)
-	created := inv.IssueDate.Time(time.UTC)
-	cfg := config.NewBuilder().
-		WithPageSize(pagesize.A4).
-		WithMaxGridSize(grid).
-		WithLeftMargin(18).WithRightMargin(18).WithTopMargin(15).WithBottomMargin(12).
-		WithCustomFonts(r.fontsForOneDocument()).
-		WithDefaultFont(&props.Font{Family: fontFamily, Size: 9}).
-		WithPageNumber(props.PageNumber{Pattern: lb.page, Place: props.RightBottom, Family: fontFamily, Size: 7, Color: gray}).
-		WithCreationDate(created).
-		WithCompression(true).
-		Build()
-	m := maroto.New(cfg)
-	if err := m.RegisterFooter(r.footer(inv, lb)...); err != nil {
-		return nil, fmt.Errorf("invoice %s: footer: %w", inv.Number, err)
-	}
-	m.AddRows(r.header(inv, lb)...)
-	m.AddRows(r.lines(inv, lb)...)
-	m.AddRows(r.totals(inv, lb)...)
-	m.AddRows(r.paymentRows(inv, lb)...)
-	doc, err := m.Generate()
-	if err != nil {
-		return nil, fmt.Errorf("invoice %s: layout: %w", inv.Number, err)
-	}
-	return doc.GetBytes(), nil
+// textStyle is how a cell shows its text; sizes in points, paddings in millimetres.
+type textStyle struct {
+	size                     float64
+	bold, alignRight         bool
+	color                    pdfa.Color
+	top, bottom, left, right float64
 }
 
-func (r *Renderer) txt(s string, p props.Text) core.Component {
-	if p.Family == "" {
-		p.Family = fontFamily
-	}
-	return text.New(r.printable(s), p)
+// cell is a text spanning span columns of the grid.
+type cell struct {
+	span int
+	text string
+	st   textStyle
 }
 
-func (r *Renderer) header(inv *invoice.Invoice, lb labels) []core.Row {
+// row is a band across the page: cells side by side, at least height mm high (taller when
+// a text wraps), with an optional background or, instead of cells, a horizontal rule.
+type row struct {
+	height float64
+	cells  []cell
+	bg     *pdfa.Color
+	rule   float64 // thickness of a rule through the middle of the row, mm; 0 for none
+}
+
+func (r *Renderer) txt(span int, s string, st textStyle) cell {
+	if st.size == 0 {
+		st.size = 9
+	}
+	return cell{span: span, text: r.printable(s), st: st}
+}
+
+func space(span int) cell { return cell{span: span} }
+
+func (r *Renderer) header(inv *invoice.Invoice, lb labels) []row {
 	s, b := inv.Seller, inv.Buyer
 	title := lb.invoice
 	if inv.TypeCode == invoice.CreditNote {
@@ -204,14 +155,14 @@ func (r *Renderer) header(inv *invoice.Invoice, lb labels) []core.Row {
 		title += " (" + lb.draft + ")"
 	}
 	sellerLine := strings.Join(nonEmpty(s.Name, s.Address.Street, s.Address.Postcode+" "+s.Address.City), " · ")
-	rows := []core.Row{
-		row.New(12).Add(
-			col.New(14).Add(r.txt(s.Name, props.Text{Size: 15, Style: fontstyle.Bold, Color: accent})),
-			col.New(10).Add(r.txt(title, props.Text{Size: 15, Style: fontstyle.Bold, Align: align.Right, Color: accent})),
-		),
-		row.New(5).Add(col.New(grid).Add(r.txt(strings.Join(nonEmpty(s.Email, s.Phone), " · "), props.Text{Size: 8, Color: gray}))),
-		row.New(8),
-		row.New(4).Add(col.New(14).Add(r.txt(sellerLine, props.Text{Size: 6.5, Color: gray}))),
+	rows := []row{
+		{height: 12, cells: []cell{
+			r.txt(14, s.Name, textStyle{size: 15, bold: true, color: accent}),
+			r.txt(10, title, textStyle{size: 15, bold: true, alignRight: true, color: accent}),
+		}},
+		{height: 5, cells: []cell{r.txt(grid, strings.Join(nonEmpty(s.Email, s.Phone), " · "), textStyle{size: 8, color: gray})}},
+		{height: 8},
+		{height: 4, cells: []cell{r.txt(14, sellerLine, textStyle{size: 6.5, color: gray})}},
 	}
 	addr := nonEmpty(b.Name, b.Address.Street, b.Address.Street2, strings.TrimSpace(b.Address.Postcode+" "+b.Address.City), countryLine(b.Address.Country, s.Address.Country))
 	if b.VATID != "" {
@@ -238,35 +189,30 @@ func (r *Renderer) header(inv *invoice.Invoice, lb labels) []core.Row {
 		if i < len(meta) {
 			k, v = meta[i][0], meta[i][1]
 		}
-		style := fontstyle.Normal
-		if i == 0 {
-			style = fontstyle.Bold
-		}
-		rows = append(rows, row.New(5).Add(
-			col.New(13).Add(r.txt(left, props.Text{Size: 9.5, Style: style})),
-			col.New(5).Add(r.txt(k, props.Text{Size: 8, Color: gray})),
-			col.New(6).Add(r.txt(v, props.Text{Size: 8.5, Align: align.Right})),
-		))
+		rows = append(rows, row{height: 5, cells: []cell{
+			r.txt(13, left, textStyle{size: 9.5, bold: i == 0}),
+			r.txt(5, k, textStyle{size: 8, color: gray}),
+			r.txt(6, v, textStyle{size: 8.5, alignRight: true}),
+		}})
 	}
-	return append(rows, row.New(10))
+	return append(rows, row{height: 10})
 }
 
 // lineCols are the grid widths of the line table: no., description, period, quantity,
 // unit price, net.
 var lineCols = [6]int{1, 9, 6, 2, 3, 3}
 
-func (r *Renderer) lines(inv *invoice.Invoice, lb labels) []core.Row {
+func (r *Renderer) lines(inv *invoice.Invoice, lb labels) []row {
 	head := []string{lb.pos, lb.item, lb.servicePeriod, lb.qty, lb.unitPrice, lb.net}
-	hdr := row.New(7)
+	hdr := row{height: 7, bg: &accent}
 	for i, h := range head {
-		a := align.Left
-		if i >= 3 {
-			a = align.Right
+		st := textStyle{size: 8, bold: true, alignRight: i >= 3, top: 1.5, left: 1, right: 1, color: white}
+		if i == 0 {
+			st.size, st.left, st.right = 7.5, 0.8, 0 // "Pos." in a one-column cell
 		}
-		hdr.Add(col.New(lineCols[i]).Add(r.txt(h, props.Text{Size: 8, Style: fontstyle.Bold, Align: a, Top: 1.5, Left: 1, Right: 1, Color: white})))
+		hdr.cells = append(hdr.cells, r.txt(lineCols[i], h, st))
 	}
-	hdr.WithStyle(&props.Cell{BackgroundColor: accent})
-	rows := []core.Row{hdr}
+	rows := []row{hdr}
 	group := ""
 	for i, l := range inv.Lines {
 		if inv.BuyerKind == "partner" && l.EndCustomer.ID != group {
@@ -275,47 +221,39 @@ func (r *Renderer) lines(inv *invoice.Invoice, lb labels) []core.Row {
 			if name == "" {
 				name = l.EndCustomer.ID
 			}
-			rows = append(rows, row.New().Add(col.New(grid).Add(r.txt(name+" · "+l.EndCustomer.TenantName+" "+l.EndCustomer.TenantID,
-				props.Text{Size: 8, Style: fontstyle.Bold, Top: 2, Bottom: 1, Left: 1, Color: accent}))))
+			rows = append(rows, row{cells: []cell{r.txt(grid, name+" · "+l.EndCustomer.TenantName+" "+l.EndCustomer.TenantID,
+				textStyle{size: 8, bold: true, top: 2, bottom: 1, left: 1, color: accent})}})
 		}
-		cells := []string{l.ID, l.Name, periodText(l.Period, inv.Language), number(l.Quantity, 0, inv.Language),
+		texts := []string{l.ID, l.Name, periodText(l.Period, inv.Language), number(l.Quantity, 0, inv.Language),
 			number(l.UnitPrice, 2, inv.Language), number(l.Net, 2, inv.Language)}
-		rw := row.New()
-		for j, c := range cells {
-			a := align.Left
-			if j >= 3 {
-				a = align.Right
-			}
-			rw.Add(col.New(lineCols[j]).Add(r.txt(c, props.Text{Size: 8, Align: a, Top: 1.2, Bottom: 0.6, Left: 1, Right: 1})))
+		rw := row{}
+		for j, c := range texts {
+			rw.cells = append(rw.cells, r.txt(lineCols[j], c, textStyle{size: 8, alignRight: j >= 3, top: 1.2, bottom: 0.6, left: 1, right: 1}))
 		}
-		band := []core.Row{rw}
+		band := []row{rw}
 		if l.Note != "" {
-			band = append(band, row.New().Add(col.New(lineCols[0]),
-				col.New(grid-lineCols[0]).Add(r.txt(l.Note, props.Text{Size: 6.5, Color: gray, Bottom: 0.8, Left: 1, Right: 1}))))
+			band = append(band, row{cells: []cell{space(lineCols[0]),
+				r.txt(grid-lineCols[0], l.Note, textStyle{size: 6.5, color: gray, bottom: 0.8, left: 1, right: 1})}})
 		}
 		if i%2 == 1 {
-			for _, b := range band {
-				b.WithStyle(&props.Cell{BackgroundColor: lightGray})
+			for k := range band {
+				band[k].bg = &lightGray
 			}
 		}
 		rows = append(rows, band...)
 	}
-	return append(rows, row.New(3), line.NewRow(1, props.Line{Color: gray, Thickness: 0.2}))
+	return append(rows, row{height: 3}, row{height: 1, rule: 0.2})
 }
 
-func (r *Renderer) totals(inv *invoice.Invoice, lb labels) []core.Row {
-	pair := func(k, v string, bold bool) core.Row {
-		st := fontstyle.Normal
-		if bold {
-			st = fontstyle.Bold
-		}
-		return row.New(5.5).Add(
-			col.New(12),
-			col.New(7).Add(r.txt(k, props.Text{Size: 9, Style: st, Align: align.Right})),
-			col.New(5).Add(r.txt(v, props.Text{Size: 9, Style: st, Align: align.Right, Right: 1})),
-		)
+func (r *Renderer) totals(inv *invoice.Invoice, lb labels) []row {
+	pair := func(k, v string, bold bool) row {
+		return row{height: 5.5, cells: []cell{
+			space(12),
+			r.txt(7, k, textStyle{size: 9, bold: bold, alignRight: true}),
+			r.txt(5, v, textStyle{size: 9, bold: bold, alignRight: true, right: 1}),
+		}}
 	}
-	rows := []core.Row{pair(lb.total, money(inv.Totals.TaxBasis, inv), false)}
+	rows := []row{pair(lb.total, money(inv.Totals.TaxBasis, inv), false)}
 	for _, v := range inv.VAT {
 		label := fmt.Sprintf("%s %s %%", lb.vat, number(v.Rate, 0, inv.Language))
 		if v.Category != "S" {
@@ -323,23 +261,23 @@ func (r *Renderer) totals(inv *invoice.Invoice, lb labels) []core.Row {
 		}
 		rows = append(rows, pair(label+" · "+number(v.Basis, 2, inv.Language), money(v.Tax, inv), false))
 	}
-	rows = append(rows, pair(lb.grand, money(inv.Totals.GrandTotal, inv), true), row.New(6))
+	rows = append(rows, pair(lb.grand, money(inv.Totals.GrandTotal, inv), true), row{height: 6})
 	for _, v := range inv.VAT {
 		if v.ExemptionText != "" {
-			rows = append(rows, row.New().Add(col.New(grid).Add(r.txt(lb.exemption+": "+v.ExemptionText+" ("+v.ExemptionCode+")", props.Text{Size: 8, Bottom: 1}))))
+			rows = append(rows, row{cells: []cell{r.txt(grid, lb.exemption+": "+v.ExemptionText+" ("+v.ExemptionCode+")", textStyle{size: 8, bottom: 1})}})
 		}
 	}
 	for _, n := range inv.Notes {
-		rows = append(rows, row.New().Add(col.New(grid).Add(r.txt(n, props.Text{Size: 8, Bottom: 1}))))
+		rows = append(rows, row{cells: []cell{r.txt(grid, n, textStyle{size: 8, bottom: 1})}})
 	}
-	return append(rows, row.New(4))
+	return append(rows, row{height: 4})
 }
 
-func (r *Renderer) paymentRows(inv *invoice.Invoice, lb labels) []core.Row {
+func (r *Renderer) paymentRows(inv *invoice.Invoice, lb labels) []row {
 	p := inv.Payment
-	rows := []core.Row{
-		row.New(6).Add(col.New(grid).Add(r.txt(lb.payment, props.Text{Size: 9, Style: fontstyle.Bold, Color: accent}))),
-		row.New().Add(col.New(grid).Add(r.txt(p.Terms, props.Text{Size: 8.5, Bottom: 1.5}))),
+	rows := []row{
+		{height: 6, cells: []cell{r.txt(grid, lb.payment, textStyle{size: 9, bold: true, color: accent})}},
+		{cells: []cell{r.txt(grid, p.Terms, textStyle{size: 8.5, bottom: 1.5})}},
 	}
 	var kv [][2]string
 	switch p.Code {
@@ -352,15 +290,15 @@ func (r *Renderer) paymentRows(inv *invoice.Invoice, lb labels) []core.Row {
 		if e[1] == "" {
 			continue
 		}
-		rows = append(rows, row.New(4.5).Add(
-			col.New(5).Add(r.txt(e[0], props.Text{Size: 8, Color: gray})),
-			col.New(19).Add(r.txt(e[1], props.Text{Size: 8.5})),
-		))
+		rows = append(rows, row{height: 4.5, cells: []cell{
+			r.txt(5, e[0], textStyle{size: 8, color: gray}),
+			r.txt(19, e[1], textStyle{size: 8.5}),
+		}})
 	}
 	return rows
 }
 
-func (r *Renderer) footer(inv *invoice.Invoice, lb labels) []core.Row {
+func (r *Renderer) footer(inv *invoice.Invoice, lb labels) []row {
 	s := inv.Seller
 	legal := []string{s.Name, s.Address.Street + ", " + s.Address.Postcode + " " + s.Address.City}
 	ids := []string{}
@@ -373,10 +311,10 @@ func (r *Renderer) footer(inv *invoice.Invoice, lb labels) []core.Row {
 	if inv.Payment.IBAN != "" {
 		ids = append(ids, lb.iban+" "+inv.Payment.IBAN)
 	}
-	return []core.Row{
-		line.NewRow(2, props.Line{Color: gray, Thickness: 0.2}),
-		row.New(3.5).Add(col.New(grid).Add(r.txt(strings.Join(legal, " · "), props.Text{Size: 6.5, Color: gray}))),
-		row.New(3.5).Add(col.New(grid).Add(r.txt(strings.Join(ids, " · "), props.Text{Size: 6.5, Color: gray}))),
+	return []row{
+		{height: 2, rule: 0.2},
+		{height: 3.5, cells: []cell{r.txt(grid, strings.Join(legal, " · "), textStyle{size: 6.5, color: gray})}},
+		{height: 3.5, cells: []cell{r.txt(grid, strings.Join(ids, " · "), textStyle{size: 6.5, color: gray})}},
 	}
 }
 

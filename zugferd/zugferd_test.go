@@ -331,15 +331,46 @@ func TestRendererIsSafeForConcurrentUse(t *testing.T) {
 }
 
 // BenchmarkLayoutOnly renders the same invoice as BenchmarkRender with plain maroto and its
-// embedded UTF-8 font: no XML, no PDF/A-3 finishing. The ratio of the two is the cost of
-// the e-invoice.
+// embedded UTF-8 font: no XML, no PDF/A-3 finishing. The ratio of the two is kontor's
+// rendering cost against a naive maroto render.
 func BenchmarkLayoutOnly(b *testing.B) {
 	inv := documents(b)["demo-DRAFT-0001"]
-	r := newRenderer(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := r.Layout(inv); err != nil {
+		if _, err := zugferd.Layout(inv); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestPDFShowsTheInvoice extracts the text of every rendered document, as a reader's PDF
+// viewer would (pdftotext), and finds the document number, the customer number and the
+// amount due in it.
+func TestPDFShowsTheInvoice(t *testing.T) {
+	tool, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Skip("SKIP: pdftotext (poppler-utils) is not installed; `make deps` installs it")
+	}
+	dir := t.TempDir()
+	digits := strings.NewReplacer(".", "", ",", "")
+	for name, inv := range documents(t) {
+		path := filepath.Join(dir, name+".pdf")
+		if err := os.WriteFile(path, render(t, inv).pdf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(tool, "-layout", path, "-").CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: pdftotext: %v\n%s", name, err, out)
+		}
+		text := string(out)
+		for _, want := range []string{inv.Number, inv.BuyerID} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s: %q not in the PDF's text", name, want)
+			}
+		}
+		due := digits.Replace(inv.Totals.DuePayable.StringFixed(2)) + " " + inv.Currency
+		if !strings.Contains(digits.Replace(text), due) {
+			t.Errorf("%s: amount due %s not in the PDF's text:\n%s", name, due, text)
 		}
 	}
 }

@@ -1,11 +1,10 @@
-// Package pdfa turns a PDF as gofpdf writes it (maroto's engine) into a PDF/A-3b document
-// with an embedded file, such as a Factur-X / ZUGFeRD invoice.
+// Package pdfa writes PDF/A-3b documents with an embedded file, such as Factur-X /
+// ZUGFeRD invoices: pages of text, rectangles and lines in embedded TrueType fonts
+// (Document), XMP metadata, the output intent and the associated file. It parses each font
+// once per process and shares font subsets between documents (Font), which is what makes
+// it fast. Output is deterministic: the same pages and options give the same bytes.
 //
-// gofpdf cannot do this itself: its output has header 1.3, no XMP metadata, no
-// OutputIntent, no trailer /ID, attachments without /AFRelationship, and subset TrueType
-// fonts with a malformed cmap. Convert reads its objects, repairs the fonts, replaces the
-// catalog and the document information, adds what PDF/A-3 requires and writes a new file.
-// It is deterministic: the same input and options give the same bytes.
+// It also reads back the embedded file of a PDF it wrote (Attached).
 package pdfa
 
 import (
@@ -68,16 +67,11 @@ type object struct {
 }
 
 var (
-	reXref     = regexp.MustCompile(`startxref\s+(\d+)\s+%%EOF\s*$`)
-	reObjStart = regexp.MustCompile(`^(\d+) 0 obj\s*`)
-	reLength   = regexp.MustCompile(`/Length\s+(\d+)(?:\s|/|>)`)
-	reRoot     = regexp.MustCompile(`/Root\s+(\d+) 0 R`)
-	reInfo     = regexp.MustCompile(`/Info\s+(\d+) 0 R`)
-	rePages    = regexp.MustCompile(`/Pages\s+(\d+) 0 R`)
-	reFontFile = regexp.MustCompile(`/FontFile2\s+(\d+) 0 R`)
-	reLength1  = regexp.MustCompile(`/Length1\s+\d+`)
-	reFlate    = regexp.MustCompile(`/Filter\s*/FlateDecode`)
-	reCIDSet   = regexp.MustCompile(`/CIDSet\s+\d+ 0 R`)
+	reXref       = regexp.MustCompile(`startxref\s+(\d+)\s+%%EOF\s*$`)
+	reObjStart   = regexp.MustCompile(`^(\d+) 0 obj\s*`)
+	reLength     = regexp.MustCompile(`/Length\s+(\d+)(?:\s|/|>)`)
+	reFlate      = regexp.MustCompile(`/Filter\s*/FlateDecode`)
+	reWhitespace = regexp.MustCompile(`\s+`)
 )
 
 // parse reads the objects of a PDF with a classic cross-reference table.
@@ -176,14 +170,6 @@ func readObject(pdf []byte, at, num int) (*object, error) {
 	return &object{dict: dict, stream: body[d : d+n]}, nil
 }
 
-func ref(re *regexp.Regexp, b []byte, what string) (int, error) {
-	m := re.FindSubmatch(b)
-	if m == nil {
-		return 0, fmt.Errorf("pdfa: no %s reference", what)
-	}
-	return strconv.Atoi(string(m[1]))
-}
-
 // zlibWriters reuses compressors: a new one allocates about a megabyte of state.
 var zlibWriters = sync.Pool{New: func() any {
 	w, _ := zlib.NewWriterLevel(nil, zlib.BestCompression)
@@ -200,6 +186,23 @@ func deflate(b []byte) []byte {
 	return buf.Bytes()
 }
 
+// fastWriters compress per-document streams (page content, the attachment) at the default
+// level: BestCompression costs several times the CPU for a few percent of their size.
+var fastWriters = sync.Pool{New: func() any {
+	w, _ := zlib.NewWriterLevel(nil, zlib.DefaultCompression)
+	return w
+}}
+
+func deflateFast(b []byte) []byte {
+	var buf bytes.Buffer
+	w := fastWriters.Get().(*zlib.Writer)
+	w.Reset(&buf)
+	w.Write(b)
+	w.Close()
+	fastWriters.Put(w)
+	return buf.Bytes()
+}
+
 func inflate(b []byte) ([]byte, error) {
 	r, err := zlib.NewReader(bytes.NewReader(b))
 	if err != nil {
@@ -207,106 +210,6 @@ func inflate(b []byte) ([]byte, error) {
 	}
 	defer r.Close()
 	return io.ReadAll(r)
-}
-
-// Convert returns src as a PDF/A-3b document with opt.Attachment embedded.
-func Convert(src []byte, opt Options) ([]byte, error) {
-	objs, trailer, err := parse(src)
-	if err != nil {
-		return nil, err
-	}
-	root, err := ref(reRoot, trailer, "/Root")
-	if err != nil {
-		return nil, err
-	}
-	catalog := objs[root]
-	if catalog == nil {
-		return nil, errors.New("pdfa: catalog object missing")
-	}
-	pages, err := ref(rePages, catalog.dict, "catalog /Pages")
-	if err != nil {
-		return nil, err
-	}
-	if info, err := ref(reInfo, trailer, "/Info"); err == nil {
-		delete(objs, info) // replaced by one consistent with the XMP
-	}
-
-	// Repair the font programs: PDF/A requires valid embedded fonts.
-	fixed := map[int]bool{}
-	for _, num := range sortedKeys(objs) {
-		o := objs[num]
-		if bytes.Contains(o.dict, []byte("/CIDFontType2")) {
-			if o.dict, err = pruneWidths(o.dict, objs); err != nil {
-				return nil, fmt.Errorf("pdfa: font %d: %w", num, err)
-			}
-		}
-		if !bytes.Contains(o.dict, []byte("/FontDescriptor")) {
-			continue
-		}
-		o.dict = reCIDSet.ReplaceAll(o.dict, nil) // a CIDSet must be complete or absent in PDF/A-2/3
-		m := reFontFile.FindSubmatch(o.dict)
-		if m == nil {
-			continue
-		}
-		ff, _ := strconv.Atoi(string(m[1]))
-		f := objs[ff]
-		if f == nil || f.stream == nil || fixed[ff] {
-			continue
-		}
-		font := f.stream
-		compressed := reFlate.Match(f.dict)
-		if compressed {
-			if font, err = inflate(font); err != nil {
-				return nil, fmt.Errorf("pdfa: font program %d: %w", ff, err)
-			}
-		}
-		font, err = RepairTrueType(font)
-		if err != nil {
-			return nil, fmt.Errorf("pdfa: font program %d: %w", ff, err)
-		}
-		f.stream = deflate(font)
-		f.dict = []byte(fmt.Sprintf("<< /Length %d /Filter /FlateDecode /Length1 %d >>", len(f.stream), len(font)))
-		fixed[ff] = true
-	}
-
-	next := 0
-	for num := range objs {
-		next = max(next, num)
-	}
-	add := func(o *object) int {
-		next++
-		objs[next] = o
-		return next
-	}
-	date := pdfDate(opt.Date)
-	a := opt.Attachment
-	sum := md5.Sum(a.Data)
-	efData := deflate(a.Data)
-	ef := add(&object{dict: []byte(fmt.Sprintf("<< /Type /EmbeddedFile /Subtype /%s /Filter /FlateDecode /Length %d /Params << /ModDate %s /Size %d /CheckSum <%X> >> >>",
-		nameEscape(a.MIMEType), len(efData), date, len(a.Data), sum[:])), stream: efData})
-	fs := add(&object{dict: []byte(fmt.Sprintf("<< /Type /Filespec /F %s /UF %s /EF << /F %d 0 R /UF %d 0 R >> /Desc %s /AFRelationship /%s >>",
-		literal(a.Name), literal(a.Name), ef, ef, textString(a.Description), a.Relationship))})
-	if opt.OutputIntent == nil {
-		return nil, errors.New("pdfa: an output intent is required")
-	}
-	icc := opt.OutputIntent.deflated
-	iccObj := add(&object{dict: []byte(fmt.Sprintf("<< /N 3 /Filter /FlateDecode /Length %d >>", len(icc))), stream: icc})
-	cond := opt.OutputIntent.condition
-	oi := add(&object{dict: []byte(fmt.Sprintf("<< /Type /OutputIntent /S /GTS_PDFA1 /OutputConditionIdentifier %s /Info %s /RegistryName (http://www.color.org) /DestOutputProfile %d 0 R >>",
-		textString(cond), textString(cond), iccObj))})
-	xmp := xmpPacket(opt)
-	meta := add(&object{dict: []byte(fmt.Sprintf("<< /Type /Metadata /Subtype /XML /Length %d >>", len(xmp))), stream: xmp})
-	info := add(&object{dict: []byte(fmt.Sprintf("<< /Title %s /Author %s /Subject %s /Keywords %s /Creator %s /Producer %s /CreationDate %s /ModDate %s >>",
-		textString(opt.Title), textString(opt.Author), textString(opt.Subject), textString(opt.Keywords),
-		textString(opt.Creator), textString(opt.Producer), date, date))})
-	lang := ""
-	if opt.Language != "" {
-		lang = " /Lang " + literal(opt.Language)
-	}
-	catalog.dict = []byte(fmt.Sprintf("<< /Type /Catalog /Pages %d 0 R /Metadata %d 0 R /OutputIntents [%d 0 R] /AF [%d 0 R] /Names << /EmbeddedFiles << /Names [%s %d 0 R] >> >>%s >>",
-		pages, meta, oi, fs, literal(a.Name), fs, lang))
-	catalog.stream = nil
-	return write(objs, next, root, info), nil
 }
 
 func sortedKeys(m map[int]*object) []int {

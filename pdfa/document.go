@@ -1,0 +1,255 @@
+package pdfa
+
+import (
+	"bytes"
+	"crypto/md5"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+)
+
+// Document is a PDF/A-3b document written directly, without an intermediate PDF: pages of
+// text, filled rectangles and lines, in embedded TrueType fonts (as CID fonts, Identity-H,
+// with ToUnicode), with one embedded file. Coordinates are in points from the top left
+// corner of the page. A Document is for one goroutine; the Fonts it uses may be shared.
+type Document struct {
+	width, height float64
+	pages         []*Page
+	fonts         []*docFont
+}
+
+type docFont struct {
+	font  *Font
+	runes map[rune]bool
+}
+
+// Page is one page of a Document.
+type Page struct {
+	doc     *Document
+	content bytes.Buffer
+	fill    Color
+	stroke  Color
+}
+
+// Color is an RGB color, 0–255 per channel, in the sRGB output intent.
+type Color struct{ R, G, B uint8 }
+
+// NewDocument starts a document whose pages are width × height points.
+func NewDocument(width, height float64) *Document {
+	return &Document{width: width, height: height}
+}
+
+// AddPage appends a page and returns it.
+func (d *Document) AddPage() *Page {
+	p := &Page{doc: d}
+	d.pages = append(d.pages, p)
+	return p
+}
+
+// Page returns page i, counting from 0.
+func (d *Document) Page(i int) *Page { return d.pages[i] }
+
+// Pages is the number of pages.
+func (d *Document) Pages() int { return len(d.pages) }
+
+func (d *Document) fontIndex(f *Font) int {
+	for i, df := range d.fonts {
+		if df.font == f {
+			return i
+		}
+	}
+	d.fonts = append(d.fonts, &docFont{font: f, runes: map[rune]bool{}})
+	return len(d.fonts) - 1
+}
+
+func num(b *bytes.Buffer, v float64) {
+	b.Write(strconv.AppendFloat(b.AvailableBuffer(), v, 'f', 2, 64))
+}
+
+func (p *Page) color(op string, c Color) {
+	b := &p.content
+	for _, v := range []uint8{c.R, c.G, c.B} {
+		b.Write(strconv.AppendFloat(b.AvailableBuffer(), float64(v)/255, 'f', 3, 64))
+		b.WriteByte(' ')
+	}
+	b.WriteString(op + "\n")
+}
+
+func (p *Page) setFill(c Color) {
+	if c != p.fill {
+		p.fill = c
+		p.color("rg", c)
+	}
+}
+
+func (p *Page) setStroke(c Color) {
+	if c != p.stroke {
+		p.stroke = c
+		p.color("RG", c)
+	}
+}
+
+// Text shows s with its baseline starting at (x, y). Characters the font has no glyph for
+// are shown as .notdef; callers replace them first (Font.Has).
+func (p *Page) Text(f *Font, size, x, y float64, s string, c Color) {
+	if s == "" {
+		return
+	}
+	df := p.doc.fontIndex(f)
+	p.setFill(c)
+	b := &p.content
+	b.WriteString("BT\n")
+	fmt.Fprintf(b, "/F%d ", df+1)
+	num(b, size)
+	b.WriteString(" Tf\n")
+	num(b, x)
+	b.WriteByte(' ')
+	num(b, p.doc.height-y)
+	b.WriteString(" Td\n<")
+	used := p.doc.fonts[df].runes
+	const hex = "0123456789ABCDEF"
+	for _, r := range s {
+		g, ok := f.cmap[r]
+		if !ok {
+			continue
+		}
+		used[r] = true
+		b.Write([]byte{hex[g>>12], hex[g>>8&15], hex[g>>4&15], hex[g&15]})
+	}
+	b.WriteString("> Tj\nET\n")
+}
+
+// Rect fills the rectangle with top left corner (x, y).
+func (p *Page) Rect(x, y, w, h float64, c Color) {
+	p.setFill(c)
+	b := &p.content
+	num(b, x)
+	b.WriteByte(' ')
+	num(b, p.doc.height-y-h)
+	b.WriteByte(' ')
+	num(b, w)
+	b.WriteByte(' ')
+	num(b, h)
+	b.WriteString(" re f\n")
+}
+
+// Line strokes a straight line of the given width.
+func (p *Page) Line(x1, y1, x2, y2, width float64, c Color) {
+	p.setStroke(c)
+	b := &p.content
+	num(b, width)
+	b.WriteString(" w ")
+	num(b, x1)
+	b.WriteByte(' ')
+	num(b, p.doc.height-y1)
+	b.WriteString(" m ")
+	num(b, x2)
+	b.WriteByte(' ')
+	num(b, p.doc.height-y2)
+	b.WriteString(" l S\n")
+}
+
+// Write returns the document as PDF/A-3b with opt.Attachment embedded and associated
+// (/AF), XMP metadata and the output intent. The same pages and options give the same bytes.
+func (d *Document) Write(opt Options) ([]byte, error) {
+	if opt.OutputIntent == nil {
+		return nil, errors.New("pdfa: an output intent is required")
+	}
+	if len(d.pages) == 0 {
+		return nil, errors.New("pdfa: a document needs at least one page")
+	}
+	objs := map[int]*object{}
+	next := 0
+	add := func(o *object) int {
+		next++
+		objs[next] = o
+		return next
+	}
+	reserve := func() int { next++; return next }
+	catalog, pagesObj := reserve(), reserve()
+
+	var fontRes bytes.Buffer
+	fontRes.WriteString("<<")
+	for i, df := range d.fonts {
+		runes := make([]rune, 0, len(df.runes))
+		for r := range df.runes {
+			runes = append(runes, r)
+		}
+		slices.Sort(runes)
+		s, err := df.font.subset(runes)
+		if err != nil {
+			return nil, fmt.Errorf("pdfa: font %s: %w", df.font.name, err)
+		}
+		f := df.font
+		base := s.tag + "+" + f.name
+		file := add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode /Length1 %d >>", len(s.program), s.length1), stream: s.program})
+		flags := 32 // nonsymbolic
+		if f.fixedPitch {
+			flags |= 1
+		}
+		if f.italic != 0 {
+			flags |= 64
+		}
+		desc := add(&object{dict: fmt.Appendf(nil, "<< /Type /FontDescriptor /FontName /%s /Flags %d /FontBBox [%d %d %d %d] /ItalicAngle %s /Ascent %d /Descent %d /CapHeight %d /StemV 80 /FontFile2 %d 0 R >>",
+			base, flags, f.scale(f.bbox[0]), f.scale(f.bbox[1]), f.scale(f.bbox[2]), f.scale(f.bbox[3]),
+			strconv.FormatFloat(f.italic, 'f', -1, 64), f.scale(f.ascent), f.scale(f.descent), f.scale(f.capHeight), file)})
+		gidMap := add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode >>", len(s.cidToGID)), stream: s.cidToGID})
+		cid := add(&object{dict: fmt.Appendf(nil, "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor %d 0 R /DW %d /W %s /CIDToGIDMap %d 0 R >>",
+			base, desc, f.widths[0], s.widths, gidMap)})
+		tu := add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode >>", len(s.toUnicode)), stream: s.toUnicode})
+		t0 := add(&object{dict: fmt.Appendf(nil, "<< /Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /Identity-H /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>", base, cid, tu)})
+		fmt.Fprintf(&fontRes, " /F%d %d 0 R", i+1, t0)
+	}
+	fontRes.WriteString(" >>")
+
+	kids := make([]byte, 0, 8*len(d.pages))
+	for _, p := range d.pages {
+		content := deflateFast(p.content.Bytes())
+		c := add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode >>", len(content)), stream: content})
+		pg := add(&object{dict: fmt.Appendf(nil, "<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s %s] /Resources << /Font %s >> /Contents %d 0 R >>",
+			pagesObj, fmtNum(d.width), fmtNum(d.height), fontRes.Bytes(), c)})
+		kids = fmt.Appendf(kids, " %d 0 R", pg)
+	}
+	objs[pagesObj] = &object{dict: fmt.Appendf(nil, "<< /Type /Pages /Kids [%s ] /Count %d >>", kids, len(d.pages))}
+
+	date := pdfDate(opt.Date)
+	a := opt.Attachment
+	sum := md5.Sum(a.Data)
+	efData := deflateFast(a.Data)
+	ef := add(&object{dict: fmt.Appendf(nil, "<< /Type /EmbeddedFile /Subtype /%s /Filter /FlateDecode /Length %d /Params << /ModDate %s /Size %d /CheckSum <%X> >> >>",
+		nameEscape(a.MIMEType), len(efData), date, len(a.Data), sum[:]), stream: efData})
+	fs := add(&object{dict: fmt.Appendf(nil, "<< /Type /Filespec /F %s /UF %s /EF << /F %d 0 R /UF %d 0 R >> /Desc %s /AFRelationship /%s >>",
+		literal(a.Name), literal(a.Name), ef, ef, textString(a.Description), a.Relationship)})
+	icc := opt.OutputIntent.deflated
+	iccObj := add(&object{dict: fmt.Appendf(nil, "<< /N 3 /Filter /FlateDecode /Length %d >>", len(icc)), stream: icc})
+	cond := opt.OutputIntent.condition
+	oi := add(&object{dict: fmt.Appendf(nil, "<< /Type /OutputIntent /S /GTS_PDFA1 /OutputConditionIdentifier %s /Info %s /RegistryName (http://www.color.org) /DestOutputProfile %d 0 R >>",
+		textString(cond), textString(cond), iccObj)})
+	xmp := xmpPacket(opt)
+	meta := add(&object{dict: fmt.Appendf(nil, "<< /Type /Metadata /Subtype /XML /Length %d >>", len(xmp)), stream: xmp})
+	info := add(&object{dict: fmt.Appendf(nil, "<< /Title %s /Author %s /Subject %s /Keywords %s /Creator %s /Producer %s /CreationDate %s /ModDate %s >>",
+		textString(opt.Title), textString(opt.Author), textString(opt.Subject), textString(opt.Keywords),
+		textString(opt.Creator), textString(opt.Producer), date, date)})
+	lang := ""
+	if opt.Language != "" {
+		lang = " /Lang " + literal(opt.Language)
+	}
+	objs[catalog] = &object{dict: fmt.Appendf(nil, "<< /Type /Catalog /Pages %d 0 R /Metadata %d 0 R /OutputIntents [%d 0 R] /AF [%d 0 R] /Names << /EmbeddedFiles << /Names [%s %d 0 R] >> >>%s >>",
+		pagesObj, meta, oi, fs, literal(a.Name), fs, lang)}
+	return write(objs, next, catalog, info), nil
+}
+
+// scale converts font units to PDF glyph space (1/1000 of the font size).
+func (f *Font) scale(v int) int {
+	return int(float64(v)*1000/float64(f.unitsPerEm) + 0.5*sign(v))
+}
+
+func sign(v int) float64 {
+	if v < 0 {
+		return -1
+	}
+	return 1
+}
+
+func fmtNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

@@ -1,0 +1,733 @@
+package pdfa
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf16"
+)
+
+// Font is a TrueType font parsed once and embedded, as a subset, in many documents. Parsing
+// a font program is the expensive part of writing a PDF with embedded fonts (DejaVu Sans is
+// 760 KB); a Font does it once per process, and it keeps the subsets it has written, so the
+// documents of a run that use the same characters share one compressed font program. A
+// Font is safe for concurrent use.
+type Font struct {
+	name       string // PostScript name
+	unitsPerEm int
+	bbox       [4]int // xMin, yMin, xMax, yMax in font units
+	ascent     int
+	descent    int
+	capHeight  int
+	italic     float64
+	fixedPitch bool
+	cmap       map[rune]uint16
+	widths     []int // advance of each glyph, in 1/1000 of the font size (PDF glyph space)
+	loca       []uint32
+	glyf       []byte
+	tables     map[string][]byte // the tables copied into every subset as they are
+
+	mu      sync.Mutex
+	subsets map[string]*fontSubset
+}
+
+// fontSubset is the part of a document's font objects that depends only on the characters
+// it covers: the compressed font program, the /W array and the ToUnicode CMap.
+type fontSubset struct {
+	tag       string // six capital letters, the subset prefix of the base font name
+	program   []byte // deflated
+	length1   int    // uncompressed length of program
+	widths    string
+	toUnicode []byte // deflated
+	cidToGID  []byte // deflated
+}
+
+// maxSubsets bounds the subsets a Font keeps; a document whose characters are not among
+// them gets its own subset, written for it alone.
+const maxSubsets = 256
+
+// baseRunes are the characters every subset contains, used or not: printable ASCII and
+// Latin-1, the euro sign and typographic punctuation. Nearly every invoice of a Latin
+// script language needs nothing else, so nearly all documents share one subset.
+var baseRunes = func() []rune {
+	var rs []rune
+	for r := rune(0x20); r < 0x7F; r++ {
+		rs = append(rs, r)
+	}
+	for r := rune(0xA0); r <= 0xFF; r++ {
+		rs = append(rs, r)
+	}
+	return append(rs, '€', '–', '—', '‘', '’', '‚', '“', '”', '„', '•', '…', '‹', '›')
+}()
+
+// ParseFont reads a TrueType font program (glyf outlines, as .ttf files hold them).
+func ParseFont(b []byte) (*Font, error) {
+	tables, err := tableDirectory(b)
+	if err != nil {
+		return nil, err
+	}
+	need := func(tag string, n int) ([]byte, error) {
+		t, ok := tables[tag]
+		if !ok || len(t) < n {
+			return nil, fmt.Errorf("truetype: table %q missing or shorter than %d bytes", tag, n)
+		}
+		return t, nil
+	}
+	head, err := need("head", 54)
+	if err != nil {
+		return nil, err
+	}
+	hhea, err := need("hhea", 36)
+	if err != nil {
+		return nil, err
+	}
+	maxp, err := need("maxp", 6)
+	if err != nil {
+		return nil, err
+	}
+	f := &Font{name: "Font", subsets: map[string]*fontSubset{}, tables: map[string][]byte{}}
+	u16 := func(t []byte, at int) int { return int(binary.BigEndian.Uint16(t[at:])) }
+	i16 := func(t []byte, at int) int { return int(int16(binary.BigEndian.Uint16(t[at:]))) }
+	f.unitsPerEm = u16(head, 18)
+	if f.unitsPerEm < 16 {
+		return nil, fmt.Errorf("truetype: unitsPerEm %d", f.unitsPerEm)
+	}
+	f.bbox = [4]int{i16(head, 36), i16(head, 38), i16(head, 40), i16(head, 42)}
+	f.ascent, f.descent = i16(hhea, 4), i16(hhea, 6)
+	f.capHeight = f.ascent
+	if os2, ok := tables["OS/2"]; ok && len(os2) >= 90 && u16(os2, 0) >= 2 {
+		f.capHeight = i16(os2, 88)
+	}
+	if post, ok := tables["post"]; ok && len(post) >= 16 {
+		f.italic = float64(int32(binary.BigEndian.Uint32(post[4:]))) / 65536
+		f.fixedPitch = binary.BigEndian.Uint32(post[12:]) != 0
+	}
+	numGlyphs := u16(maxp, 4)
+	numH := u16(hhea, 34)
+	hmtx, err := need("hmtx", 4*numH)
+	if err != nil {
+		return nil, err
+	}
+	if numH == 0 || numH > numGlyphs {
+		return nil, fmt.Errorf("truetype: %d horizontal metrics for %d glyphs", numH, numGlyphs)
+	}
+	f.widths = make([]int, numGlyphs)
+	for g := range numGlyphs {
+		adv := u16(hmtx, 4*min(g, numH-1))
+		f.widths[g] = int(math.Round(float64(adv) * 1000 / float64(f.unitsPerEm)))
+	}
+	loca, err := need("loca", 0)
+	if err != nil {
+		return nil, err
+	}
+	f.loca = make([]uint32, numGlyphs+1)
+	long := i16(head, 50) == 1
+	for g := range numGlyphs + 1 {
+		switch {
+		case long && 4*g+4 <= len(loca):
+			f.loca[g] = binary.BigEndian.Uint32(loca[4*g:])
+		case !long && 2*g+2 <= len(loca):
+			f.loca[g] = 2 * uint32(binary.BigEndian.Uint16(loca[2*g:]))
+		default:
+			return nil, errors.New("truetype: loca table shorter than the glyph count")
+		}
+	}
+	if f.glyf, err = need("glyf", int(f.loca[numGlyphs])); err != nil {
+		return nil, err
+	}
+	for g := range numGlyphs {
+		if f.loca[g] > f.loca[g+1] {
+			return nil, fmt.Errorf("truetype: glyph %d has a negative length", g)
+		}
+	}
+	cmap, err := need("cmap", 4)
+	if err != nil {
+		return nil, err
+	}
+	if f.cmap, err = parseCmap(cmap, numGlyphs); err != nil {
+		return nil, err
+	}
+	if name, ok := tables["name"]; ok {
+		if n := postScriptName(name); n != "" {
+			f.name = n
+		}
+	}
+	for _, tag := range []string{"hhea", "hmtx", "maxp", "OS/2", "cvt ", "fpgm", "prep", "head"} {
+		if t, ok := tables[tag]; ok {
+			f.tables[tag] = t
+		}
+	}
+	if post, ok := tables["post"]; ok && len(post) >= 32 {
+		p := append([]byte(nil), post[:32]...)
+		binary.BigEndian.PutUint32(p, 0x00030000) // format 3: no glyph names
+		f.tables["post"] = p
+	}
+	return f, nil
+}
+
+func tableDirectory(b []byte) (map[string][]byte, error) {
+	if len(b) < 12 {
+		return nil, errors.New("truetype: too short for a table directory")
+	}
+	switch v := binary.BigEndian.Uint32(b); v {
+	case 0x00010000, 0x74727565: // TrueType
+	default:
+		return nil, fmt.Errorf("truetype: sfnt version %08x is not TrueType outlines", v)
+	}
+	n := int(binary.BigEndian.Uint16(b[4:]))
+	if len(b) < 12+16*n {
+		return nil, errors.New("truetype: table directory truncated")
+	}
+	tables := map[string][]byte{}
+	for i := range n {
+		rec := b[12+16*i:]
+		off, length := int(binary.BigEndian.Uint32(rec[8:])), int(binary.BigEndian.Uint32(rec[12:]))
+		if off < 0 || length < 0 || off+length > len(b) {
+			return nil, fmt.Errorf("truetype: table %q outside the font", rec[:4])
+		}
+		tables[string(rec[:4])] = b[off : off+length]
+	}
+	return tables, nil
+}
+
+// parseCmap reads the Unicode subtable of a cmap: format 12 (3,10) if there is one, else
+// format 4 (3,1 or 0,x).
+func parseCmap(t []byte, numGlyphs int) (map[rune]uint16, error) {
+	count := int(binary.BigEndian.Uint16(t[2:]))
+	if len(t) < 4+8*count {
+		return nil, errors.New("truetype: cmap encoding records truncated")
+	}
+	var f4, f12 int = -1, -1
+	for i := range count {
+		rec := t[4+8*i:]
+		pid, eid, off := binary.BigEndian.Uint16(rec), binary.BigEndian.Uint16(rec[2:]), int(binary.BigEndian.Uint32(rec[4:]))
+		if off+4 > len(t) {
+			continue
+		}
+		switch binary.BigEndian.Uint16(t[off:]) {
+		case 4:
+			if pid == 0 || (pid == 3 && eid == 1) {
+				f4 = off
+			}
+		case 12:
+			if pid == 0 || (pid == 3 && eid == 10) {
+				f12 = off
+			}
+		}
+	}
+	m := map[rune]uint16{}
+	put := func(r rune, g int) {
+		if g > 0 && g < numGlyphs {
+			m[r] = uint16(g)
+		}
+	}
+	switch {
+	case f12 >= 0:
+		s := t[f12:]
+		if len(s) < 16 {
+			return nil, errors.New("truetype: cmap format 12 truncated")
+		}
+		n := int(binary.BigEndian.Uint32(s[12:]))
+		if len(s) < 16+12*n {
+			return nil, errors.New("truetype: cmap format 12 groups truncated")
+		}
+		for i := range n {
+			g := s[16+12*i:]
+			start, end, gid := binary.BigEndian.Uint32(g), binary.BigEndian.Uint32(g[4:]), binary.BigEndian.Uint32(g[8:])
+			if end < start || end-start > 0x10FFFF {
+				return nil, errors.New("truetype: cmap format 12 bad group")
+			}
+			for c := start; c <= end; c++ {
+				put(rune(c), int(gid+c-start))
+			}
+		}
+	case f4 >= 0:
+		s := t[f4:]
+		if len(s) < 14 {
+			return nil, errors.New("truetype: cmap format 4 truncated")
+		}
+		segs := int(binary.BigEndian.Uint16(s[6:])) / 2
+		if len(s) < 16+8*segs {
+			return nil, errors.New("truetype: cmap format 4 segments truncated")
+		}
+		ends, starts, deltas, ranges := 14, 16+2*segs, 16+4*segs, 16+6*segs
+		for i := range segs {
+			end := int(binary.BigEndian.Uint16(s[ends+2*i:]))
+			start := int(binary.BigEndian.Uint16(s[starts+2*i:]))
+			delta := int(binary.BigEndian.Uint16(s[deltas+2*i:]))
+			ro := int(binary.BigEndian.Uint16(s[ranges+2*i:]))
+			for c := start; c <= end && c < 0xFFFF; c++ {
+				if ro == 0 {
+					put(rune(c), (c+delta)&0xFFFF)
+					continue
+				}
+				at := ranges + 2*i + ro + 2*(c-start)
+				if at+2 > len(s) {
+					return nil, errors.New("truetype: cmap format 4 glyph array truncated")
+				}
+				if g := int(binary.BigEndian.Uint16(s[at:])); g != 0 {
+					put(rune(c), (g+delta)&0xFFFF)
+				}
+			}
+		}
+	default:
+		return nil, errors.New("truetype: no Unicode cmap subtable (format 4 or 12)")
+	}
+	return m, nil
+}
+
+func postScriptName(t []byte) string {
+	if len(t) < 6 {
+		return ""
+	}
+	count, strs := int(binary.BigEndian.Uint16(t[2:])), int(binary.BigEndian.Uint16(t[4:]))
+	for i := range count {
+		if 6+12*i+12 > len(t) {
+			return ""
+		}
+		rec := t[6+12*i:]
+		pid, id := binary.BigEndian.Uint16(rec), binary.BigEndian.Uint16(rec[6:])
+		n, off := int(binary.BigEndian.Uint16(rec[8:])), int(binary.BigEndian.Uint16(rec[10:]))
+		if id != 6 || strs+off+n > len(t) {
+			continue
+		}
+		raw := t[strs+off : strs+off+n]
+		var s string
+		if pid == 3 || pid == 0 {
+			u := make([]uint16, len(raw)/2)
+			for j := range u {
+				u[j] = binary.BigEndian.Uint16(raw[2*j:])
+			}
+			s = string(utf16.Decode(u))
+		} else {
+			s = string(raw)
+		}
+		ok := s != ""
+		for _, c := range s {
+			if c <= 0x20 || c >= 0x7F || strings.ContainsRune("[](){}<>/%#", c) {
+				ok = false
+			}
+		}
+		if ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// Name is the font's PostScript name.
+func (f *Font) Name() string { return f.name }
+
+// Has reports whether the font has a glyph for r.
+func (f *Font) Has(r rune) bool { _, ok := f.cmap[r]; return ok }
+
+// Width is the advance width of s set in the font at size, in the unit of size, as a PDF
+// viewer computes it from the font's /W array (no kerning).
+func (f *Font) Width(s string, size float64) float64 {
+	w := 0
+	for _, r := range s {
+		w += f.widths[f.cmap[r]]
+	}
+	return float64(w) * size / 1000
+}
+
+// Ascent and Descent are the font's line metrics at size (Descent is negative).
+func (f *Font) Ascent(size float64) float64 { return float64(f.ascent) * size / float64(f.unitsPerEm) }
+func (f *Font) Descent(size float64) float64 {
+	return float64(f.descent) * size / float64(f.unitsPerEm)
+}
+
+// subset returns the subset covering runes (sorted, without duplicates) and baseRunes.
+func (f *Font) subset(runes []rune) (*fontSubset, error) {
+	all := append(slices.Clone(baseRunes), runes...)
+	slices.Sort(all)
+	all = slices.Compact(all)
+	covered := all[:0]
+	for _, r := range all {
+		if f.Has(r) {
+			covered = append(covered, r)
+		}
+	}
+	key := string(covered)
+	f.mu.Lock()
+	s, ok := f.subsets[key]
+	f.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	s, err := f.buildSubset(covered)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	if len(f.subsets) < maxSubsets {
+		f.subsets[key] = s
+	}
+	f.mu.Unlock()
+	return s, nil
+}
+
+const (
+	argWords     = 0x0001
+	haveScale    = 0x0008
+	moreComps    = 0x0020
+	haveXYScale  = 0x0040
+	haveTwoByTwo = 0x0080
+)
+
+// metrics returns the hmtx entry (advance width, left side bearing) of glyph g.
+func (f *Font) metrics(g int) []byte {
+	hmtx := f.tables["hmtx"]
+	numH := int(binary.BigEndian.Uint16(f.tables["hhea"][34:]))
+	out := make([]byte, 4)
+	copy(out, hmtx[4*min(g, numH-1):][:2])
+	if g < numH {
+		copy(out[2:], hmtx[4*g+2:][:2])
+	} else if at := 4*numH + 2*(g-numH); at+2 <= len(hmtx) {
+		copy(out[2:], hmtx[at:][:2])
+	}
+	return out
+}
+
+// renumberComponents rewrites the glyph IDs of a composite glyph's components.
+func renumberComponents(data []byte, newID map[uint16]uint16) error {
+	if len(data) < 10 || int16(binary.BigEndian.Uint16(data)) >= 0 {
+		return nil
+	}
+	for p := 10; ; {
+		if p+4 > len(data) {
+			return errors.New("composite glyph truncated")
+		}
+		flags := binary.BigEndian.Uint16(data[p:])
+		id, ok := newID[binary.BigEndian.Uint16(data[p+2:])]
+		if !ok {
+			return errors.New("component not in the subset")
+		}
+		binary.BigEndian.PutUint16(data[p+2:], id)
+		p += 4 + componentArgs(flags)
+		if flags&moreComps == 0 {
+			return nil
+		}
+	}
+}
+
+// componentArgs is the size of a component's arguments and transformation after its
+// flags and glyph index.
+func componentArgs(flags uint16) int {
+	n := 2
+	if flags&argWords != 0 {
+		n = 4
+	}
+	switch {
+	case flags&haveScale != 0:
+		n += 2
+	case flags&haveXYScale != 0:
+		n += 4
+	case flags&haveTwoByTwo != 0:
+		n += 8
+	}
+	return n
+}
+
+// glyphClosure returns the glyphs of runes, .notdef and every component of a composite
+// glyph among them, sorted.
+func (f *Font) glyphClosure(runes []rune) ([]uint16, error) {
+	seen := map[uint16]bool{0: true}
+	stack := []uint16{0}
+	for _, r := range runes {
+		g := f.cmap[r]
+		if !seen[g] {
+			seen[g] = true
+			stack = append(stack, g)
+		}
+	}
+	for len(stack) > 0 {
+		g := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		data := f.glyf[f.loca[g]:f.loca[g+1]]
+		if len(data) < 10 || int16(binary.BigEndian.Uint16(data)) >= 0 {
+			continue
+		}
+		for p := 10; ; {
+			if p+4 > len(data) {
+				return nil, fmt.Errorf("truetype: composite glyph %d truncated", g)
+			}
+			flags, c := binary.BigEndian.Uint16(data[p:]), binary.BigEndian.Uint16(data[p+2:])
+			if int(c) >= len(f.widths) {
+				return nil, fmt.Errorf("truetype: composite glyph %d refers to glyph %d", g, c)
+			}
+			if !seen[c] {
+				seen[c] = true
+				stack = append(stack, c)
+			}
+			p += 4 + componentArgs(flags)
+			if flags&moreComps == 0 {
+				break
+			}
+		}
+	}
+	out := make([]uint16, 0, len(seen))
+	for g := range seen {
+		out = append(out, g)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// buildSubset writes a font program with the glyphs of runes, renumbered from 0 in the
+// order of their original IDs. The PDF keeps the original glyph ID as CID (so page content
+// does not depend on the subset) and maps it to the subset's glyph with a CIDToGIDMap.
+func (f *Font) buildSubset(runes []rune) (*fontSubset, error) {
+	gids, err := f.glyphClosure(runes)
+	if err != nil {
+		return nil, err
+	}
+	n := len(gids)
+	newID := make(map[uint16]uint16, n)
+	for i, g := range gids {
+		newID[g] = uint16(i)
+	}
+	loca := make([]byte, 4*(n+1))
+	hmtx := make([]byte, 0, 4*n)
+	var glyf bytes.Buffer
+	for i, g := range gids {
+		binary.BigEndian.PutUint32(loca[4*i:], uint32(glyf.Len()))
+		at := glyf.Len()
+		glyf.Write(f.glyf[f.loca[g]:f.loca[g+1]])
+		if err := renumberComponents(glyf.Bytes()[at:], newID); err != nil {
+			return nil, fmt.Errorf("glyph %d: %w", g, err)
+		}
+		for glyf.Len()%4 != 0 {
+			glyf.WriteByte(0)
+		}
+		hmtx = append(hmtx, f.metrics(int(g))...)
+	}
+	binary.BigEndian.PutUint32(loca[4*n:], uint32(glyf.Len()))
+	cmap := make(map[rune]uint16, len(runes))
+	for _, r := range runes {
+		if g, ok := f.cmap[r]; ok {
+			cmap[r] = newID[g]
+		}
+	}
+	tables := map[string][]byte{"loca": loca, "glyf": glyf.Bytes(), "hmtx": hmtx, "cmap": cmapFormat4(runes, cmap), "name": nameTable(f.name)}
+	for tag, t := range f.tables {
+		if tag != "hmtx" {
+			tables[tag] = t
+		}
+	}
+	head := append([]byte(nil), f.tables["head"]...)
+	binary.BigEndian.PutUint16(head[50:], 1) // long loca offsets
+	tables["head"] = head
+	hhea := append([]byte(nil), f.tables["hhea"]...)
+	binary.BigEndian.PutUint16(hhea[34:], uint16(n))
+	tables["hhea"] = hhea
+	maxp := append([]byte(nil), f.tables["maxp"]...)
+	binary.BigEndian.PutUint16(maxp[4:], uint16(n))
+	tables["maxp"] = maxp
+	program := assemble(tables)
+	cidToGID := make([]byte, 2*(int(gids[n-1])+1))
+	for i, g := range gids {
+		binary.BigEndian.PutUint16(cidToGID[2*int(g):], uint16(i))
+	}
+
+	sum := sha256.Sum256(program)
+	tag := make([]byte, 6)
+	for i := range tag {
+		tag[i] = 'A' + sum[i]%26
+	}
+	var w strings.Builder
+	w.WriteString("[")
+	prev := -2
+	for _, g := range gids {
+		if g == 0 {
+			continue
+		}
+		if int(g) == prev+1 {
+			w.WriteString(" " + strconv.Itoa(f.widths[g]))
+		} else {
+			if prev >= 0 {
+				w.WriteString("]")
+			}
+			fmt.Fprintf(&w, " %d [%d", g, f.widths[g])
+		}
+		prev = int(g)
+	}
+	if prev >= 0 {
+		w.WriteString("]")
+	}
+	w.WriteString(" ]")
+	return &fontSubset{
+		tag: string(tag), program: deflate(program), length1: len(program),
+		widths: w.String(), toUnicode: deflate(toUnicode(runes, f.cmap)), cidToGID: deflate(cidToGID),
+	}, nil
+}
+
+// assemble assembles a font file from its tables, with checksums and head.checkSumAdjustment.
+func assemble(tables map[string][]byte) []byte {
+	tags := make([]string, 0, len(tables))
+	for t := range tables {
+		tags = append(tags, t)
+	}
+	sort.Strings(tags)
+	n := len(tags)
+	entry := 1
+	for entry*2 <= n {
+		entry *= 2
+	}
+	var b bytes.Buffer
+	hdr := make([]byte, 12+16*n)
+	binary.BigEndian.PutUint32(hdr, 0x00010000)
+	binary.BigEndian.PutUint16(hdr[4:], uint16(n))
+	binary.BigEndian.PutUint16(hdr[6:], uint16(entry*16))
+	binary.BigEndian.PutUint16(hdr[8:], uint16(bitsLen(entry)-1))
+	binary.BigEndian.PutUint16(hdr[10:], uint16(n*16-entry*16))
+	b.Write(hdr)
+	headAt := -1
+	for i, tag := range tags {
+		t := tables[tag]
+		if tag == "head" {
+			t = append([]byte(nil), t...)
+			binary.BigEndian.PutUint32(t[8:], 0)
+			headAt = b.Len()
+		}
+		rec := hdr[12+16*i:]
+		copy(rec, tag)
+		binary.BigEndian.PutUint32(rec[4:], checksum(t))
+		binary.BigEndian.PutUint32(rec[8:], uint32(b.Len()))
+		binary.BigEndian.PutUint32(rec[12:], uint32(len(t)))
+		b.Write(t)
+		for b.Len()%4 != 0 {
+			b.WriteByte(0)
+		}
+	}
+	out := b.Bytes()
+	copy(out, hdr)
+	if headAt >= 0 {
+		binary.BigEndian.PutUint32(out[headAt+8:], 0xB1B0AFBA-checksum(out))
+	}
+	return out
+}
+
+func bitsLen(x int) int {
+	n := 0
+	for ; x > 0; x >>= 1 {
+		n++
+	}
+	return n
+}
+
+// cmapFormat4 is a cmap with one (3,1) format 4 subtable for the BMP characters of runes.
+func cmapFormat4(runes []rune, cmap map[rune]uint16) []byte {
+	type seg struct{ start, end, delta int }
+	var segs []seg
+	for _, r := range runes {
+		g, ok := cmap[r]
+		if !ok || r >= 0xFFFF {
+			continue
+		}
+		d := (int(g) - int(r)) & 0xFFFF
+		if k := len(segs) - 1; k >= 0 && segs[k].end == int(r)-1 && segs[k].delta == d {
+			segs[k].end++
+			continue
+		}
+		segs = append(segs, seg{int(r), int(r), d})
+	}
+	segs = append(segs, seg{0xFFFF, 0xFFFF, 1})
+	n := len(segs)
+	entry := 1
+	for entry*2 <= n {
+		entry *= 2
+	}
+	length := 16 + 8*n
+	b := make([]byte, 12+length)
+	binary.BigEndian.PutUint16(b[2:], 1)
+	binary.BigEndian.PutUint16(b[4:], 3)
+	binary.BigEndian.PutUint16(b[6:], 1)
+	binary.BigEndian.PutUint32(b[8:], 12)
+	s := b[12:]
+	binary.BigEndian.PutUint16(s, 4)
+	binary.BigEndian.PutUint16(s[2:], uint16(length))
+	binary.BigEndian.PutUint16(s[6:], uint16(2*n))
+	binary.BigEndian.PutUint16(s[8:], uint16(2*entry))
+	binary.BigEndian.PutUint16(s[10:], uint16(bitsLen(entry)-1))
+	binary.BigEndian.PutUint16(s[12:], uint16(2*n-2*entry))
+	for i, g := range segs {
+		binary.BigEndian.PutUint16(s[14+2*i:], uint16(g.end))
+		binary.BigEndian.PutUint16(s[16+2*n+2*i:], uint16(g.start))
+		binary.BigEndian.PutUint16(s[16+4*n+2*i:], uint16(g.delta))
+	}
+	return b
+}
+
+// nameTable is a minimal name table: the PostScript name (ID 6) for Windows and Macintosh.
+func nameTable(ps string) []byte {
+	u := utf16.Encode([]rune(ps))
+	b := make([]byte, 6+24, 6+24+2*len(u)+len(ps))
+	binary.BigEndian.PutUint16(b[2:], 2)
+	binary.BigEndian.PutUint16(b[4:], 30)
+	rec := func(at, pid, eid, lang, n, off int) {
+		for i, v := range []int{pid, eid, lang, 6, n, off} {
+			binary.BigEndian.PutUint16(b[at+2*i:], uint16(v))
+		}
+	}
+	rec(6, 1, 0, 0, len(ps), 0)
+	rec(18, 3, 1, 0x409, 2*len(u), len(ps))
+	b = append(b, ps...)
+	for _, c := range u {
+		b = binary.BigEndian.AppendUint16(b, c)
+	}
+	return b
+}
+
+// toUnicode is the ToUnicode CMap sending each glyph (CID) of runes back to its character.
+func toUnicode(runes []rune, cmap map[rune]uint16) []byte {
+	type pair struct {
+		g uint16
+		r rune
+	}
+	var ps []pair
+	seen := map[uint16]bool{}
+	for _, r := range runes {
+		g, ok := cmap[r]
+		if ok && !seen[g] {
+			seen[g] = true
+			ps = append(ps, pair{g, r})
+		}
+	}
+	slices.SortFunc(ps, func(a, b pair) int { return int(a.g) - int(b.g) })
+	var b bytes.Buffer
+	b.WriteString("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n")
+	for i := 0; i < len(ps); i += 100 {
+		chunk := ps[i:min(i+100, len(ps))]
+		fmt.Fprintf(&b, "%d beginbfchar\n", len(chunk))
+		for _, p := range chunk {
+			fmt.Fprintf(&b, "<%04X> <", p.g)
+			for _, u := range utf16.Encode([]rune{p.r}) {
+				fmt.Fprintf(&b, "%04X", u)
+			}
+			b.WriteString(">\n")
+		}
+		b.WriteString("endbfchar\n")
+	}
+	b.WriteString("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n")
+	return b.Bytes()
+}
+
+// checksum is the TrueType table checksum: the sum of big-endian uint32s, zero-padded.
+func checksum(b []byte) uint32 {
+	var sum uint32
+	for i := 0; i < len(b); i += 4 {
+		var w [4]byte
+		copy(w[:], b[i:])
+		sum += binary.BigEndian.Uint32(w[:])
+	}
+	return sum
+}

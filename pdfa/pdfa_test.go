@@ -1,0 +1,239 @@
+package pdfa
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/sfnt"
+	"golang.org/x/image/math/fixed"
+)
+
+func dejaVu(t testing.TB) ([]byte, *Font) {
+	t.Helper()
+	b, err := os.ReadFile("../zugferd/assets/DejaVuSans.ttf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ParseFont(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, f
+}
+
+func TestParseFontRefuses(t *testing.T) {
+	b, _ := dejaVu(t)
+	otto := append([]byte("OTTO"), b[4:]...)
+	noCmap := append([]byte(nil), b...)
+	n := int(binary.BigEndian.Uint16(b[4:]))
+	for i := range n {
+		if string(noCmap[12+16*i:][:4]) == "cmap" {
+			copy(noCmap[12+16*i:], "xxxx")
+		}
+	}
+	for _, c := range []struct {
+		name string
+		font []byte
+		want string
+	}{
+		{"empty", nil, "too short"},
+		{"text", []byte("this is not a font at all"), "not TrueType"},
+		{"truncated directory", b[:200], "directory truncated"},
+		{"truncated tables", b[:1000], "outside the font"},
+		{"CFF outlines", otto, "not TrueType"},
+		{"no cmap", noCmap, `"cmap" missing`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseFont(c.font)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("got %v, want an error containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestWidthsAgreeWithSfnt checks the cmap and hmtx reading against golang.org/x/image.
+func TestWidthsAgreeWithSfnt(t *testing.T) {
+	b, f := dejaVu(t)
+	ref, err := sfnt.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf sfnt.Buffer
+	upm := fixed.I(int(ref.UnitsPerEm()))
+	for _, r := range "AWijm09€ßΩЖ·–ŁאṠ" {
+		gi, err := ref.GlyphIndex(&buf, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.cmap[r]; got != uint16(gi) {
+			t.Errorf("%q: glyph %d, sfnt says %d", r, got, gi)
+		}
+		adv, err := ref.GlyphAdvance(&buf, gi, upm, font.HintingNone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := float64(adv) / 64 * 1000 / float64(ref.UnitsPerEm())
+		if got := f.Width(string(r), 1000); got < want-0.5 || got > want+0.5 {
+			t.Errorf("%q: width %v, sfnt says %v", r, got, want)
+		}
+	}
+	if f.Has('🚀') || !f.Has('Ω') {
+		t.Error("Has: wrong coverage")
+	}
+	if f.Name() != "DejaVuSans" {
+		t.Errorf("PostScript name %q", f.Name())
+	}
+}
+
+func TestSubsets(t *testing.T) {
+	_, f := dejaVu(t)
+	a, err := f.subset([]rune("Rechnung"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.subset([]rune("Invoice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b {
+		t.Error("two texts within the base characters got different subsets")
+	}
+	c, err := f.subset([]rune("ΩЖ"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c == a || bytes.Equal(c.program, a.program) {
+		t.Fatal("a text beyond the base characters shares the base subset")
+	}
+	program, err := inflate(c.program)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(program) != c.length1 {
+		t.Errorf("Length1 %d, program %d bytes", c.length1, len(program))
+	}
+	sub, err := ParseFont(program)
+	if err != nil {
+		t.Fatalf("the subset does not parse: %v", err)
+	}
+	for _, r := range "ΩЖAzä€ " {
+		if !sub.Has(r) {
+			t.Errorf("subset lacks %q", r)
+		}
+		if sub.Width(string(r), 10) != f.Width(string(r), 10) {
+			t.Errorf("%q: subset width %v, font %v", r, sub.Width(string(r), 10), f.Width(string(r), 10))
+		}
+	}
+	if sub.Has('Я') || sub.Has('ł') {
+		t.Error("subset has characters nobody asked for")
+	}
+	// Composite glyphs keep their components, renumbered within the subset.
+	composites := 0
+	for _, r := range baseRunes {
+		g := sub.cmap[r]
+		data := sub.glyf[sub.loca[g]:sub.loca[g+1]]
+		if len(data) < 10 || int16(binary.BigEndian.Uint16(data)) >= 0 {
+			continue
+		}
+		composites++
+		closure, err := sub.glyphClosure([]rune{r})
+		if err != nil {
+			t.Errorf("%q: %v", r, err)
+		}
+		if len(closure) < 3 {
+			t.Errorf("%q: composite with components %v", r, closure)
+		}
+	}
+	if composites == 0 {
+		t.Error("no composite glyph among the base characters: the test proves nothing")
+	}
+	// The CID (original glyph) → subset glyph map sends Ω to the subset's Ω.
+	gidMap, err := inflate(c.cidToGID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cid := int(f.cmap['Ω'])
+	if got := binary.BigEndian.Uint16(gidMap[2*cid:]); got != sub.cmap['Ω'] {
+		t.Errorf("CIDToGIDMap sends Ω (CID %d) to glyph %d, the subset has it at %d", cid, got, sub.cmap['Ω'])
+	}
+}
+
+func sampleDocument(t testing.TB, f *Font, text string) *Document {
+	t.Helper()
+	d := NewDocument(595, 842)
+	p := d.AddPage()
+	p.Rect(50, 50, 200, 20, Color{R: 240, G: 240, B: 240})
+	p.Line(50, 80, 545, 80, 0.5, Color{R: 100, G: 100, B: 100})
+	p.Text(f, 12, 50, 100, text, Color{})
+	d.AddPage().Text(f, 9, 50, 100, "page two", Color{R: 20, G: 60, B: 110})
+	return d
+}
+
+func TestDocument(t *testing.T) {
+	_, f := dejaVu(t)
+	b, _ := os.ReadFile("../zugferd/assets/sRGB.icc")
+	intent, err := NewOutputIntent(b, "sRGB IEC61966-2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := Options{Title: "Test", Date: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), OutputIntent: intent,
+		Attachment: Attachment{Name: "data.xml", MIMEType: "text/xml", Relationship: "Data", Data: []byte("<a>ä</a>")}}
+	text := "Grüße aus Łódź, Ω = 1.234,56 €"
+	pdf, err := sampleDocument(t, f, text).Write(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := sampleDocument(t, f, text).Write(opt)
+	if !bytes.Equal(pdf, again) {
+		t.Error("the same document written twice differs")
+	}
+	got, err := Attached(pdf, "data.xml")
+	if err != nil || string(got) != "<a>ä</a>" {
+		t.Errorf("attachment: %q, %v", got, err)
+	}
+	for _, want := range []string{"%PDF-1.7", "/GTS_PDFA1", "/AFRelationship /Data", "<pdfaid:part>3</pdfaid:part>", "/Count 2", "/Encoding /Identity-H"} {
+		if !bytes.Contains(pdf, []byte(want)) {
+			t.Errorf("no %s in the PDF", want)
+		}
+	}
+	if _, err := (&Document{}).Write(opt); err == nil {
+		t.Error("a document without pages was written")
+	}
+	opt.OutputIntent = nil
+	if _, err := sampleDocument(t, f, text).Write(opt); err == nil {
+		t.Error("a document without output intent was written")
+	}
+
+	// What a reader extracts is the text shown: the ToUnicode map works.
+	tool, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Skip("SKIP text extraction: pdftotext (poppler-utils) is not installed; `make deps` installs it")
+	}
+	path := t.TempDir() + "/doc.pdf"
+	if err := os.WriteFile(path, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(tool, path, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), text) || !strings.Contains(string(out), "page two") {
+		t.Errorf("pdftotext extracted %q, want %q and %q", out, text, "page two")
+	}
+}
+
+func BenchmarkSubsetUncached(b *testing.B) {
+	_, f := dejaVu(b)
+	for b.Loop() {
+		if _, err := f.buildSubset(baseRunes); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
