@@ -31,7 +31,7 @@ type Store interface {
 	UnsettledEvents(ctx context.Context) (map[string][]dataset.UsageEvent, error)
 	SaveAssembly(ctx context.Context, a store.Assembly) error
 	Invoices(ctx context.Context, status string) ([]store.StoredInvoice, error)
-	Finalize(ctx context.Context, id int64, series string) (string, error)
+	Finalize(ctx context.Context, ids []int64, series string) ([]string, error)
 	SaveDocuments(ctx context.Context, id int64, docs ...store.Document) error
 	Documents(ctx context.Context, id int64) ([]store.Document, error)
 	MarkArchived(ctx context.Context, id int64, keys map[string]string) error
@@ -44,6 +44,9 @@ type Store interface {
 type Archive interface {
 	Put(ctx context.Context, key string, data []byte) error
 }
+
+// DefaultFinalizeBatch is the number of invoices finalized per transaction by default.
+const DefaultFinalizeBatch = 250
 
 // RunOptions configure a run.
 type RunOptions struct {
@@ -59,6 +62,9 @@ type RunOptions struct {
 	Now func() time.Time
 	// Workers render in parallel (default GOMAXPROCS).
 	Workers int
+	// FinalizeBatch is how many invoices one transaction numbers and finalizes (default
+	// DefaultFinalizeBatch). The numbers of a batch are a contiguous block.
+	FinalizeBatch int
 	// Progress, when set, is told of each document a stage completes (stage finalize,
 	// render or archive; done of total). It is called from one goroutine at a time.
 	Progress func(stage string, done, total int)
@@ -272,26 +278,48 @@ func (p pipeline) complete(sum *Summary) error {
 	}
 	var finalized invoice.Batch
 	defer func() { sum.Totals = finalized.TotalsByCurrency() }()
-	for i, d := range drafts {
+	size := opt.FinalizeBatch
+	if size < 1 {
+		size = DefaultFinalizeBatch
+	}
+	seriesOf := func(d store.StoredInvoice) string {
+		if d.Invoice.TypeCode == invoice.CreditNote {
+			return ds.Seller.CreditNoteSeries
+		}
+		return ds.Seller.InvoiceSeries
+	}
+	for start := 0; start < len(drafts); {
 		if stopped() {
 			return ErrStopped
 		}
-		crash(fmt.Sprintf("finalize-%d", i+1))
-		series := ds.Seller.InvoiceSeries
-		if d.Invoice.TypeCode == invoice.CreditNote {
-			series = ds.Seller.CreditNoteSeries
+		// A batch: up to size consecutive drafts of one number series.
+		series := seriesOf(drafts[start])
+		end := start + 1
+		for end < len(drafts) && end-start < size && seriesOf(drafts[end]) == series {
+			end++
 		}
-		num, err := st.Finalize(ctx, d.ID, series)
+		batch := drafts[start:end]
+		ids := make([]int64, len(batch))
+		for j, d := range batch {
+			ids[j] = d.ID
+		}
+		crash(fmt.Sprintf("finalize-%d", start+1))
+		nums, err := st.Finalize(ctx, ids, series)
 		if err != nil {
 			return err
 		}
-		finalized.Invoices = append(finalized.Invoices, d.Invoice)
-		t := d.Invoice.Totals
-		sum.Issued = append(sum.Issued, Issued{Number: num, Type: d.Invoice.TypeCode, Buyer: d.Invoice.BuyerKind + " " + d.Invoice.BuyerID,
-			Currency: d.Invoice.Currency, Net: t.TaxBasis, VAT: t.TaxTotal, Gross: t.GrandTotal})
-		log.Info("invoice finalized", "run", runID, "number", num, "buyer", d.Invoice.BuyerID, "gross", t.GrandTotal.StringFixed(2), "currency", d.Invoice.Currency)
-		crash(fmt.Sprintf("finalized-%d", i+1))
-		opt.progress("finalize", i+1, len(drafts))
+		for j, d := range batch {
+			num := nums[j]
+			finalized.Invoices = append(finalized.Invoices, d.Invoice)
+			t := d.Invoice.Totals
+			sum.Issued = append(sum.Issued, Issued{Number: num, Type: d.Invoice.TypeCode, Buyer: d.Invoice.BuyerKind + " " + d.Invoice.BuyerID,
+				Currency: d.Invoice.Currency, Net: t.TaxBasis, VAT: t.TaxTotal, Gross: t.GrandTotal})
+			log.Debug("invoice finalized", "run", runID, "number", num, "buyer", d.Invoice.BuyerID, "gross", t.GrandTotal.StringFixed(2), "currency", d.Invoice.Currency)
+		}
+		log.Info("invoices finalized", "run", runID, "series", series, "first", nums[0], "last", nums[len(nums)-1], "count", len(nums))
+		crash(fmt.Sprintf("finalized-%d", end))
+		opt.progress("finalize", end, len(drafts))
+		start = end
 	}
 	p.stage("finalize")
 

@@ -198,9 +198,9 @@ func TestRunStopsBetweenInvoicesAndTheNextRunFinishes(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	opt := jobs.RunOptions{AsOf: calendar.MustParse("2026-11-01"), Renderer: renderer(t), Archive: arc,
+	opt := jobs.RunOptions{AsOf: calendar.MustParse("2026-11-01"), Renderer: renderer(t), Archive: arc, FinalizeBatch: 3,
 		Crash: func(step string) {
-			if step == "finalized-3" { // SIGTERM arrives while the third invoice is in hand
+			if step == "finalized-3" { // SIGTERM arrives while the first batch of three is in hand
 				cancel()
 			}
 		}}
@@ -229,5 +229,54 @@ func TestDryRunChangesNothing(t *testing.T) {
 	}
 	if storetest.Fingerprint(t, st, dir) != before {
 		t.Error("a dry run changed the database or the archive")
+	}
+}
+
+// TestFinalizeInBatches: numbers come in contiguous blocks per transaction, the same as
+// one at a time; finalizing again returns the numbers already given and takes no new one.
+func TestFinalizeInBatches(t *testing.T) {
+	ctx := context.Background()
+	_, st := storetest.New(t)
+	if _, err := st.Import(ctx, load(t, "../fixtures/demo")); err != nil {
+		t.Fatal(err)
+	}
+	arc, err := archive.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []string
+	sum, err := jobs.Run(ctx, st, jobs.RunOptions{AsOf: calendar.MustParse("2026-11-01"), Renderer: renderer(t), Archive: arc, FinalizeBatch: 7,
+		Crash: func(step string) {
+			if strings.HasPrefix(step, "finaliz") {
+				steps = append(steps, step)
+			}
+		}})
+	if err != nil || len(sum.Issued) != 25 {
+		t.Fatalf("run: %v, %d issued", err, len(sum.Issued))
+	}
+	for i, is := range sum.Issued {
+		if want := fmt.Sprintf("RE-2026-%06d", i+1); is.Number != want {
+			t.Errorf("invoice %d is %s, want %s", i+1, is.Number, want)
+		}
+	}
+	wantSteps := "finalize-1 finalized-7 finalize-8 finalized-14 finalize-15 finalized-21 finalize-22 finalized-25"
+	if got := strings.Join(steps, " "); got != wantSteps {
+		t.Errorf("steps %s, want %s", got, wantSteps)
+	}
+	done, err := st.Invoices(ctx, "archived")
+	if err != nil || len(done) != 25 {
+		t.Fatalf("%d archived: %v", len(done), err)
+	}
+	ids := []int64{done[3].ID, done[0].ID}
+	nums, err := st.Finalize(ctx, ids, "RE-2026-")
+	if err != nil || strings.Join(nums, " ") != "RE-2026-000004 RE-2026-000001" {
+		t.Errorf("finalizing finalized invoices again: %v, %v", nums, err)
+	}
+	if _, err := st.Finalize(ctx, []int64{done[0].ID, 999999}, "RE-2026-"); err == nil || !strings.Contains(err.Error(), "invoice 999999 does not exist") {
+		t.Errorf("unknown invoice: %v", err)
+	}
+	var last int64
+	if err := st.Pool().QueryRow(ctx, `select last_number from number_series where series = 'RE-2026-'`).Scan(&last); err != nil || last != 25 {
+		t.Errorf("the series counter is at %d (%v), want 25", last, err)
 	}
 }

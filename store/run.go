@@ -232,51 +232,96 @@ func (s *Store) Invoices(ctx context.Context, status string) ([]StoredInvoice, e
 	return out, nil
 }
 
-// Finalize assigns the next number of series to a draft and finalizes it, in one
-// transaction: the counter row is locked until the invoice is finalized, so numbers are
-// gapless and increase in finalization order. A finalized invoice keeps its number.
-func (s *Store) Finalize(ctx context.Context, id int64, series string) (string, error) {
+// Finalize assigns the next numbers of series to the draft invoices ids, in that order, in
+// one transaction: the counter advances by exactly the number of drafts, so the numbers
+// are a contiguous block and the series stays gapless whether the transaction commits or
+// not. Invoices already finalized keep their number (a retry after a lost commit). It
+// returns the number of each invoice.
+func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	what := fmt.Sprintf("finalize %d invoices from %d", len(ids), ids[0])
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return "", fmt.Errorf("finalize %d: %w", id, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer tx.Rollback(ctx)
-	var status string
-	var number *string
-	var model []byte
-	if err := tx.QueryRow(ctx, `select status, number, model from invoices where id = $1 for update`, id).Scan(&status, &number, &model); err != nil {
-		return "", fmt.Errorf("finalize %d: %w", id, err)
+	type row struct {
+		status string
+		number *string
+		model  []byte
 	}
-	if status != "draft" {
-		return *number, nil
+	rows, err := tx.Query(ctx, `select id, status, number, model from invoices where id = any($1) order by id for update`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	if _, err := tx.Exec(ctx, `insert into number_series (series) values ($1) on conflict do nothing`, series); err != nil {
-		return "", fmt.Errorf("finalize %d: %w", id, err)
+	found := map[int64]row{}
+	for rows.Next() {
+		var id int64
+		var r row
+		if err := rows.Scan(&id, &r.status, &r.number, &r.model); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		found[id] = r
 	}
-	var seq int64
-	if err := tx.QueryRow(ctx, `update number_series set last_number = last_number + 1 where series = $1 returning last_number`, series).Scan(&seq); err != nil {
-		return "", fmt.Errorf("finalize %d: number: %w", id, err)
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	num := fmt.Sprintf("%s%06d", series, seq)
-	inv := &invoice.Invoice{}
-	if err := json.Unmarshal(model, inv); err != nil {
-		return "", fmt.Errorf("finalize %d: %w", id, err)
+	drafts := 0
+	for _, id := range ids {
+		r, ok := found[id]
+		if !ok {
+			return nil, fmt.Errorf("%s: invoice %d does not exist", what, id)
+		}
+		if r.status == "draft" {
+			drafts++
+		}
 	}
-	inv.Number = num
-	if inv.Payment.Code == "58" {
-		inv.Payment.Reference = num
+	nums := make([]string, len(ids))
+	var last int64
+	if drafts > 0 {
+		if _, err := tx.Exec(ctx, `insert into number_series (series) values ($1) on conflict do nothing`, series); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if err := tx.QueryRow(ctx, `update number_series set last_number = last_number + $2 where series = $1 returning last_number`, series, drafts).Scan(&last); err != nil {
+			return nil, fmt.Errorf("%s: numbers: %w", what, err)
+		}
 	}
-	if model, err = json.Marshal(inv); err != nil {
-		return "", err
+	seq := last - int64(drafts)
+	batch := &pgx.Batch{}
+	for i, id := range ids {
+		r := found[id]
+		if r.status != "draft" {
+			nums[i] = *r.number
+			continue
+		}
+		seq++
+		num := fmt.Sprintf("%s%06d", series, seq)
+		inv := &invoice.Invoice{}
+		if err := json.Unmarshal(r.model, inv); err != nil {
+			return nil, fmt.Errorf("finalize invoice %d: model: %w", id, err)
+		}
+		inv.Number = num
+		if inv.Payment.Code == "58" {
+			inv.Payment.Reference = num
+		}
+		model, err := json.Marshal(inv)
+		if err != nil {
+			return nil, fmt.Errorf("finalize invoice %d: %w", id, err)
+		}
+		batch.Queue(`update invoices set status = 'finalized', number = $2, series = $3, seq = $4, model = $5, finalized_at = now()
+			where id = $1`, id, num, series, seq, model)
+		nums[i] = num
 	}
-	if _, err := tx.Exec(ctx, `update invoices set status = 'finalized', number = $2, series = $3, seq = $4, model = $5, finalized_at = now()
-		where id = $1`, id, num, series, seq, model); err != nil {
-		return "", fmt.Errorf("finalize %d: %w", id, err)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return "", fmt.Errorf("finalize %d: commit: %w", id, err)
+		return nil, fmt.Errorf("%s: commit: %w", what, err)
 	}
-	return num, nil
+	return nums, nil
 }
 
 // Document is a rendered file of an invoice.

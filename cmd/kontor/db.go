@@ -105,6 +105,7 @@ func newImport(dbFlag *string, logger *slog.Logger) *cobra.Command {
 func newRun(dbFlag *string, logger *slog.Logger) *cobra.Command {
 	var asOfFlag, archiveFlag string
 	var dryRun bool
+	var batch int
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Bill everything due as of a date: assemble, finalize, render, archive",
@@ -130,7 +131,7 @@ Concurrent runs wait for each other (PostgreSQL advisory lock).`,
 			}
 			prog := newProgress(cmd.ErrOrStderr(), logger)
 			sum, err := jobs.Run(ctx, st, jobs.RunOptions{AsOf: asOf, DryRun: dryRun, Renderer: r, Archive: arc, Logger: logger, Crash: crashHook(),
-				Progress: prog.update})
+				Progress: prog.update, FinalizeBatch: batch})
 			prog.finish()
 			if errors.Is(err, jobs.ErrStopped) {
 				writeSummary(cmd.OutOrStdout(), sum)
@@ -150,6 +151,7 @@ Concurrent runs wait for each other (PostgreSQL advisory lock).`,
 	cmd.Flags().StringVar(&asOfFlag, "as-of", "", "run date YYYY-MM-DD (default: today in the billing time zone)")
 	cmd.Flags().StringVar(&archiveFlag, "archive", "", "archive URL (default $KONTOR_ARCHIVE, else "+archive.DefaultURL+")")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what the run would bill and change nothing")
+	cmd.Flags().IntVar(&batch, "finalize-batch", jobs.DefaultFinalizeBatch, "invoices numbered and finalized per database transaction")
 	return cmd
 }
 
