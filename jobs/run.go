@@ -65,8 +65,9 @@ type RunOptions struct {
 	// FinalizeBatch is how many invoices one transaction numbers and finalizes (default
 	// DefaultFinalizeBatch). The numbers of a batch are a contiguous block.
 	FinalizeBatch int
-	// Progress, when set, is told of each document a stage completes (stage finalize,
-	// render or archive; done of total). It is called from one goroutine at a time.
+	// Progress, when set, is told how many documents a stage has completed (stage
+	// finalize, render or archive; done of total) whenever that grows, by one or by a
+	// batch. It is called from one goroutine at a time.
 	Progress func(stage string, done, total int)
 	// StageDone, when set, is told how long each stage took: assemble, finalize, render,
 	// archive, licenses, report.
@@ -327,32 +328,31 @@ func (p pipeline) complete(sum *Summary) error {
 	if err != nil {
 		return err
 	}
-	// Render in parallel, a chunk at a time; store in order. Rendering is deterministic,
-	// so documents rendered but not stored when a run stops are simply rendered again.
+	// Render and store in parallel: each worker renders an invoice (CPU) and stores its
+	// documents (a round trip to the database), so the cores stay busy while others wait
+	// on the database. Rendering is deterministic: documents rendered but not stored when a
+	// run stops are simply rendered again.
 	workers := opt.Workers
 	if workers < 1 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	chunk := 4 * workers
-	for start := 0; start < len(final); start += chunk {
-		part := final[start:min(start+chunk, len(final))]
-		docs, err := renderAll(opt.Renderer, part, workers)
+	err = forEach(final, 2*workers, stopped, func(i int, f store.StoredInvoice) error {
+		docs, err := Render(opt.Renderer, f.Invoice)
 		if err != nil {
 			return err
 		}
-		for j, f := range part {
-			i := start + j
-			if stopped() {
-				return ErrStopped
-			}
-			crash(fmt.Sprintf("render-%d", i+1))
-			if err := st.SaveDocuments(ctx, f.ID, docs[j]...); err != nil {
-				return err
-			}
-			sum.Rendered++
-			crash(fmt.Sprintf("rendered-%d", i+1))
-			opt.progress("render", i+1, len(final))
+		crash(fmt.Sprintf("render-%d", i+1))
+		if err := st.SaveDocuments(ctx, f.ID, docs...); err != nil {
+			return err
 		}
+		crash(fmt.Sprintf("rendered-%d", i+1))
+		return nil
+	}, func() {
+		sum.Rendered++
+		opt.progress("render", sum.Rendered, len(final))
+	})
+	if err != nil {
+		return err
 	}
 	p.stage("render")
 
@@ -361,45 +361,15 @@ func (p pipeline) complete(sum *Summary) error {
 		return err
 	}
 	// Archive concurrently: each invoice is independent and the store's write latency
-	// (fsync, network) overlaps. Stop requests are honoured between invoices.
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	sem := make(chan struct{}, 4*workers)
-	for i, r := range rendered {
-		if stopped() {
-			break
-		}
-		mu.Lock()
-		failed := firstErr != nil
-		mu.Unlock()
-		if failed {
-			break
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			err := archiveOne(ctx, st, opt.Archive, r, i, crash)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && firstErr == nil {
-				firstErr = err
-			}
-			if err == nil {
-				sum.Archived++
-				opt.progress("archive", sum.Archived, len(rendered))
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	if stopped() && sum.Archived < len(rendered) {
-		return ErrStopped
+	// (fsync, network) overlaps.
+	err = forEach(rendered, 8*workers, stopped, func(i int, r store.StoredInvoice) error {
+		return archiveOne(ctx, st, opt.Archive, r, i, crash)
+	}, func() {
+		sum.Archived++
+		opt.progress("archive", sum.Archived, len(rendered))
+	})
+	if err != nil {
+		return err
 	}
 	p.stage("archive")
 
@@ -473,22 +443,47 @@ func archiveOne(ctx context.Context, st Store, arc Archive, r store.StoredInvoic
 	return nil
 }
 
-// renderAll renders invoices with a pool of workers, keeping their order.
-func renderAll(r *zugferd.Renderer, invs []store.StoredInvoice, workers int) ([][]store.Document, error) {
-	out := make([][]store.Document, len(invs))
-	errs := make([]error, len(invs))
-	sem := make(chan struct{}, workers)
-	var wg sync.WaitGroup
-	for i, inv := range invs {
+// forEach calls work for every item with up to n running at once, and done (under a lock,
+// one call at a time) after each that succeeded. It stops starting new items at the first
+// error, which it returns, or when stopped says so (ErrStopped if any item was left).
+func forEach[T any](items []T, n int, stopped func() bool, work func(int, T) error, done func()) error {
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	sem := make(chan struct{}, n)
+	for i, it := range items {
+		if stopped() {
+			wg.Wait()
+			if firstErr != nil {
+				return firstErr
+			}
+			return ErrStopped
+		}
+		mu.Lock()
+		failed := firstErr != nil
+		mu.Unlock()
+		if failed {
+			break
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			out[i], errs[i] = Render(r, inv.Invoice)
+			err := work(i, it)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			if err == nil {
+				done()
+			}
 		}()
 	}
 	wg.Wait()
-	return out, errors.Join(errs...)
+	return firstErr
 }
 
 // Manifest is the small JSON document archived beside each invoice's PDF and XML.

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/invoice"
@@ -111,58 +113,63 @@ func (s *Store) SaveAssembly(ctx context.Context, a Assembly) error {
 	for _, c := range a.Charges {
 		byKey[c.Key] = c
 	}
-	for _, inv := range a.Invoices {
+	// The statements go to the server in pipelined batches, not one round trip each: the
+	// invoices first (the charges need their IDs), then everything else. Each statement
+	// reports its own error, naming its record.
+	ids := make([]int64, len(a.Invoices))
+	first := &pgx.Batch{}
+	for i, inv := range a.Invoices {
 		model, err := json.Marshal(inv)
 		if err != nil {
 			return err
 		}
-		var id int64
-		err = tx.QueryRow(ctx, `insert into invoices (run_id, buyer_kind, buyer_id, currency, type_code, issue_date, model, net, vat, gross)
+		first.Queue(`insert into invoices (run_id, buyer_kind, buyer_id, currency, type_code, issue_date, model, net, vat, gross)
 			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id`,
 			a.RunID, inv.BuyerKind, inv.BuyerID, inv.Currency, inv.TypeCode, inv.IssueDate.String(), model,
-			inv.Totals.TaxBasis.String(), inv.Totals.TaxTotal.String(), inv.Totals.GrandTotal.String()).Scan(&id)
-		if err != nil {
-			return fmt.Errorf("save run %d: invoice for %s %s: %w", a.RunID, inv.BuyerKind, inv.BuyerID, err)
-		}
+			inv.Totals.TaxBasis.String(), inv.Totals.TaxTotal.String(), inv.Totals.GrandTotal.String()).QueryRow(func(row pgx.Row) error {
+			if err := row.Scan(&ids[i]); err != nil {
+				return fmt.Errorf("save run %d: invoice for %s %s: %w", a.RunID, inv.BuyerKind, inv.BuyerID, err)
+			}
+			return nil
+		})
+	}
+	if err := tx.SendBatch(ctx, first).Close(); err != nil {
+		return err
+	}
+	rest := &pgx.Batch{}
+	for i, inv := range a.Invoices {
 		for _, l := range inv.Lines {
 			c := byKey[l.ChargeKey]
 			doc, _ := json.Marshal(c)
-			tag, err := tx.Exec(ctx, `insert into charges (key, run_id, invoice_id, subscription_id, kind, net, doc)
+			rest.Queue(`insert into charges (key, run_id, invoice_id, subscription_id, kind, net, doc)
 				values ($1, $2, $3, $4, $5, $6, $7) on conflict (key) do nothing`,
-				c.Key, a.RunID, id, c.SubscriptionID, string(c.Kind), c.Net.String(), doc)
-			if err != nil {
-				return fmt.Errorf("save run %d: charge %s: %w", a.RunID, c.Key, err)
-			}
-			if tag.RowsAffected() != 1 {
-				return fmt.Errorf("save run %d: charge %s: %w", a.RunID, c.Key, ErrAlreadyBilled)
-			}
+				c.Key, a.RunID, ids[i], c.SubscriptionID, string(c.Kind), c.Net.String(), doc).Exec(func(tag pgconn.CommandTag) error {
+				if tag.RowsAffected() != 1 {
+					return fmt.Errorf("save run %d: charge %s: %w", a.RunID, c.Key, ErrAlreadyBilled)
+				}
+				return nil
+			})
 		}
 	}
 	for _, o := range a.Outcomes {
-		if _, err := tx.Exec(ctx, `insert into ledger_subscriptions (subscription_id, first_run) values ($1, $2)
-			on conflict do nothing`, o.SubscriptionID, a.RunID); err != nil {
-			return fmt.Errorf("save run %d: ledger: %w", a.RunID, err)
-		}
+		rest.Queue(`insert into ledger_subscriptions (subscription_id, first_run) values ($1, $2)
+			on conflict do nothing`, o.SubscriptionID, a.RunID)
 		prior := a.Prior[o.SubscriptionID]
 		for start, q := range o.Next.Advance {
 			if old, ok := prior.Advance[start]; ok && old == q {
 				continue
 			}
-			if _, err := tx.Exec(ctx, `insert into ledger_advance (subscription_id, period_start, quantity) values ($1, $2, $3)
+			rest.Queue(`insert into ledger_advance (subscription_id, period_start, quantity) values ($1, $2, $3)
 				on conflict (subscription_id, period_start) do update set quantity = excluded.quantity`,
-				o.SubscriptionID, start.String(), q); err != nil {
-				return fmt.Errorf("save run %d: ledger: %w", a.RunID, err)
-			}
+				o.SubscriptionID, start.String(), q)
 		}
 		for k, u := range o.Next.Usage {
 			if old, ok := prior.Usage[k]; ok && old.Equal(u) {
 				continue
 			}
-			if _, err := tx.Exec(ctx, `insert into ledger_usage (subscription_id, usage_type, period_start, units) values ($1, $2, $3, $4)
+			rest.Queue(`insert into ledger_usage (subscription_id, usage_type, period_start, units) values ($1, $2, $3, $4)
 				on conflict (subscription_id, usage_type, period_start) do update set units = excluded.units`,
-				o.SubscriptionID, k.Type, k.PeriodStart.String(), u.String()); err != nil {
-				return fmt.Errorf("save run %d: ledger: %w", a.RunID, err)
-			}
+				o.SubscriptionID, k.Type, k.PeriodStart.String(), u.String())
 		}
 		if len(o.Settled) > 0 {
 			ids := make([]string, len(o.Settled))
@@ -170,29 +177,27 @@ func (s *Store) SaveAssembly(ctx context.Context, a Assembly) error {
 			for i, e := range o.Settled {
 				ids[i], fates[i] = e.EventID, int16(e.Fate)
 			}
-			tag, err := tx.Exec(ctx, `update usage_events u set settled_run = $1, fate = f.fate
+			rest.Queue(`update usage_events u set settled_run = $1, fate = f.fate
 				from unnest($2::text[], $3::smallint[]) as f(event_id, fate)
-				where u.event_id = f.event_id and u.settled_run is null`, a.RunID, ids, fates)
-			if err != nil {
-				return fmt.Errorf("save run %d: usage: %w", a.RunID, err)
-			}
-			if int(tag.RowsAffected()) != len(ids) {
-				return fmt.Errorf("save run %d: usage of subscription %s: %d of %d events were settled already", a.RunID, o.SubscriptionID, len(ids)-int(tag.RowsAffected()), len(ids))
-			}
+				where u.event_id = f.event_id and u.settled_run is null`, a.RunID, ids, fates).Exec(func(tag pgconn.CommandTag) error {
+				if int(tag.RowsAffected()) != len(ids) {
+					return fmt.Errorf("save run %d: usage of subscription %s: %d of %d events were settled already", a.RunID, o.SubscriptionID, len(ids)-int(tag.RowsAffected()), len(ids))
+				}
+				return nil
+			})
 		}
 	}
 	for _, u := range a.Usage {
-		if _, err := tx.Exec(ctx, `insert into usage_rated (run_id, subscription_id, usage_type, period_start, period_end, events, units, overage, blocked, late)
+		rest.Queue(`insert into usage_rated (run_id, subscription_id, usage_type, period_start, period_end, events, units, overage, blocked, late)
 			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, a.RunID, u.SubscriptionID, u.UsageType, u.Period.Start.String(), u.Period.End.String(),
-			u.Events, u.Units.String(), u.Overage.String(), u.Blocked.String(), u.Late); err != nil {
-			return fmt.Errorf("save run %d: usage: %w", a.RunID, err)
-		}
+			u.Events, u.Units.String(), u.Overage.String(), u.Blocked.String(), u.Late)
 	}
 	for _, sk := range a.Skipped {
-		if _, err := tx.Exec(ctx, `insert into skipped (run_id, buyer_kind, buyer_id, reason) values ($1, $2, $3, $4)`,
-			a.RunID, sk.BuyerKind, sk.BuyerID, sk.Reason); err != nil {
-			return fmt.Errorf("save run %d: skipped: %w", a.RunID, err)
-		}
+		rest.Queue(`insert into skipped (run_id, buyer_kind, buyer_id, reason) values ($1, $2, $3, $4)`,
+			a.RunID, sk.BuyerKind, sk.BuyerID, sk.Reason)
+	}
+	if err := tx.SendBatch(ctx, rest).Close(); err != nil {
+		return fmt.Errorf("save run %d: %w", a.RunID, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("save run %d: commit: %w", a.RunID, err)
@@ -345,17 +350,15 @@ func (s *Store) SaveDocuments(ctx context.Context, id int64, docs ...Document) e
 	}
 	defer tx.Rollback(ctx)
 	// Losing this commit in a crash is harmless: the invoice stays finalized and is rendered
-	// again, to the same bytes. So it need not wait for the disk.
-	if _, err := tx.Exec(ctx, "set local synchronous_commit = off"); err != nil {
-		return fmt.Errorf("store documents of %d: %w", id, err)
-	}
+	// again, to the same bytes. So it need not wait for the disk. One round trip.
+	b := &pgx.Batch{}
+	b.Queue("set local synchronous_commit = off")
 	for _, d := range docs {
-		if _, err := tx.Exec(ctx, `insert into documents (invoice_id, kind, sha256, bytes) values ($1, $2, $3, $4)
-			on conflict (invoice_id, kind) do nothing`, id, d.Kind, d.SHA256, d.Bytes); err != nil {
-			return fmt.Errorf("store documents of %d: %w", id, err)
-		}
+		b.Queue(`insert into documents (invoice_id, kind, sha256, bytes) values ($1, $2, $3, $4)
+			on conflict (invoice_id, kind) do nothing`, id, d.Kind, d.SHA256, d.Bytes)
 	}
-	if _, err := tx.Exec(ctx, `update invoices set status = 'rendered' where id = $1 and status = 'finalized'`, id); err != nil {
+	b.Queue(`update invoices set status = 'rendered' where id = $1 and status = 'finalized'`, id)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("store documents of %d: %w", id, err)
 	}
 	return tx.Commit(ctx)
@@ -385,16 +388,19 @@ func (s *Store) MarkArchived(ctx context.Context, id int64, keys map[string]stri
 	}
 	defer tx.Rollback(ctx)
 	// Losing this commit is harmless too: the next run archives again, and the write-once
-	// archive accepts the same bytes.
-	if _, err := tx.Exec(ctx, "set local synchronous_commit = off"); err != nil {
-		return fmt.Errorf("mark %d archived: %w", id, err)
+	// archive accepts the same bytes. One round trip.
+	b := &pgx.Batch{}
+	b.Queue("set local synchronous_commit = off")
+	kinds := make([]string, 0, len(keys))
+	for kind := range keys {
+		kinds = append(kinds, kind)
 	}
-	for kind, key := range keys {
-		if _, err := tx.Exec(ctx, `update documents set archive_key = $3, archived_at = now() where invoice_id = $1 and kind = $2`, id, kind, key); err != nil {
-			return fmt.Errorf("mark %d archived: %w", id, err)
-		}
+	sort.Strings(kinds)
+	for _, kind := range kinds {
+		b.Queue(`update documents set archive_key = $3, archived_at = now() where invoice_id = $1 and kind = $2`, id, kind, keys[kind])
 	}
-	if _, err := tx.Exec(ctx, `update invoices set status = 'archived' where id = $1 and status = 'rendered'`, id); err != nil {
+	b.Queue(`update invoices set status = 'archived' where id = $1 and status = 'rendered'`, id)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("mark %d archived: %w", id, err)
 	}
 	return tx.Commit(ctx)

@@ -67,8 +67,10 @@ func newRunMetrics(arc any) *runMetrics {
 // instrument sets the run's progress and stage hooks to update the metrics.
 func (m *runMetrics) instrument(opt *jobs.RunOptions) {
 	progress, stageDone := opt.Progress, opt.StageDone
+	seen := map[string]int{} // documents counted per stage in this run
 	opt.Progress = func(stage string, done, total int) {
-		m.documents.WithLabelValues(stage).Inc()
+		m.documents.WithLabelValues(stage).Add(float64(max(0, done-seen[stage])))
+		seen[stage] = max(seen[stage], done)
 		if progress != nil {
 			progress(stage, done, total)
 		}
