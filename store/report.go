@@ -148,12 +148,9 @@ func (s *Store) RunsOf(ctx context.Context, numbers []string) ([]int64, error) {
 // lies in [from, to], by series and number. progress, when set, is told every 1,000
 // documents read and at the end.
 func (s *Store) IssuedInvoices(ctx context.Context, from, to calendar.Date, progress func(done, total int)) ([]*invoice.Invoice, error) {
-	var total int
-	if err := s.pool.QueryRow(ctx, `select count(*) from invoices where number is not null and issue_date between $1::date and $2::date`,
-		from.String(), to.String()).Scan(&total); err != nil {
-		return nil, fmt.Errorf("issued invoices: %w", err)
-	}
-	rows, err := s.pool.Query(ctx, `select model from invoices
+	// The total rides along with every row (a window count), so the progress has it from
+	// the first row without a second query.
+	rows, err := s.pool.Query(ctx, `select model, count(*) over () from invoices
 		where number is not null and issue_date between $1::date and $2::date order by series, seq`, from.String(), to.String())
 	if err != nil {
 		return nil, fmt.Errorf("issued invoices: %w", err)
@@ -161,7 +158,8 @@ func (s *Store) IssuedInvoices(ctx context.Context, from, to calendar.Date, prog
 	read := 0
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*invoice.Invoice, error) {
 		var model []byte
-		if err := r.Scan(&model); err != nil {
+		var total int
+		if err := r.Scan(&model, &total); err != nil {
 			return nil, err
 		}
 		if read++; progress != nil && (read%1000 == 0 || read == total) {
