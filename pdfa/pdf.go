@@ -170,39 +170,34 @@ func readObject(pdf []byte, at, num int) (*object, error) {
 	return &object{dict: dict, stream: body[d : d+n]}, nil
 }
 
-// zlibWriters reuses compressors: a new one allocates about a megabyte of state.
-var zlibWriters = sync.Pool{New: func() any {
-	w, _ := zlib.NewWriterLevel(nil, zlib.BestCompression)
-	return w
-}}
+// Compressors are pooled: a new one allocates about a megabyte of state. Font subsets and
+// the output profile, written once and shared by many documents, are compressed at
+// BestCompression; per-document streams (page content, the attachment) at BestSpeed: on a
+// run's documents the higher levels cost two to four times the CPU for a few kilobytes.
+var (
+	bestWriters = zlibPool(zlib.BestCompression)
+	fastWriters = zlibPool(zlib.BestSpeed)
+)
 
-func deflate(b []byte) []byte {
+func zlibPool(level int) *sync.Pool {
+	return &sync.Pool{New: func() any {
+		w, _ := zlib.NewWriterLevel(nil, level)
+		return w
+	}}
+}
+
+func compress(pool *sync.Pool, b []byte) []byte {
 	var buf bytes.Buffer
-	w := zlibWriters.Get().(*zlib.Writer)
+	w := pool.Get().(*zlib.Writer)
 	w.Reset(&buf)
 	w.Write(b)
 	w.Close()
-	zlibWriters.Put(w)
+	pool.Put(w)
 	return buf.Bytes()
 }
 
-// fastWriters compress per-document streams (page content, the attachment) at BestSpeed:
-// on a run's documents the higher levels cost two to four times the CPU for a few
-// kilobytes. Font subsets, shared by many documents, are compressed at BestCompression.
-var fastWriters = sync.Pool{New: func() any {
-	w, _ := zlib.NewWriterLevel(nil, zlib.BestSpeed)
-	return w
-}}
-
-func deflateFast(b []byte) []byte {
-	var buf bytes.Buffer
-	w := fastWriters.Get().(*zlib.Writer)
-	w.Reset(&buf)
-	w.Write(b)
-	w.Close()
-	fastWriters.Put(w)
-	return buf.Bytes()
-}
+func deflate(b []byte) []byte     { return compress(bestWriters, b) }
+func deflateFast(b []byte) []byte { return compress(fastWriters, b) }
 
 func inflate(b []byte) ([]byte, error) {
 	r, err := zlib.NewReader(bytes.NewReader(b))

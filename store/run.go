@@ -172,16 +172,16 @@ func (s *Store) SaveAssembly(ctx context.Context, a Assembly) error {
 				o.SubscriptionID, k.Type, k.PeriodStart.String(), u.String())
 		}
 		if len(o.Settled) > 0 {
-			ids := make([]string, len(o.Settled))
+			events := make([]string, len(o.Settled))
 			fates := make([]int16, len(o.Settled))
 			for i, e := range o.Settled {
-				ids[i], fates[i] = e.EventID, int16(e.Fate)
+				events[i], fates[i] = e.EventID, int16(e.Fate)
 			}
 			rest.Queue(`update usage_events u set settled_run = $1, fate = f.fate
 				from unnest($2::text[], $3::smallint[]) as f(event_id, fate)
-				where u.event_id = f.event_id and u.settled_run is null`, a.RunID, ids, fates).Exec(func(tag pgconn.CommandTag) error {
-				if int(tag.RowsAffected()) != len(ids) {
-					return fmt.Errorf("save run %d: usage of subscription %s: %d of %d events were settled already", a.RunID, o.SubscriptionID, len(ids)-int(tag.RowsAffected()), len(ids))
+				where u.event_id = f.event_id and u.settled_run is null`, a.RunID, events, fates).Exec(func(tag pgconn.CommandTag) error {
+				if int(tag.RowsAffected()) != len(events) {
+					return fmt.Errorf("save run %d: usage of subscription %s: %d of %d events were settled already", a.RunID, o.SubscriptionID, len(events)-int(tag.RowsAffected()), len(events))
 				}
 				return nil
 			})

@@ -13,7 +13,8 @@ const (
 	pageW, pageH                     = 210.0, 297.0
 	marginL, marginR, marginT, margB = 18.0, 18.0, 15.0, 12.0
 	ptPerMM                          = 72 / 25.4
-	lineSpacing                      = 1.2 // line height as a multiple of the font size
+	lineSpacing                      = 1.2                                // line height as a multiple of the font size
+	colW                             = (pageW - marginL - marginR) / grid // one grid column, mm
 )
 
 // placed is a cell with its text broken into lines that fit its width.
@@ -41,7 +42,6 @@ func lineHeight(st textStyle) float64 { return st.size / ptPerMM * lineSpacing }
 // measure breaks the row's texts into lines and computes its height: the row's own height
 // or, when a text needs more, the tallest cell.
 func (r *Renderer) measure(rw row) block {
-	colW := (pageW - marginL - marginR) / grid
 	b := block{row: rw, height: rw.height}
 	for _, c := range rw.cells {
 		p := placed{cell: c}
@@ -190,7 +190,6 @@ func (r *Renderer) layout(body, footer []row, pattern string) *pdfa.Document {
 
 // draw paints a block with its top at y (mm).
 func (r *Renderer) draw(p *pdfa.Page, b block, y float64) {
-	colW := (pageW - marginL - marginR) / grid
 	if b.bg != nil {
 		p.Rect(marginL*ptPerMM, y*ptPerMM, (pageW-marginL-marginR)*ptPerMM, b.height*ptPerMM, *b.bg)
 	}
