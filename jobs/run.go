@@ -69,8 +69,11 @@ type RunOptions struct {
 	// finalize, render or archive; done of total) whenever that grows, by one or by a
 	// batch. It is called from one goroutine at a time.
 	Progress func(stage string, done, total int)
+	// Queue, when set, hands rendering and archiving to worker processes (kontor worker)
+	// through the job queue, and the run waits for them.
+	Queue *Queue
 	// StageDone, when set, is told how long each stage took: assemble, finalize, render,
-	// archive, licenses, report.
+	// archive (or deliver, both through the queue), licenses, report.
 	StageDone func(stage string, d time.Duration)
 }
 
@@ -328,6 +331,16 @@ func (p pipeline) complete(sum *Summary) error {
 	if err != nil {
 		return err
 	}
+	if opt.Queue != nil {
+		// Worker processes render and archive; the run waits for them.
+		rendered, err := st.Invoices(ctx, "rendered")
+		if err != nil {
+			return err
+		}
+		sum.Rendered, sum.Archived, err = opt.Queue.deliver(ctx, append(final, rendered...), stopped, log, opt.progress)
+		p.stage("deliver")
+		return err
+	}
 	// Render and store in parallel: each worker renders an invoice (CPU) and stores its
 	// documents (a round trip to the database), so the cores stay busy while others wait
 	// on the database. Rendering is deterministic: documents rendered but not stored when a
@@ -418,8 +431,14 @@ func kept(ds *dataset.Dataset, outcomes []rating.Outcome, skipped []invoice.Skip
 	return out
 }
 
+// archiveStore is what archiving needs of the system of record.
+type archiveStore interface {
+	Documents(ctx context.Context, id int64) ([]store.Document, error)
+	MarkArchived(ctx context.Context, id int64, keys map[string]string) error
+}
+
 // archiveOne puts an invoice's files into the archive and records that it is archived.
-func archiveOne(ctx context.Context, st Store, arc Archive, r store.StoredInvoice, i int, crash func(string)) error {
+func archiveOne(ctx context.Context, st archiveStore, arc Archive, r store.StoredInvoice, i int, crash func(string)) error {
 	docs, err := st.Documents(ctx, r.ID)
 	if err != nil {
 		return err

@@ -237,6 +237,58 @@ func (s *Store) Invoices(ctx context.Context, status string) ([]StoredInvoice, e
 	return out, nil
 }
 
+// InvoicesByID returns the invoices ids, in that order; an ID that is not stored is an
+// error naming it.
+func (s *Store) InvoicesByID(ctx context.Context, ids []int64) ([]StoredInvoice, error) {
+	rows, err := s.pool.Query(ctx, `select id, coalesce(run_id, 0), status, model from invoices where id = any($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load invoices %v: %w", ids, err)
+	}
+	byID := make(map[int64]StoredInvoice, len(ids))
+	var si StoredInvoice
+	var model []byte
+	_, err = pgx.ForEachRow(rows, []any{&si.ID, &si.RunID, &si.Status, &model}, func() error {
+		inv := &invoice.Invoice{}
+		if err := json.Unmarshal(model, inv); err != nil {
+			return fmt.Errorf("invoice %d: %w", si.ID, err)
+		}
+		si.Invoice = inv
+		byID[si.ID] = si
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load invoices %v: %w", ids, err)
+	}
+	out := make([]StoredInvoice, len(ids))
+	for i, id := range ids {
+		si, ok := byID[id]
+		if !ok {
+			return nil, fmt.Errorf("load invoices: invoice %d is not stored", id)
+		}
+		out[i] = si
+	}
+	return out, nil
+}
+
+// StatusCounts counts the invoices ids by status.
+func (s *Store) StatusCounts(ctx context.Context, ids []int64) (map[string]int, error) {
+	rows, err := s.pool.Query(ctx, `select status, count(*) from invoices where id = any($1) group by status`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("count invoices by status: %w", err)
+	}
+	out := map[string]int{}
+	var status string
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&status, &n}, func() error {
+		out[status] = n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count invoices by status: %w", err)
+	}
+	return out, nil
+}
+
 // Finalize assigns the next numbers of series to the draft invoices ids, in that order, in
 // one transaction: the counter advances by exactly the number of drafts, so the numbers
 // are a contiguous block and the series stays gapless whether the transaction commits or

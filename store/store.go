@@ -16,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/tern/v2/migrate"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 )
 
 // DefaultURL is the database kontor uses when DATABASE_URL is not set: the local
@@ -86,8 +88,23 @@ func EnsureDatabase(ctx context.Context, url string) error {
 }
 
 // Migrate brings the schema to the latest version (tern, embedded SQL migrations; a lock
-// keeps concurrent migrations apart).
+// keeps concurrent migrations apart), then the job queue's tables (river's own migrations:
+// kontor worker processes share a run's render and archive work through them).
 func (s *Store) Migrate(ctx context.Context) (from, to int32, err error) {
+	if from, to, err = s.migrateSchema(ctx); err != nil {
+		return from, to, err
+	}
+	m, err := rivermigrate.New(riverpgxv5.New(s.pool), nil)
+	if err != nil {
+		return from, to, fmt.Errorf("migrate job queue: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return from, to, fmt.Errorf("migrate job queue: %w", err)
+	}
+	return from, to, nil
+}
+
+func (s *Store) migrateSchema(ctx context.Context) (from, to int32, err error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("migrate: %w", err)

@@ -104,15 +104,17 @@ func newImport(dbFlag *string, logger *slog.Logger) *cobra.Command {
 
 func newRun(dbFlag *string, logger *slog.Logger) *cobra.Command {
 	var asOfFlag, archiveFlag string
-	var dryRun bool
-	var batch int
+	var dryRun, queued bool
+	var batch, block int
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Bill everything due as of a date: assemble, finalize, render, archive",
 		Long: `run bills everything that is due as of the date and not billed yet, as persisted stages
 (assemble drafts → finalize with gapless numbers → render XML and PDF/A-3 → archive). Running
 it again for the same date issues nothing new; an interrupted run is finished by the next.
-Concurrent runs wait for each other (PostgreSQL advisory lock).`,
+Concurrent runs wait for each other (PostgreSQL advisory lock). With --queue the run hands
+rendering and archiving to "kontor worker" processes through the job queue in the
+database and waits until they have archived every invoice.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -129,9 +131,13 @@ Concurrent runs wait for each other (PostgreSQL advisory lock).`,
 			if err != nil {
 				return err
 			}
+			q, err := queueFor(st, queued, block)
+			if err != nil {
+				return err
+			}
 			prog := newProgress(cmd.ErrOrStderr(), logger)
 			sum, err := jobs.Run(ctx, st, jobs.RunOptions{AsOf: asOf, DryRun: dryRun, Renderer: r, Archive: arc, Logger: logger, Crash: crashHook(),
-				Progress: prog.update, FinalizeBatch: batch})
+				Progress: prog.update, FinalizeBatch: batch, Queue: q})
 			prog.finish()
 			if errors.Is(err, jobs.ErrStopped) {
 				writeSummary(cmd.OutOrStdout(), sum)
@@ -152,7 +158,30 @@ Concurrent runs wait for each other (PostgreSQL advisory lock).`,
 	cmd.Flags().StringVar(&archiveFlag, "archive", "", "archive URL (default $KONTOR_ARCHIVE, else "+archive.DefaultURL+")")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what the run would bill and change nothing")
 	cmd.Flags().IntVar(&batch, "finalize-batch", jobs.DefaultFinalizeBatch, "invoices numbered and finalized per database transaction")
+	queueFlags(cmd, &queued, &block)
 	return cmd
+}
+
+func queueFlags(cmd *cobra.Command, queued *bool, block *int) {
+	cmd.Flags().BoolVar(queued, "queue", false, "hand rendering and archiving to kontor worker processes and wait for them")
+	cmd.Flags().IntVar(block, "queue-block", jobs.DefaultQueueBlock, "invoices per job with --queue")
+}
+
+// queueFor returns the job queue when --queue is set, else nil (the run renders and
+// archives itself).
+func queueFor(st *store.Store, queued bool, block int) (*jobs.Queue, error) {
+	if !queued {
+		return nil, nil
+	}
+	if block < 1 {
+		return nil, fmt.Errorf("--queue-block %d: must be at least 1", block)
+	}
+	q, err := jobs.NewQueue(st.Pool(), st)
+	if err != nil {
+		return nil, err
+	}
+	q.Block = block
+	return q, nil
 }
 
 // openWithDataset opens the database and loads the imported dataset; the caller closes

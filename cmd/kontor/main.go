@@ -93,7 +93,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		pprof.StopCPUProfile()
 		return profFile.Close()
 	}
-	root.AddCommand(newPreview(logger), newVerify(), newMigrate(&dbFlag, logger), newImport(&dbFlag, logger), newRun(&dbFlag, logger), newSchedule(&dbFlag, stderr),
+	root.AddCommand(newPreview(logger), newVerify(), newMigrate(&dbFlag, logger), newImport(&dbFlag, logger), newRun(&dbFlag, logger), newSchedule(&dbFlag, stderr), newWorker(&dbFlag, stderr),
 		newPayments(&dbFlag, logger), newStatus(&dbFlag), newArchiveCmd(&dbFlag), newGenDataset(),
 		newCreditNote(&dbFlag, logger), newReport(&dbFlag), newExport(&dbFlag, logger))
 	return root

@@ -18,6 +18,8 @@ import (
 
 func newSchedule(dbFlag *string, stderr io.Writer) *cobra.Command {
 	var spec, archiveFlag, logFormat, replica, metricsAddr string
+	var queued bool
+	var block int
 	cmd := &cobra.Command{
 		Use:   "schedule",
 		Short: "Run kontor run on a cron schedule (a daemon; several replicas may run)",
@@ -53,6 +55,10 @@ the database answers).`,
 			if err != nil {
 				return err
 			}
+			q, err := queueFor(st, queued, block)
+			if err != nil {
+				return err
+			}
 			m := newRunMetrics(arc)
 			if metricsAddr != "" {
 				// Served until the daemon returns, also while a stopping run finishes.
@@ -79,7 +85,7 @@ the database answers).`,
 				}
 				asOf := calendar.Of(tick, loc)
 				log.Info("tick", "tick", tick, "as_of", asOf.String())
-				opt := jobs.RunOptions{AsOf: asOf, Renderer: r, Archive: arc, Logger: log, Crash: crashHook()}
+				opt := jobs.RunOptions{AsOf: asOf, Renderer: r, Archive: arc, Logger: log, Crash: crashHook(), Queue: q}
 				m.instrument(&opt)
 				m.started()
 				sum, err := jobs.Run(ctx, st, opt)
@@ -107,6 +113,7 @@ the database answers).`,
 	cmd.Flags().StringVar(&archiveFlag, "archive", "", "archive URL (default $KONTOR_ARCHIVE, else "+archive.DefaultURL+")")
 	cmd.Flags().StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this address (e.g. :9090; default off)")
+	queueFlags(cmd, &queued, &block)
 	cmd.Flags().StringVar(&replica, "replica", fmt.Sprintf("%s-%d", host, os.Getpid()), "name of this replica in logs and tick claims")
 	return cmd
 }
