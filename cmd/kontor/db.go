@@ -137,7 +137,8 @@ database and waits until they have archived every invoice.`,
 			}
 			prog := newProgress(cmd.ErrOrStderr(), logger)
 			sum, err := jobs.Run(ctx, st, jobs.RunOptions{AsOf: asOf, DryRun: dryRun, Renderer: r, Archive: arc, Logger: logger, Crash: crashHook(),
-				Progress: prog.update, FinalizeBatch: batch, Queue: q})
+				Progress: prog.update, FinalizeBatch: batch, Queue: q,
+				StageDone: func(stage string, d time.Duration) { logger.Info("stage done", "stage", stage, "seconds", d.Seconds()) }})
 			prog.finish()
 			if errors.Is(err, jobs.ErrStopped) {
 				writeSummary(cmd.OutOrStdout(), sum)
