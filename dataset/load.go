@@ -541,8 +541,14 @@ func (l *loader) usage() {
 				ev := UsageEvent{ID: r.required("event_id"), File: file, Line: r.line}
 				r.record = ev.ID
 				ev.SubscriptionID = r.id("subscription_id")
-				_, p := l.planOf(r, "subscription_id", ev.SubscriptionID)
+				sub, p := l.planOf(r, "subscription_id", ev.SubscriptionID)
+				if sub != nil {
+					ev.SubscriptionID = sub.ID // one string per subscription, not per event
+				}
 				ev.UsageType = r.required("usage_type")
+				if ut := l.ds.Catalog.UsageTypeByID[ev.UsageType]; ut != nil {
+					ev.UsageType = ut.ID // shared: rating compares usage types per event, equal ones then by pointer
+				}
 				if q, ok := r.decimal("quantity"); ok {
 					if !q.IsInteger() || !q.IsPositive() || q.GreaterThan(decimal.NewFromInt(1e12)) {
 						r.fail("quantity", "must be a whole number from 1 to 10^12, got %s", q)

@@ -306,7 +306,6 @@ type bucket struct {
 	period          calendar.Period
 	events, pspEvts int
 	plain, psp      int64 // summed quantities of ordinary and PSP-initiated events
-	idx             []int
 }
 
 // usageCharges rates the events of every period that ended before the as-of date
@@ -357,7 +356,9 @@ func usageCharges(in Input, res *SubscriptionResult) {
 		} else {
 			b.plain += ev.Quantity
 		}
-		b.idx = append(b.idx, i)
+		// Every event in a bucket is rated: each bucket below is summarised, whether or not
+		// it has overage.
+		res.Fates[i] = Rated
 	}
 	sort.Slice(buckets, func(i, j int) bool {
 		if c := buckets[i].key.PeriodStart.Compare(buckets[j].key.PeriodStart); c != 0 {
@@ -384,9 +385,6 @@ func usageCharges(in Input, res *SubscriptionResult) {
 			Included: allow.Included, Limit: limit, Overage: over, Blocked: blocked, Late: late,
 		})
 		res.Next.Usage[k] = total
-		for _, i := range b.idx {
-			res.Fates[i] = Rated
-		}
 		if !over.IsPositive() {
 			continue
 		}

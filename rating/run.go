@@ -110,6 +110,9 @@ func RunFrom(ds *dataset.Dataset, asOf calendar.Date, events map[string][]datase
 		}
 		in := NewInput(ds, s, asOf, evs)
 		out := Outcome{SubscriptionID: s.ID}
+		if len(evs) > 0 {
+			out.Settled = make([]SettledEvent, 0, len(evs))
+		}
 		if p, ok := prior(s.ID); ok {
 			in.Prior = p
 		} else if billedAsOf := openingDate(ds, s); !billedAsOf.IsZero() {
@@ -197,8 +200,14 @@ func opening(in Input, billedAsOf calendar.Date) (Prior, []dataset.UsageEvent, [
 		}
 		return Prior{}, nil, nil, &Error{SubscriptionID: in.Subscription.ID, Reason: "opening state as of " + billedAsOf.String() + ": " + reason}
 	}
-	var left []dataset.UsageEvent
-	var settled []SettledEvent
+	pending := 0
+	for _, f := range sr.Fates {
+		if f == Pending {
+			pending++
+		}
+	}
+	left := make([]dataset.UsageEvent, 0, pending)
+	settled := make([]SettledEvent, 0, len(sr.Fates)-pending)
 	for i, f := range sr.Fates {
 		if f == Pending {
 			left = append(left, in.Events[i])

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/rating"
@@ -132,8 +133,22 @@ func (s *Store) UnsettledEvents(ctx context.Context) (map[string][]dataset.Usage
 		return nil, fmt.Errorf("load usage: %w", err)
 	}
 	out := map[string][]dataset.UsageEvent{}
+	// Subscription and usage type IDs repeat across millions of events: they are read
+	// from the driver's buffer and kept once each, so events share them (less memory, and
+	// comparing two equal ones is then a pointer check).
+	names := map[string]string{}
+	intern := func(b []byte) string {
+		if s, ok := names[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		names[s] = s
+		return s
+	}
 	var e dataset.UsageEvent
-	_, err = pgx.ForEachRow(rows, []any{&e.ID, &e.SubscriptionID, &e.UsageType, &e.Quantity, &e.OccurredAt, &e.ReceivedAt, &e.ViaPSP}, func() error {
+	var sub, typ pgtype.DriverBytes
+	_, err = pgx.ForEachRow(rows, []any{&e.ID, &sub, &typ, &e.Quantity, &e.OccurredAt, &e.ReceivedAt, &e.ViaPSP}, func() error {
+		e.SubscriptionID, e.UsageType = intern(sub), intern(typ)
 		out[e.SubscriptionID] = append(out[e.SubscriptionID], e)
 		return nil
 	})
