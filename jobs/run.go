@@ -72,8 +72,10 @@ type RunOptions struct {
 	// Queue, when set, hands rendering and archiving to worker processes (kontor worker)
 	// through the job queue, and the run waits for them.
 	Queue *Queue
-	// StageDone, when set, is told how long each stage took: assemble, finalize, render,
-	// archive (or deliver, both through the queue), licenses, report.
+	// StageDone, when set, is told how long each stage took: load (the dataset, ledger and
+	// unsettled usage), rate (rating and assembling the drafts in memory), assemble (storing
+	// them, the ledger and the settled usage), finalize, render, archive (or deliver, both
+	// through the queue), licenses, report. A dry run reports load and rate.
 	StageDone func(stage string, d time.Duration)
 }
 
@@ -186,12 +188,14 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 		return sum, err
 	}
 	crash("loaded")
+	stage("load")
 	res, outcomes := rating.RunFrom(ds, opt.AsOf, events, func(sub string) (rating.Prior, bool) {
 		p, ok := ledger[sub]
 		return p, ok
 	})
 	batch := invoice.Assemble(ds, res, invoice.Options{IssueDate: opt.AsOf})
 	sum.Usage, sum.Skipped, sum.Drafted = res.Counts, batch.Skipped, len(batch.Invoices)
+	stage("rate")
 	if opt.DryRun {
 		sum.Preview = &batch
 		sum.Totals = batch.TotalsByCurrency()

@@ -93,7 +93,9 @@ type SettledEvent struct {
 // RunFrom rates every subscription of ds as of asOf from what earlier runs billed: prior
 // returns a subscription's ledger, or false when no run has billed it yet (then the
 // dataset's opening state, billed_as_of, applies). events are the unsettled usage events
-// by subscription. It returns the rating and, per rated subscription, its outcome.
+// by subscription; RunFrom consumes them: it may overwrite them, so that events settled by
+// a subscription's opening state need no copy of those left. It returns the rating and,
+// per rated subscription, its outcome.
 func RunFrom(ds *dataset.Dataset, asOf calendar.Date, events map[string][]dataset.UsageEvent, prior func(subscriptionID string) (Prior, bool)) (Result, []Outcome) {
 	res := Result{AsOf: asOf}
 	var outcomes []Outcome
@@ -116,14 +118,14 @@ func RunFrom(ds *dataset.Dataset, asOf calendar.Date, events map[string][]datase
 		if p, ok := prior(s.ID); ok {
 			in.Prior = p
 		} else if billedAsOf := openingDate(ds, s); !billedAsOf.IsZero() {
-			p, left, settled, err := opening(in, billedAsOf)
+			p, left, settled, err := opening(in, billedAsOf, out.Settled)
 			if err != nil {
 				res.Problems = append(res.Problems, err)
 				continue
 			}
 			in.Prior, in.Events, out.Opening = p, left, true
-			out.Settled = append(out.Settled, settled...)
-			res.Counts.SettledBefore += len(settled)
+			res.Counts.SettledBefore += len(settled) - len(out.Settled)
+			out.Settled = settled
 		}
 		sr, err := RateSubscription(in)
 		if err != nil {
@@ -187,8 +189,9 @@ func NewInput(ds *dataset.Dataset, s *dataset.Subscription, asOf calendar.Date, 
 
 // opening returns the state after a run as of billedAsOf from an empty ledger, i.e. what
 // counts as billed when a subscription comes to kontor with "everything due as of
-// billedAsOf was billed": the Prior, the events still unsettled, and those it settled.
-func opening(in Input, billedAsOf calendar.Date) (Prior, []dataset.UsageEvent, []SettledEvent, *Error) {
+// billedAsOf was billed": the Prior, the events still unsettled, and settled with those it
+// settled appended. The events left are moved to the front of in.Events, in their order.
+func opening(in Input, billedAsOf calendar.Date, settled []SettledEvent) (Prior, []dataset.UsageEvent, []SettledEvent, *Error) {
 	open := in
 	open.AsOf, open.opening = billedAsOf, true
 	sr, err := RateSubscription(open)
@@ -198,19 +201,12 @@ func opening(in Input, billedAsOf calendar.Date) (Prior, []dataset.UsageEvent, [
 		if errors.As(err, &e) {
 			reason = e.Reason
 		}
-		return Prior{}, nil, nil, &Error{SubscriptionID: in.Subscription.ID, Reason: "opening state as of " + billedAsOf.String() + ": " + reason}
+		return Prior{}, nil, settled, &Error{SubscriptionID: in.Subscription.ID, Reason: "opening state as of " + billedAsOf.String() + ": " + reason}
 	}
-	pending := 0
-	for _, f := range sr.Fates {
-		if f == Pending {
-			pending++
-		}
-	}
-	left := make([]dataset.UsageEvent, 0, pending)
-	settled := make([]SettledEvent, 0, len(sr.Fates)-pending)
+	left := in.Events[:0]
 	for i, f := range sr.Fates {
 		if f == Pending {
-			left = append(left, in.Events[i])
+			left = append(left, in.Events[i]) // i >= len(left): only settled events are overwritten
 		} else {
 			settled = append(settled, SettledEvent{EventID: in.Events[i].ID, Fate: f, Opening: true})
 		}

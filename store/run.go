@@ -8,10 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/invoice"
@@ -103,106 +103,272 @@ var ErrAlreadyBilled = errors.New("charge already billed")
 
 // SaveAssembly stores the drafts of a run, their charges, the ledger after it, the events it
 // settled and the buyers it skipped, in one transaction.
+//
+// A run of 100,000 customers stores millions of rows, so they are not sent one statement
+// each: the invoices go in pipelined batches (their IDs come back), everything else is
+// copied (COPY) into temporary tables and moved into place by one statement per table.
 func (s *Store) SaveAssembly(ctx context.Context, a Assembly) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("save run %d: %w", a.RunID, err)
 	}
 	defer tx.Rollback(ctx)
-	byKey := map[string]rating.Charge{}
-	for _, c := range a.Charges {
-		byKey[c.Key] = c
+	ids, err := insertInvoices(ctx, tx, a.RunID, a.Invoices)
+	if err != nil {
+		return fmt.Errorf("save run %d: %w", a.RunID, err)
 	}
-	// The statements go to the server in pipelined batches, not one round trip each: the
-	// invoices first (the charges need their IDs), then everything else. Each statement
-	// reports its own error, naming its record.
-	ids := make([]int64, len(a.Invoices))
-	first := &pgx.Batch{}
-	for i, inv := range a.Invoices {
-		model, err := json.Marshal(inv)
-		if err != nil {
-			return err
-		}
-		first.Queue(`insert into invoices (run_id, buyer_kind, buyer_id, currency, type_code, issue_date, model, net, vat, gross)
-			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id`,
-			a.RunID, inv.BuyerKind, inv.BuyerID, inv.Currency, inv.TypeCode, inv.IssueDate.String(), model,
-			inv.Totals.TaxBasis.String(), inv.Totals.TaxTotal.String(), inv.Totals.GrandTotal.String()).QueryRow(func(row pgx.Row) error {
-			if err := row.Scan(&ids[i]); err != nil {
-				return fmt.Errorf("save run %d: invoice for %s %s: %w", a.RunID, inv.BuyerKind, inv.BuyerID, err)
-			}
-			return nil
-		})
-	}
-	if err := tx.SendBatch(ctx, first).Close(); err != nil {
-		return err
-	}
-	rest := &pgx.Batch{}
-	for i, inv := range a.Invoices {
-		for _, l := range inv.Lines {
-			c := byKey[l.ChargeKey]
-			doc, _ := json.Marshal(c)
-			rest.Queue(`insert into charges (key, run_id, invoice_id, subscription_id, kind, net, doc)
-				values ($1, $2, $3, $4, $5, $6, $7) on conflict (key) do nothing`,
-				c.Key, a.RunID, ids[i], c.SubscriptionID, string(c.Kind), c.Net.String(), doc).Exec(func(tag pgconn.CommandTag) error {
-				if tag.RowsAffected() != 1 {
-					return fmt.Errorf("save run %d: charge %s: %w", a.RunID, c.Key, ErrAlreadyBilled)
-				}
-				return nil
-			})
+	for _, step := range []func(context.Context, pgx.Tx, Assembly, []int64) error{saveCharges, saveLedger, saveUsage, saveSkipped} {
+		if err := step(ctx, tx, a, ids); err != nil {
+			return fmt.Errorf("save run %d: %w", a.RunID, err)
 		}
 	}
-	for _, o := range a.Outcomes {
-		rest.Queue(`insert into ledger_subscriptions (subscription_id, first_run) values ($1, $2)
-			on conflict do nothing`, o.SubscriptionID, a.RunID)
-		prior := a.Prior[o.SubscriptionID]
-		for start, q := range o.Next.Advance {
-			if old, ok := prior.Advance[start]; ok && old == q {
-				continue
-			}
-			rest.Queue(`insert into ledger_advance (subscription_id, period_start, quantity) values ($1, $2, $3)
-				on conflict (subscription_id, period_start) do update set quantity = excluded.quantity`,
-				o.SubscriptionID, start.String(), q)
-		}
-		for k, u := range o.Next.Usage {
-			if old, ok := prior.Usage[k]; ok && old.Equal(u) {
-				continue
-			}
-			rest.Queue(`insert into ledger_usage (subscription_id, usage_type, period_start, units) values ($1, $2, $3, $4)
-				on conflict (subscription_id, usage_type, period_start) do update set units = excluded.units`,
-				o.SubscriptionID, k.Type, k.PeriodStart.String(), u.String())
-		}
-		if len(o.Settled) > 0 {
-			events := make([]string, len(o.Settled))
-			fates := make([]int16, len(o.Settled))
-			for i, e := range o.Settled {
-				events[i], fates[i] = e.EventID, int16(e.Fate)
-			}
-			rest.Queue(`update usage_events u set settled_run = $1, fate = f.fate
-				from unnest($2::text[], $3::smallint[]) as f(event_id, fate)
-				where u.event_id = f.event_id and u.settled_run is null`, a.RunID, events, fates).Exec(func(tag pgconn.CommandTag) error {
-				if int(tag.RowsAffected()) != len(events) {
-					return fmt.Errorf("save run %d: usage of subscription %s: %d of %d events were settled already", a.RunID, o.SubscriptionID, len(events)-int(tag.RowsAffected()), len(events))
-				}
-				return nil
-			})
-		}
-	}
-	for _, u := range a.Usage {
-		rest.Queue(`insert into usage_rated (run_id, subscription_id, usage_type, period_start, period_end, events, units, overage, blocked, late)
-			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, a.RunID, u.SubscriptionID, u.UsageType, u.Period.Start.String(), u.Period.End.String(),
-			u.Events, u.Units.String(), u.Overage.String(), u.Blocked.String(), u.Late)
-	}
-	for _, sk := range a.Skipped {
-		rest.Queue(`insert into skipped (run_id, buyer_kind, buyer_id, reason) values ($1, $2, $3, $4)`,
-			a.RunID, sk.BuyerKind, sk.BuyerID, sk.Reason)
-	}
-	if err := tx.SendBatch(ctx, rest).Close(); err != nil {
+	if err := settle(ctx, tx, a.RunID, a.Outcomes); err != nil {
 		return fmt.Errorf("save run %d: %w", a.RunID, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("save run %d: commit: %w", a.RunID, err)
 	}
 	return nil
+}
+
+// invoiceBatch bounds the statements sent in one pipelined batch, so that the wire buffers
+// of a large run stay small.
+const invoiceBatch = 5000
+
+// insertInvoices stores the drafts and returns their IDs, in order.
+func insertInvoices(ctx context.Context, tx pgx.Tx, runID int64, invs []*invoice.Invoice) ([]int64, error) {
+	ids := make([]int64, len(invs))
+	for from := 0; from < len(invs); from += invoiceBatch {
+		b := &pgx.Batch{}
+		for i := from; i < min(from+invoiceBatch, len(invs)); i++ {
+			inv := invs[i]
+			model, err := json.Marshal(inv)
+			if err != nil {
+				return nil, fmt.Errorf("invoice for %s %s: %w", inv.BuyerKind, inv.BuyerID, err)
+			}
+			b.Queue(`insert into invoices (run_id, buyer_kind, buyer_id, currency, type_code, issue_date, model, net, vat, gross)
+				values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id`,
+				runID, inv.BuyerKind, inv.BuyerID, inv.Currency, inv.TypeCode, inv.IssueDate.String(), model,
+				inv.Totals.TaxBasis.String(), inv.Totals.TaxTotal.String(), inv.Totals.GrandTotal.String()).QueryRow(func(row pgx.Row) error {
+				if err := row.Scan(&ids[i]); err != nil {
+					return fmt.Errorf("invoice for %s %s: %w", inv.BuyerKind, inv.BuyerID, err)
+				}
+				return nil
+			})
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// bulk copies n rows into a new temporary table (dropped at commit) and runs move, a
+// statement that moves them into place, returning the rows it affected. Dates and numbers
+// travel as text and are cast by move, so that they keep their exact value.
+func bulk(ctx context.Context, tx pgx.Tx, table, columns string, n int, row func(i int, dst []any), move string, args ...any) (int64, error) {
+	if n == 0 {
+		return 0, nil
+	}
+	if _, err := tx.Exec(ctx, "create temporary table "+table+" ("+columns+") on commit drop"); err != nil {
+		return 0, fmt.Errorf("%s: %w", table, err)
+	}
+	var names []string
+	for _, c := range strings.Split(columns, ",") {
+		names = append(names, strings.Fields(c)[0])
+	}
+	dst := make([]any, len(names))
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{table}, names, pgx.CopyFromSlice(n, func(i int) ([]any, error) {
+		row(i, dst)
+		return dst, nil
+	})); err != nil {
+		return 0, fmt.Errorf("%s: %w", table, err)
+	}
+	tag, err := tx.Exec(ctx, move, args...)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", table, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// saveCharges stores the charges on the drafts; a charge stored before is ErrAlreadyBilled.
+func saveCharges(ctx context.Context, tx pgx.Tx, a Assembly, ids []int64) error {
+	byKey := make(map[string]*rating.Charge, len(a.Charges))
+	for i := range a.Charges {
+		byKey[a.Charges[i].Key] = &a.Charges[i]
+	}
+	type line struct {
+		invoice int64
+		charge  *rating.Charge
+	}
+	var lines []line
+	for i, inv := range a.Invoices {
+		for _, l := range inv.Lines {
+			c := byKey[l.ChargeKey]
+			if c == nil {
+				return fmt.Errorf("invoice for %s %s: line %s: no charge %s", inv.BuyerKind, inv.BuyerID, l.ID, l.ChargeKey)
+			}
+			lines = append(lines, line{ids[i], c})
+		}
+	}
+	var docErr error
+	n, err := bulk(ctx, tx, "new_charges", "key text, invoice_id bigint, subscription_id text, kind text, net text, doc text", len(lines),
+		func(i int, dst []any) {
+			c := lines[i].charge
+			doc, err := json.Marshal(c)
+			if err != nil && docErr == nil {
+				docErr = fmt.Errorf("charge %s: %w", c.Key, err)
+			}
+			dst[0], dst[1], dst[2], dst[3], dst[4], dst[5] = c.Key, lines[i].invoice, c.SubscriptionID, string(c.Kind), c.Net.String(), string(doc)
+		},
+		`insert into charges (key, run_id, invoice_id, subscription_id, kind, net, doc)
+		select key, $1, invoice_id, subscription_id, kind, net::numeric, doc::jsonb from new_charges
+		on conflict (key) do nothing`, a.RunID)
+	if err != nil {
+		return err
+	}
+	if docErr != nil {
+		return docErr
+	}
+	if n == int64(len(lines)) {
+		return nil
+	}
+	var key string
+	if err := tx.QueryRow(ctx, `select n.key from new_charges n join charges c using (key) where c.run_id <> $1
+		union all (select key from new_charges group by key having count(*) > 1) limit 1`, a.RunID).Scan(&key); err != nil {
+		return fmt.Errorf("%d of %d charges: %w", int64(len(lines))-n, len(lines), ErrAlreadyBilled)
+	}
+	return fmt.Errorf("charge %s: %w", key, ErrAlreadyBilled)
+}
+
+// saveLedger stores the ledger after the run: what changed against the prior one.
+func saveLedger(ctx context.Context, tx pgx.Tx, a Assembly, _ []int64) error {
+	type advance struct {
+		sub   string
+		start calendar.Date
+		qty   int64
+	}
+	type usage struct {
+		sub   string
+		key   rating.UsageKey
+		units string
+	}
+	var advs []advance
+	var uses []usage
+	for _, o := range a.Outcomes {
+		prior := a.Prior[o.SubscriptionID]
+		for start, q := range o.Next.Advance {
+			if old, ok := prior.Advance[start]; !ok || old != q {
+				advs = append(advs, advance{o.SubscriptionID, start, q})
+			}
+		}
+		for k, u := range o.Next.Usage {
+			if old, ok := prior.Usage[k]; !ok || !old.Equal(u) {
+				uses = append(uses, usage{o.SubscriptionID, k, u.String()})
+			}
+		}
+	}
+	if _, err := bulk(ctx, tx, "new_ledger_subscriptions", "subscription_id text", len(a.Outcomes),
+		func(i int, dst []any) { dst[0] = a.Outcomes[i].SubscriptionID },
+		`insert into ledger_subscriptions (subscription_id, first_run) select subscription_id, $1 from new_ledger_subscriptions
+		on conflict do nothing`, a.RunID); err != nil {
+		return err
+	}
+	if _, err := bulk(ctx, tx, "new_ledger_advance", "subscription_id text, period_start text, quantity bigint", len(advs),
+		func(i int, dst []any) { dst[0], dst[1], dst[2] = advs[i].sub, advs[i].start.String(), advs[i].qty },
+		`insert into ledger_advance (subscription_id, period_start, quantity)
+		select subscription_id, period_start::date, quantity from new_ledger_advance
+		on conflict (subscription_id, period_start) do update set quantity = excluded.quantity`); err != nil {
+		return err
+	}
+	_, err := bulk(ctx, tx, "new_ledger_usage", "subscription_id text, usage_type text, period_start text, units text", len(uses),
+		func(i int, dst []any) {
+			dst[0], dst[1], dst[2], dst[3] = uses[i].sub, uses[i].key.Type, uses[i].key.PeriodStart.String(), uses[i].units
+		},
+		`insert into ledger_usage (subscription_id, usage_type, period_start, units)
+		select subscription_id, usage_type, period_start::date, units::numeric from new_ledger_usage
+		on conflict (subscription_id, usage_type, period_start) do update set units = excluded.units`)
+	return err
+}
+
+// saveUsage stores the rating of the closed usage buckets.
+func saveUsage(ctx context.Context, tx pgx.Tx, a Assembly, _ []int64) error {
+	_, err := bulk(ctx, tx, "new_usage_rated", "subscription_id text, usage_type text, period_start text, period_end text, events integer, units text, overage text, blocked text, late boolean", len(a.Usage),
+		func(i int, dst []any) {
+			u := &a.Usage[i]
+			dst[0], dst[1], dst[2], dst[3], dst[4] = u.SubscriptionID, u.UsageType, u.Period.Start.String(), u.Period.End.String(), int32(u.Events)
+			dst[5], dst[6], dst[7], dst[8] = u.Units.String(), u.Overage.String(), u.Blocked.String(), u.Late
+		},
+		`insert into usage_rated (run_id, subscription_id, usage_type, period_start, period_end, events, units, overage, blocked, late)
+		select $1, subscription_id, usage_type, period_start::date, period_end::date, events, units::numeric, overage::numeric, blocked::numeric, late
+		from new_usage_rated`, a.RunID)
+	return err
+}
+
+// saveSkipped stores the buyers the run skipped, and why.
+func saveSkipped(ctx context.Context, tx pgx.Tx, a Assembly, _ []int64) error {
+	_, err := bulk(ctx, tx, "new_skipped", "buyer_kind text, buyer_id text, reason text", len(a.Skipped),
+		func(i int, dst []any) {
+			dst[0], dst[1], dst[2] = a.Skipped[i].BuyerKind, a.Skipped[i].BuyerID, a.Skipped[i].Reason
+		},
+		`insert into skipped (run_id, buyer_kind, buyer_id, reason) select $1, buyer_kind, buyer_id, reason from new_skipped`, a.RunID)
+	return err
+}
+
+// settle marks the events the outcomes settled with the run and their fate: they are
+// copied into a temporary table and updated in one statement (a join), rather than looked
+// up one by one. Every one of them must be stored and unsettled.
+func settle(ctx context.Context, tx pgx.Tx, runID int64, outcomes []rating.Outcome) error {
+	n := 0
+	for _, o := range outcomes {
+		n += len(o.Settled)
+	}
+	if n == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `create temporary table settling (event_id text not null, fate smallint not null) on commit drop`); err != nil {
+		return fmt.Errorf("settle usage: %w", err)
+	}
+	o, e := 0, 0
+	row := make([]any, 2)
+	copied, err := tx.CopyFrom(ctx, pgx.Identifier{"settling"}, []string{"event_id", "fate"}, pgx.CopyFromFunc(func() ([]any, error) {
+		for o < len(outcomes) && e >= len(outcomes[o].Settled) {
+			o, e = o+1, 0
+		}
+		if o == len(outcomes) {
+			return nil, nil
+		}
+		ev := outcomes[o].Settled[e]
+		e++
+		row[0], row[1] = ev.EventID, int16(ev.Fate)
+		return row, nil
+	}))
+	if err != nil {
+		return fmt.Errorf("settle usage: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `analyze settling`); err != nil {
+		return fmt.Errorf("settle usage: %w", err)
+	}
+	tag, err := tx.Exec(ctx, `update usage_events u set settled_run = $1, fate = s.fate
+		from settling s where u.event_id = s.event_id and u.settled_run is null`, runID)
+	if err != nil {
+		return fmt.Errorf("settle usage: %w", err)
+	}
+	if tag.RowsAffected() == copied && copied == int64(n) {
+		return nil
+	}
+	// Name an event that was not settled here, and its subscription.
+	var id, sub string
+	var run *int64
+	err = tx.QueryRow(ctx, `select s.event_id, coalesce(u.subscription_id, ''), u.settled_run from settling s
+		left join usage_events u on u.event_id = s.event_id where u.settled_run is distinct from $1 limit 1`, runID).Scan(&id, &sub, &run)
+	if err != nil {
+		return fmt.Errorf("settle usage: %d of %d events were settled already or are not stored", copied-tag.RowsAffected(), n)
+	}
+	if sub == "" || run == nil {
+		return fmt.Errorf("settle usage: event %s is not stored", id)
+	}
+	return fmt.Errorf("usage of subscription %s: event %s was settled already by run %d (%d of %d events)", sub, id, *run, copied-tag.RowsAffected(), n)
 }
 
 // StoredInvoice is an invoice as stored.

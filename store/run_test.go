@@ -1,0 +1,137 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/dataset"
+	"github.com/kontor-billing/kontor/invoice"
+	"github.com/kontor-billing/kontor/rating"
+	"github.com/kontor-billing/kontor/store"
+	"github.com/kontor-billing/kontor/store/storetest"
+)
+
+// assemble rates the stored demo dataset as of 2026-11-01 the way a run does and returns
+// its assembly for run runID.
+func assemble(t *testing.T, st *store.Store, runID int64) store.Assembly {
+	t.Helper()
+	ctx := context.Background()
+	ds, err := st.Dataset(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := st.UnsettledEvents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asOf := calendar.MustParse("2026-11-01")
+	res, outcomes := rating.RunFrom(ds, asOf, events, func(string) (rating.Prior, bool) { return rating.Prior{}, false })
+	batch := invoice.Assemble(ds, res, invoice.Options{IssueDate: asOf})
+	return store.Assembly{RunID: runID, Invoices: batch.Invoices, Charges: res.Charges, Skipped: batch.Skipped,
+		Outcomes: outcomes, Prior: map[string]rating.Prior{}, Usage: res.Usage}
+}
+
+// TestSaveAssemblyStoresAllOrNothing saves the demo run's assembly, then assemblies that
+// contradict what is stored: each fails naming the record, and stores nothing.
+func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	_, st := storetest.New(t)
+	ds, err := dataset.LoadDir("../fixtures/demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Import(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	first, err := st.StartRun(ctx, calendar.MustParse("2026-11-01"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := assemble(t, st, first)
+	settled := 0
+	for _, o := range a.Outcomes {
+		settled += len(o.Settled)
+	}
+	if len(a.Invoices) != 25 || settled == 0 {
+		t.Fatalf("demo assembly: %d invoices, %d settled events; want 25 and some", len(a.Invoices), settled)
+	}
+	if err := st.SaveAssembly(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	drafts, err := st.Invoices(ctx, "draft")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(drafts) != 25 {
+		t.Fatalf("%d drafts stored, want 25", len(drafts))
+	}
+	left, err := st.UnsettledEvents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settledIDs := map[string]bool{}
+	for _, o := range a.Outcomes {
+		for _, s := range o.Settled {
+			settledIDs[s.EventID] = true
+		}
+	}
+	for sub, evs := range left {
+		for _, e := range evs {
+			if settledIDs[e.ID] {
+				t.Errorf("event %s of %s settled by the run but still unsettled", e.ID, sub)
+			}
+		}
+	}
+	before := storetest.Fingerprint(t, st, "")
+
+	withSettled := func(events ...rating.SettledEvent) store.Assembly {
+		o := a.Outcomes[0]
+		o.Settled = events
+		return store.Assembly{Outcomes: []rating.Outcome{o}, Prior: map[string]rating.Prior{}}
+	}
+	var sub, event string
+	for _, o := range a.Outcomes {
+		if len(o.Settled) > 0 {
+			sub, event = o.SubscriptionID, o.Settled[0].EventID
+			break
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		a    store.Assembly
+		is   error
+		want string
+	}{
+		{"the same charges again", store.Assembly{Invoices: a.Invoices, Charges: a.Charges, Prior: map[string]rating.Prior{}},
+			store.ErrAlreadyBilled, "charge " + a.Invoices[0].Lines[0].ChargeKey},
+		{"an event settled before", withSettled(rating.SettledEvent{EventID: event, Fate: rating.Rated}),
+			nil, "usage of subscription " + sub + ": event " + event + " was settled already by run"},
+		{"an event that is not stored", withSettled(rating.SettledEvent{EventID: "no-such-event", Fate: rating.Rated}),
+			nil, "event no-such-event is not stored"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			run, err := st.StartRun(ctx, calendar.MustParse("2026-11-01"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.a.RunID = run
+			err = st.SaveAssembly(ctx, tc.a)
+			if err == nil {
+				t.Fatal("saved")
+			}
+			t.Log(err)
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Errorf("error %v is not %v", err, tc.is)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not name %q", err, tc.want)
+			}
+			if after := storetest.Fingerprint(t, st, ""); after != before {
+				t.Error("a failed assembly changed what is stored")
+			}
+		})
+	}
+}
