@@ -133,5 +133,12 @@ func (s *Store) ImportProgress(ctx context.Context, ds *dataset.Dataset, progres
 	if err := tx.Commit(ctx); err != nil {
 		return res, fmt.Errorf("import: commit: %w", err)
 	}
+	// The planner's statistics of a table that just grew by millions of rows are stale
+	// until autovacuum comes by; the next run's joins (settling usage) need them now.
+	if res.Events > 0 {
+		if _, err := s.pool.Exec(ctx, `analyze usage_events`); err != nil {
+			return res, fmt.Errorf("import: analyze usage: %w", err)
+		}
+	}
 	return res, nil
 }
