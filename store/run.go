@@ -201,6 +201,7 @@ func saveCharges(ctx context.Context, tx pgx.Tx, a Assembly, ids []int64) error 
 	type line struct {
 		invoice int64
 		charge  *rating.Charge
+		doc     []byte
 	}
 	var lines []line
 	for i, inv := range a.Invoices {
@@ -209,27 +210,23 @@ func saveCharges(ctx context.Context, tx pgx.Tx, a Assembly, ids []int64) error 
 			if c == nil {
 				return fmt.Errorf("invoice for %s %s: line %s: no charge %s", inv.BuyerKind, inv.BuyerID, l.ID, l.ChargeKey)
 			}
-			lines = append(lines, line{ids[i], c})
+			doc, err := json.Marshal(c)
+			if err != nil {
+				return fmt.Errorf("charge %s: %w", c.Key, err)
+			}
+			lines = append(lines, line{ids[i], c, doc})
 		}
 	}
-	var docErr error
 	n, err := bulk(ctx, tx, "new_charges", "key text, invoice_id bigint, subscription_id text, kind text, net text, doc text", len(lines),
 		func(i int, dst []any) {
 			c := lines[i].charge
-			doc, err := json.Marshal(c)
-			if err != nil && docErr == nil {
-				docErr = fmt.Errorf("charge %s: %w", c.Key, err)
-			}
-			dst[0], dst[1], dst[2], dst[3], dst[4], dst[5] = c.Key, lines[i].invoice, c.SubscriptionID, string(c.Kind), c.Net.String(), string(doc)
+			dst[0], dst[1], dst[2], dst[3], dst[4], dst[5] = c.Key, lines[i].invoice, c.SubscriptionID, string(c.Kind), c.Net.String(), string(lines[i].doc)
 		},
 		`insert into charges (key, run_id, invoice_id, subscription_id, kind, net, doc)
 		select key, $1, invoice_id, subscription_id, kind, net::numeric, doc::jsonb from new_charges
 		on conflict (key) do nothing`, a.RunID)
 	if err != nil {
 		return err
-	}
-	if docErr != nil {
-		return docErr
 	}
 	if n == int64(len(lines)) {
 		return nil
