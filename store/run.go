@@ -324,9 +324,6 @@ func settle(ctx context.Context, tx pgx.Tx, runID int64, outcomes []rating.Outco
 	if n == 0 {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `create temporary table settling (event_id text not null, fate smallint not null) on commit drop`); err != nil {
-		return fmt.Errorf("settle usage: %w", err)
-	}
 	// In event ID order, the order of the primary key: each event's new row version goes
 	// into the index next to the one before. In the order of the subscriptions, every
 	// update touched a random index page, and 10 million of them took many minutes.
@@ -335,23 +332,19 @@ func settle(ctx context.Context, tx pgx.Tx, runID int64, outcomes []rating.Outco
 		all = append(all, o.Settled...)
 	}
 	slices.SortFunc(all, func(a, b rating.SettledEvent) int { return strings.Compare(a.EventID, b.EventID) })
-	copied, err := tx.CopyFrom(ctx, pgx.Identifier{"settling"}, []string{"event_id", "fate"}, pgx.CopyFromSlice(len(all), func(i int) ([]any, error) {
-		return []any{all[i].EventID, int16(all[i].Fate)}, nil
-	}))
-	if err != nil {
-		return fmt.Errorf("settle usage: %w", err)
-	}
 	// The join hashes the unsettled events; with the default 4 MB of working memory a
 	// hash of millions is cut into hundreds of batches, each a pass over the index.
-	if _, err := tx.Exec(ctx, `analyze settling; set local work_mem = '256MB'`); err != nil {
+	if _, err := tx.Exec(ctx, `set local work_mem = '256MB'`); err != nil {
 		return fmt.Errorf("settle usage: %w", err)
 	}
-	tag, err := tx.Exec(ctx, `update usage_events u set settled_run = $1, fate = s.fate
+	updated, err := bulk(ctx, tx, "settling", "event_id text, fate smallint", n,
+		func(i int, dst []any) { dst[0], dst[1] = all[i].EventID, int16(all[i].Fate) },
+		`update usage_events u set settled_run = $1, fate = s.fate
 		from settling s where u.event_id = s.event_id and u.settled_run is null`, runID)
 	if err != nil {
 		return fmt.Errorf("settle usage: %w", err)
 	}
-	if tag.RowsAffected() == copied && copied == int64(n) {
+	if updated == int64(n) {
 		return nil
 	}
 	// Name an event that was not settled here, and its subscription.
@@ -360,12 +353,12 @@ func settle(ctx context.Context, tx pgx.Tx, runID int64, outcomes []rating.Outco
 	err = tx.QueryRow(ctx, `select s.event_id, coalesce(u.subscription_id, ''), u.settled_run from settling s
 		left join usage_events u on u.event_id = s.event_id where u.settled_run is distinct from $1 limit 1`, runID).Scan(&id, &sub, &run)
 	if err != nil {
-		return fmt.Errorf("settle usage: %d of %d events were settled already or are not stored", copied-tag.RowsAffected(), n)
+		return fmt.Errorf("settle usage: %d of %d events were settled already or are not stored", int64(n)-updated, n)
 	}
 	if sub == "" || run == nil {
 		return fmt.Errorf("settle usage: event %s is not stored", id)
 	}
-	return fmt.Errorf("usage of subscription %s: event %s was settled already by run %d (%d of %d events)", sub, id, *run, copied-tag.RowsAffected(), n)
+	return fmt.Errorf("usage of subscription %s: event %s was settled already by run %d (%d of %d events)", sub, id, *run, int64(n)-updated, n)
 }
 
 // StoredInvoice is an invoice as stored.
