@@ -89,6 +89,63 @@ func TestLocalWriteOnce(t *testing.T) {
 	}
 }
 
+// TestLocalPutAll stores several objects at once: the same write-once contract as Put, per
+// object, and a conflict names its key while the objects before it stay stored.
+func TestLocalPutAll(t *testing.T) {
+	ctx := context.Background()
+	pdf, xml := "invoices/2026/11/RE-2026-000001.pdf", "invoices/2026/12/RE-2026-000002.xml"
+	for _, tc := range []struct {
+		name    string
+		before  []archive.Object
+		put     []archive.Object
+		wantErr string // substring; "" for success
+		want    map[string]string
+	}{
+		{name: "new keys in two directories",
+			put:  []archive.Object{{Key: pdf, Data: []byte("p")}, {Key: xml, Data: []byte("x")}},
+			want: map[string]string{pdf: "p", xml: "x"}},
+		{name: "a rerun with the same bytes",
+			before: []archive.Object{{Key: pdf, Data: []byte("p")}},
+			put:    []archive.Object{{Key: pdf, Data: []byte("p")}, {Key: xml, Data: []byte("x")}},
+			want:   map[string]string{pdf: "p", xml: "x"}},
+		{name: "other bytes under a stored key",
+			before:  []archive.Object{{Key: xml, Data: []byte("x")}},
+			put:     []archive.Object{{Key: pdf, Data: []byte("p")}, {Key: xml, Data: []byte("changed")}},
+			wantErr: xml,
+			want:    map[string]string{pdf: "p", xml: "x"}},
+		{name: "a key leaving the archive",
+			put:     []archive.Object{{Key: "../x.pdf", Data: []byte("p")}},
+			wantErr: "leaves the archive",
+			want:    map[string]string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			a, err := archive.NewLocal(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := a.PutAll(ctx, tc.before); err != nil {
+				t.Fatal(err)
+			}
+			err = a.PutAll(ctx, tc.put)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("PutAll: %v", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("PutAll: err %v, want one naming %q", err, tc.wantErr)
+			}
+			for key, data := range tc.want {
+				if got, err := a.Get(ctx, key); err != nil || string(got) != data {
+					t.Errorf("%s holds %q (%v), want %q", key, got, err, data)
+				}
+			}
+			if leftovers, _ := filepath.Glob(filepath.Join(dir, ".tmp/*")); len(leftovers) != 0 {
+				t.Errorf("temporary files left behind: %v", leftovers)
+			}
+		})
+	}
+}
+
 func TestS3WriteOnce(t *testing.T) {
 	srv := archivetest.Start(t)
 	srv.Bucket(t, "invoices")

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/kontor-billing/kontor/archive"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/kontor-billing/kontor/zugferd"
 	"github.com/riverqueue/river"
@@ -50,9 +52,9 @@ func (DeliverArgs) Kind() string { return "kontor_deliver" }
 // DeliveryStore is what rendering and archiving need of the system of record.
 type DeliveryStore interface {
 	InvoicesByID(ctx context.Context, ids []int64) ([]store.StoredInvoice, error)
-	SaveDocuments(ctx context.Context, id int64, docs ...store.Document) error
-	Documents(ctx context.Context, id int64) ([]store.Document, error)
-	MarkArchived(ctx context.Context, id int64, keys map[string]string) error
+	SaveDocuments(ctx context.Context, rendered []store.Rendered) error
+	Documents(ctx context.Context, ids []int64) (map[int64][]store.Document, error)
+	MarkArchived(ctx context.Context, archived []store.Archived) error
 }
 
 // Delivery is what a worker needs to render and archive invoices.
@@ -63,39 +65,114 @@ type Delivery struct {
 	Logger   *slog.Logger
 	// Crash, when set, is called at the named steps (as in RunOptions).
 	Crash func(step string)
-	// Done, when set, is told of each invoice a worker rendered or archived (stage
-	// render or archive).
-	Done func(stage string)
+	// Done, when set, is told how many invoices of a block were rendered or archived
+	// (stage render or archive). Blocks delivered at once call it concurrently.
+	Done func(stage string, n int)
 }
 
-// deliver renders a finalized invoice and archives a rendered one; an archived invoice is
-// left alone. pos names the crash steps.
-func (d Delivery) deliver(ctx context.Context, si store.StoredInvoice, pos int) error {
+// deliver delivers a block of invoices: it renders the finalized ones and stores their
+// files and status in one transaction, then archives every one not archived yet (a
+// rendered invoice's files are read back) and records them archived in one transaction.
+// first is the position of invs[0]; the crash steps are named by position.
+func (d Delivery) deliver(ctx context.Context, invs []store.StoredInvoice, first int) error {
 	crash := d.Crash
 	if crash == nil {
 		crash = func(string) {}
 	}
-	if si.Status == "finalized" {
-		docs, err := Render(d.Renderer, si.Invoice)
-		if err != nil {
-			return fmt.Errorf("render invoice %s: %w", si.Invoice.Number, err)
+	done := func(stage string, n int) {
+		if d.Done != nil && n > 0 {
+			d.Done(stage, n)
 		}
-		crash(fmt.Sprintf("render-%d", pos))
-		if err := d.Store.SaveDocuments(ctx, si.ID, docs...); err != nil {
-			return err
-		}
-		crash(fmt.Sprintf("rendered-%d", pos))
-		if d.Done != nil {
-			d.Done("render")
-		}
-		si.Status = "rendered"
 	}
-	if si.Status == "rendered" {
-		if err := archiveOne(ctx, d.Store, d.Archive, si, pos-1, crash); err != nil {
+	files := make(map[int64][]store.Document, len(invs))
+	var rendered []store.Rendered
+	var stored []int64
+	for i, si := range invs {
+		switch si.Status {
+		case "finalized":
+			docs, err := Render(d.Renderer, si.Invoice)
+			if err != nil {
+				return fmt.Errorf("render invoice %s: %w", si.Invoice.Number, err)
+			}
+			crash(fmt.Sprintf("render-%d", first+i))
+			rendered = append(rendered, store.Rendered{ID: si.ID, Docs: docs})
+			files[si.ID] = docs
+		case "rendered":
+			stored = append(stored, si.ID)
+		}
+	}
+	if err := d.Store.SaveDocuments(ctx, rendered); err != nil {
+		return err
+	}
+	for i, si := range invs {
+		if si.Status == "finalized" {
+			crash(fmt.Sprintf("rendered-%d", first+i))
+		}
+	}
+	done("render", len(rendered))
+	if len(stored) > 0 {
+		read, err := d.Store.Documents(ctx, stored)
+		if err != nil {
 			return err
 		}
-		if d.Done != nil {
-			d.Done("archive")
+		maps.Copy(files, read)
+	}
+
+	var objs []archive.Object
+	var steps []string
+	var archived []store.Archived
+	for i, si := range invs {
+		if si.Status == "archived" {
+			continue
+		}
+		docs := files[si.ID]
+		if len(docs) == 0 {
+			return fmt.Errorf("archive invoice %s: it is rendered, but no files of it are stored", si.Invoice.Number)
+		}
+		keys := make(map[string]string, len(docs))
+		for _, doc := range docs {
+			key, err := archive.Key(si.Invoice.Number, si.Invoice.IssueDate, doc.Kind)
+			if err != nil {
+				return err
+			}
+			objs = append(objs, archive.Object{Key: key, Data: doc.Bytes})
+			steps = append(steps, fmt.Sprintf("put-%d-%s", first+i, doc.Kind))
+			keys[doc.Kind] = key
+		}
+		archived = append(archived, store.Archived{ID: si.ID, Keys: keys})
+	}
+	if err := putAll(ctx, d.Archive, objs); err != nil {
+		return err
+	}
+	for _, step := range steps {
+		crash(step)
+	}
+	if err := d.Store.MarkArchived(ctx, archived); err != nil {
+		return err
+	}
+	for i, si := range invs {
+		if si.Status != "archived" {
+			crash(fmt.Sprintf("archived-%d", first+i))
+		}
+	}
+	done("archive", len(archived))
+	return nil
+}
+
+// allPutter is an archive that stores several objects in one call, more cheaply than one
+// by one (a local directory syncs each directory once for all of them).
+type allPutter interface {
+	PutAll(ctx context.Context, objs []archive.Object) error
+}
+
+// putAll stores objs in arc, all at once where arc can.
+func putAll(ctx context.Context, arc Archive, objs []archive.Object) error {
+	if a, ok := arc.(allPutter); ok {
+		return a.PutAll(ctx, objs)
+	}
+	for _, o := range objs {
+		if err := arc.Put(ctx, o.Key, o.Data); err != nil {
+			return fmt.Errorf("archive %s: %w", o.Key, err)
 		}
 	}
 	return nil
@@ -112,12 +189,10 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		return err
 	}
 	start := time.Now()
-	for i, si := range invs {
-		// A job in hand is finished even when the worker is asked to stop: each invoice
-		// takes milliseconds, and what is done is recorded invoice by invoice.
-		if err := w.d.deliver(context.WithoutCancel(ctx), si, job.Args.First+i); err != nil {
-			return err
-		}
+	// A job in hand is finished even when the worker is asked to stop: a block takes a
+	// fraction of a second, and what is done is recorded block by block.
+	if err := w.d.deliver(context.WithoutCancel(ctx), invs, job.Args.First); err != nil {
+		return err
 	}
 	if w.d.Logger != nil {
 		w.d.Logger.Info("delivered", "job", job.ID, "attempt", job.Attempt, "invoices", len(invs), "first", job.Args.First, "seconds", time.Since(start).Seconds())

@@ -33,9 +33,9 @@ func startWorkers(t *testing.T, st *store.Store, arc jobs.Archive, n int) []*ato
 	for i := range n {
 		counts[i] = &atomic.Int64{}
 		c, err := jobs.NewWorker(st.Pool(), jobs.Delivery{Store: st, Renderer: renderer(t), Archive: arc,
-			Done: func(stage string) {
+			Done: func(stage string, n int) {
 				if stage == "archive" {
-					counts[i].Add(1)
+					counts[i].Add(int64(n))
 				}
 			}}, jobs.WorkerOptions{Concurrency: 1, Poll: 50 * time.Millisecond})
 		if err != nil {

@@ -1,16 +1,17 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
-	"github.com/kontor-billing/kontor/archive"
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/invoice"
@@ -32,9 +33,7 @@ type Store interface {
 	SaveAssembly(ctx context.Context, a store.Assembly) error
 	Invoices(ctx context.Context, status string) ([]store.StoredInvoice, error)
 	Finalize(ctx context.Context, ids []int64, series string) ([]string, error)
-	SaveDocuments(ctx context.Context, id int64, docs ...store.Document) error
-	Documents(ctx context.Context, id int64) ([]store.Document, error)
-	MarkArchived(ctx context.Context, id int64, keys map[string]string) error
+	DeliveryStore
 	PaymentAttempts(ctx context.Context, loc *time.Location) (map[string][]licensing.Attempt, error)
 	SaveLicenses(ctx context.Context, runID int64, asOf calendar.Date, states map[string]licensing.Status) ([]store.LicenseChange, error)
 	ReportStore
@@ -60,8 +59,12 @@ type RunOptions struct {
 	Crash func(step string)
 	// Now reads the clock for the summary's duration (default time.Now).
 	Now func() time.Time
-	// Workers render in parallel (default GOMAXPROCS).
+	// Workers sets how many blocks of invoices are delivered at once: 4 per worker
+	// (default GOMAXPROCS workers).
 	Workers int
+	// Block is how many invoices a block holds (default DefaultQueueBlock): rendered,
+	// stored, archived and recorded together.
+	Block int
 	// FinalizeBatch is how many invoices one transaction numbers and finalizes (default
 	// DefaultFinalizeBatch). The numbers of a batch are a contiguous block.
 	FinalizeBatch int
@@ -74,8 +77,8 @@ type RunOptions struct {
 	Queue *Queue
 	// StageDone, when set, is told how long each stage took: load (the dataset, ledger and
 	// unsettled usage), rate (rating and assembling the drafts in memory), assemble (storing
-	// them, the ledger and the settled usage), finalize, render, archive (or deliver, both
-	// through the queue), licenses, report. A dry run reports load and rate.
+	// them, the ledger and the settled usage), finalize, deliver (render and archive, by
+	// the run itself or through the queue), licenses, report. A dry run reports load and rate.
 	StageDone func(stage string, d time.Duration)
 }
 
@@ -335,62 +338,51 @@ func (p pipeline) complete(sum *Summary) error {
 	if err != nil {
 		return err
 	}
-	if opt.Queue != nil {
-		// Worker processes render and archive; the run waits for them.
-		rendered, err := st.Invoices(ctx, "rendered")
-		if err != nil {
-			return err
-		}
-		sum.Rendered, sum.Archived, err = opt.Queue.deliver(ctx, append(final, rendered...), stopped, log, opt.progress)
-		p.stage("deliver")
-		return err
-	}
-	// Render and store in parallel: each worker renders an invoice (CPU) and stores its
-	// documents (a round trip to the database), so the cores stay busy while others wait
-	// on the database. Rendering is deterministic: documents rendered but not stored when a
-	// run stops are simply rendered again.
-	workers := opt.Workers
-	if workers < 1 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	err = forEach(final, 2*workers, stopped, func(i int, f store.StoredInvoice) error {
-		docs, err := Render(opt.Renderer, f.Invoice)
-		if err != nil {
-			return err
-		}
-		crash(fmt.Sprintf("render-%d", i+1))
-		if err := st.SaveDocuments(ctx, f.ID, docs...); err != nil {
-			return err
-		}
-		crash(fmt.Sprintf("rendered-%d", i+1))
-		return nil
-	}, func() {
-		sum.Rendered++
-		opt.progress("render", sum.Rendered, len(final))
-	})
-	if err != nil {
-		return err
-	}
-	p.stage("render")
-
+	// Invoices an interrupted run rendered but did not archive are delivered too.
 	rendered, err := st.Invoices(ctx, "rendered")
 	if err != nil {
 		return err
 	}
-	// Archive concurrently: each invoice is independent and the store's write latency
-	// (fsync, network) overlaps.
-	err = forEach(rendered, 8*workers, stopped, func(i int, r store.StoredInvoice) error {
-		return archiveOne(ctx, st, opt.Archive, r, i, crash)
-	}, func() {
-		sum.Archived++
-		opt.progress("archive", sum.Archived, len(rendered))
-	})
-	if err != nil {
+	pending := append(final, rendered...)
+	if opt.Queue != nil {
+		// Worker processes render and archive; the run waits for them.
+		sum.Rendered, sum.Archived, err = opt.Queue.deliver(ctx, pending, stopped, log, opt.progress)
+		p.stage("deliver")
 		return err
 	}
-	p.stage("archive")
-
-	return nil
+	slices.SortFunc(pending, func(a, b store.StoredInvoice) int { return cmp.Compare(a.ID, b.ID) })
+	// Deliver blocks of invoices concurrently: each renders its invoices (CPU), stores
+	// their files in one transaction, archives them (the archive syncs once per block) and
+	// records that in one transaction, so the cores stay busy while other blocks wait on
+	// the database and the disk. Rendering is deterministic: files rendered but not
+	// stored when a run stops are simply rendered again, to the same bytes.
+	workers := opt.Workers
+	if workers < 1 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	block := cmp.Or(max(opt.Block, 0), DefaultQueueBlock)
+	var blocks [][]store.StoredInvoice
+	for start := 0; start < len(pending); start += block {
+		blocks = append(blocks, pending[start:min(start+block, len(pending))])
+	}
+	var mu sync.Mutex
+	d := Delivery{Store: st, Renderer: opt.Renderer, Archive: opt.Archive, Logger: log, Crash: crash,
+		Done: func(stage string, n int) {
+			mu.Lock()
+			defer mu.Unlock()
+			if stage == "render" {
+				sum.Rendered += n
+				opt.progress(stage, sum.Rendered, len(final))
+			} else {
+				sum.Archived += n
+				opt.progress(stage, sum.Archived, len(pending))
+			}
+		}}
+	err = forEach(blocks, 4*workers, stopped, func(i int, b []store.StoredInvoice) error {
+		return d.deliver(ctx, b, i*block+1)
+	})
+	p.stage("deliver")
+	return err
 }
 
 // LicenseChange is a license state a run changed.
@@ -435,41 +427,10 @@ func kept(ds *dataset.Dataset, outcomes []rating.Outcome, skipped []invoice.Skip
 	return out
 }
 
-// archiveStore is what archiving needs of the system of record.
-type archiveStore interface {
-	Documents(ctx context.Context, id int64) ([]store.Document, error)
-	MarkArchived(ctx context.Context, id int64, keys map[string]string) error
-}
-
-// archiveOne puts an invoice's files into the archive and records that it is archived.
-func archiveOne(ctx context.Context, st archiveStore, arc Archive, r store.StoredInvoice, i int, crash func(string)) error {
-	docs, err := st.Documents(ctx, r.ID)
-	if err != nil {
-		return err
-	}
-	keys := map[string]string{}
-	for _, d := range docs {
-		key, err := archive.Key(r.Invoice.Number, r.Invoice.IssueDate, d.Kind)
-		if err != nil {
-			return err
-		}
-		if err := arc.Put(ctx, key, d.Bytes); err != nil {
-			return fmt.Errorf("archive invoice %s: %w", r.Invoice.Number, err)
-		}
-		keys[d.Kind] = key
-		crash(fmt.Sprintf("put-%d-%s", i+1, d.Kind))
-	}
-	if err := st.MarkArchived(ctx, r.ID, keys); err != nil {
-		return err
-	}
-	crash(fmt.Sprintf("archived-%d", i+1))
-	return nil
-}
-
-// forEach calls work for every item with up to n running at once, and done (under a lock,
-// one call at a time) after each that succeeded. It stops starting new items at the first
-// error, which it returns, or when stopped says so (ErrStopped if any item was left).
-func forEach[T any](items []T, n int, stopped func() bool, work func(int, T) error, done func()) error {
+// forEach calls work for every item with up to n running at once. It stops starting new
+// items at the first error, which it returns, or when stopped says so (ErrStopped if any
+// item was left).
+func forEach[T any](items []T, n int, stopped func() bool, work func(int, T) error) error {
 	var (
 		mu       sync.Mutex
 		firstErr error
@@ -494,14 +455,12 @@ func forEach[T any](items []T, n int, stopped func() bool, work func(int, T) err
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			err := work(i, it)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && firstErr == nil {
-				firstErr = err
-			}
-			if err == nil {
-				done()
+			if err := work(i, it); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
 			}
 		}()
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -550,68 +549,105 @@ func NewDocument(kind string, b []byte) Document {
 	return Document{Kind: kind, SHA256: hex.EncodeToString(sum[:]), Bytes: b}
 }
 
-// SaveDocuments stores the rendered files of a finalized invoice and marks it rendered.
-func (s *Store) SaveDocuments(ctx context.Context, id int64, docs ...Document) error {
+// Rendered is the rendered files of a finalized invoice.
+type Rendered struct {
+	ID   int64
+	Docs []Document
+}
+
+// SaveDocuments stores the rendered files of finalized invoices and marks them rendered,
+// in one transaction and one round trip.
+func (s *Store) SaveDocuments(ctx context.Context, rendered []Rendered) error {
+	if len(rendered) == 0 {
+		return nil
+	}
+	what := fmt.Sprintf("store documents of %d invoice(s) from %d", len(rendered), rendered[0].ID)
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("store documents of %d: %w", id, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer tx.Rollback(ctx)
-	// Losing this commit in a crash is harmless: the invoice stays finalized and is rendered
-	// again, to the same bytes. So it need not wait for the disk. One round trip.
+	// Losing this commit in a crash is harmless: the invoices stay finalized and are
+	// rendered again, to the same bytes. So it need not wait for the disk.
 	b := &pgx.Batch{}
 	b.Queue("set local synchronous_commit = off")
-	for _, d := range docs {
-		b.Queue(`insert into documents (invoice_id, kind, sha256, bytes) values ($1, $2, $3, $4)
-			on conflict (invoice_id, kind) do nothing`, id, d.Kind, d.SHA256, d.Bytes)
+	ids := make([]int64, len(rendered))
+	for i, r := range rendered {
+		ids[i] = r.ID
+		for _, d := range r.Docs {
+			b.Queue(`insert into documents (invoice_id, kind, sha256, bytes) values ($1, $2, $3, $4)
+				on conflict (invoice_id, kind) do nothing`, r.ID, d.Kind, d.SHA256, d.Bytes)
+		}
 	}
-	b.Queue(`update invoices set status = 'rendered' where id = $1 and status = 'finalized'`, id)
+	b.Queue(`update invoices set status = 'rendered' where id = any($1) and status = 'finalized'`, ids)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("store documents of %d: %w", id, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	return tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
 
-// Documents returns the rendered files of an invoice.
-func (s *Store) Documents(ctx context.Context, id int64) ([]Document, error) {
-	rows, err := s.pool.Query(ctx, `select kind, sha256, bytes from documents where invoice_id = $1 order by kind`, id)
+// Documents returns the rendered files of invoices by invoice ID, each invoice's by kind.
+func (s *Store) Documents(ctx context.Context, ids []int64) (map[int64][]Document, error) {
+	rows, err := s.pool.Query(ctx, `select invoice_id, kind, sha256, bytes from documents where invoice_id = any($1) order by invoice_id, kind`, ids)
 	if err != nil {
-		return nil, fmt.Errorf("documents of %d: %w", id, err)
+		return nil, fmt.Errorf("documents of %d invoice(s): %w", len(ids), err)
 	}
-	docs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Document, error) {
-		var d Document
-		return d, r.Scan(&d.Kind, &d.SHA256, &d.Bytes)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("documents of %d: %w", id, err)
+	out := make(map[int64][]Document, len(ids))
+	var id int64
+	var d Document
+	if _, err := pgx.ForEachRow(rows, []any{&id, &d.Kind, &d.SHA256, &d.Bytes}, func() error {
+		out[id] = append(out[id], Document{Kind: d.Kind, SHA256: d.SHA256, Bytes: slices.Clone(d.Bytes)})
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("documents of %d invoice(s): %w", len(ids), err)
 	}
-	return docs, nil
+	return out, nil
 }
 
-// MarkArchived records where an invoice's files were archived and marks it archived.
-func (s *Store) MarkArchived(ctx context.Context, id int64, keys map[string]string) error {
+// Archived is where an invoice's files were archived: archive key by document kind.
+type Archived struct {
+	ID   int64
+	Keys map[string]string
+}
+
+// MarkArchived records where invoices' files were archived and marks them archived, in one
+// transaction and one round trip.
+func (s *Store) MarkArchived(ctx context.Context, archived []Archived) error {
+	if len(archived) == 0 {
+		return nil
+	}
+	what := fmt.Sprintf("mark %d invoice(s) from %d archived", len(archived), archived[0].ID)
+	var ids, docIDs []int64
+	var kinds, keys []string
+	for _, a := range archived {
+		ids = append(ids, a.ID)
+		for kind, key := range a.Keys {
+			docIDs, kinds, keys = append(docIDs, a.ID), append(kinds, kind), append(keys, key)
+		}
+	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("mark %d archived: %w", id, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer tx.Rollback(ctx)
 	// Losing this commit is harmless too: the next run archives again, and the write-once
-	// archive accepts the same bytes. One round trip.
+	// archive accepts the same bytes.
 	b := &pgx.Batch{}
 	b.Queue("set local synchronous_commit = off")
-	kinds := make([]string, 0, len(keys))
-	for kind := range keys {
-		kinds = append(kinds, kind)
-	}
-	sort.Strings(kinds)
-	for _, kind := range kinds {
-		b.Queue(`update documents set archive_key = $3, archived_at = now() where invoice_id = $1 and kind = $2`, id, kind, keys[kind])
-	}
-	b.Queue(`update invoices set status = 'archived' where id = $1 and status = 'rendered'`, id)
+	b.Queue(`update documents d set archive_key = v.key, archived_at = now()
+		from unnest($1::bigint[], $2::text[], $3::text[]) as v(id, kind, key)
+		where d.invoice_id = v.id and d.kind = v.kind`, docIDs, kinds, keys)
+	b.Queue(`update invoices set status = 'archived' where id = any($1) and status = 'rendered'`, ids)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("mark %d archived: %w", id, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	return tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
 
 // ClaimTick records that replica executes the scheduler tick at the given instant; false

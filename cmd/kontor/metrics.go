@@ -38,7 +38,7 @@ func newRunMetrics(arc any) *runMetrics {
 		documents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kontor_documents_total",
 			Help: "Invoices and credit notes by the stage they completed: finalize (numbered, issued), render, archive."}, []string{"stage"}),
 		stages: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "kontor_stage_duration_seconds",
-			Help:    "Duration of each stage of a run: load, rate, assemble, finalize, render, archive (deliver: both, by workers), licenses, report.",
+			Help:    "Duration of each stage of a run: load, rate, assemble, finalize, deliver (render and archive), licenses, report.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 4, 10)}, []string{"stage"}),
 		lastDone: prometheus.NewGauge(prometheus.GaugeOpts{Name: "kontor_last_run_done_timestamp_seconds",
 			Help: "Unix time at which the last run finished successfully (alert when it gets old)."}),

@@ -109,7 +109,7 @@ func TestScheduleMetricsChangeAsARunProceeds(t *testing.T) {
 			}
 		}
 	}
-	for _, stage := range []string{"load", "rate", "assemble", "finalize", "render", "archive", "licenses", "report"} {
+	for _, stage := range []string{"load", "rate", "assemble", "finalize", "deliver", "licenses", "report"} {
 		if n := last[fmt.Sprintf(`kontor_stage_duration_seconds_count{stage=%q}`, stage)]; n < 1 {
 			t.Errorf("stage %s: no duration observed", stage)
 		}

@@ -60,7 +60,7 @@ SIGTERM or SIGINT stops the worker after the jobs in hand. Logs are JSON by defa
 				opt.Concurrency = 2 * runtime.GOMAXPROCS(0)
 			}
 			c, err := jobs.NewWorker(st.Pool(), jobs.Delivery{Store: st, Renderer: r, Archive: arc, Logger: log, Crash: crashHook(),
-				Done: func(stage string) { m.documents.WithLabelValues(stage).Inc() }}, opt)
+				Done: func(stage string, n int) { m.documents.WithLabelValues(stage).Add(float64(n)) }}, opt)
 			if err != nil {
 				return err
 			}
