@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"runtime"
 	"strings"
 	"time"
@@ -53,7 +52,7 @@ func (DeliverArgs) Kind() string { return "kontor_deliver" }
 type DeliveryStore interface {
 	InvoicesByID(ctx context.Context, ids []int64) ([]store.StoredInvoice, error)
 	SaveDocuments(ctx context.Context, rendered []store.Rendered) error
-	Documents(ctx context.Context, ids []int64) (map[int64][]store.Document, error)
+	DocumentHashes(ctx context.Context, ids []int64) (map[int64]map[string]string, error)
 	MarkArchived(ctx context.Context, archived []store.Archived) error
 }
 
@@ -70,9 +69,10 @@ type Delivery struct {
 	Done func(stage string, n int)
 }
 
-// deliver delivers a block of invoices: it renders the finalized ones and stores their
-// files and status in one transaction, then archives every one not archived yet (a
-// rendered invoice's files are read back) and records them archived in one transaction.
+// deliver delivers a block of invoices: it renders the finalized ones and records their
+// files' hashes and status in one transaction, then archives every one not archived yet
+// and records them archived in one transaction. An invoice rendered before (by a run
+// that stopped before archiving it) is rendered again and must give the recorded bytes.
 // first is the position of invs[0]; the crash steps are named by position.
 func (d Delivery) deliver(ctx context.Context, invs []store.StoredInvoice, first int) error {
 	crash := d.Crash
@@ -84,22 +84,38 @@ func (d Delivery) deliver(ctx context.Context, invs []store.StoredInvoice, first
 			d.Done(stage, n)
 		}
 	}
+	var again []int64
+	for _, si := range invs {
+		if si.Status == "rendered" {
+			again = append(again, si.ID)
+		}
+	}
+	var recorded map[int64]map[string]string
+	if len(again) > 0 {
+		var err error
+		if recorded, err = d.Store.DocumentHashes(ctx, again); err != nil {
+			return err
+		}
+	}
 	files := make(map[int64][]store.Document, len(invs))
 	var rendered []store.Rendered
-	var stored []int64
 	for i, si := range invs {
-		switch si.Status {
-		case "finalized":
-			docs, err := Render(d.Renderer, si.Invoice)
-			if err != nil {
-				return fmt.Errorf("render invoice %s: %w", si.Invoice.Number, err)
-			}
-			crash(fmt.Sprintf("render-%d", first+i))
-			rendered = append(rendered, store.Rendered{ID: si.ID, Docs: docs})
-			files[si.ID] = docs
-		case "rendered":
-			stored = append(stored, si.ID)
+		if si.Status == "archived" {
+			continue
 		}
+		docs, err := Render(d.Renderer, si.Invoice)
+		if err != nil {
+			return fmt.Errorf("render invoice %s: %w", si.Invoice.Number, err)
+		}
+		files[si.ID] = docs
+		if si.Status == "rendered" {
+			if err := sameAsRecorded(si.Invoice.Number, docs, recorded[si.ID]); err != nil {
+				return err
+			}
+			continue
+		}
+		crash(fmt.Sprintf("render-%d", first+i))
+		rendered = append(rendered, store.Rendered{ID: si.ID, Docs: docs})
 	}
 	if err := d.Store.SaveDocuments(ctx, rendered); err != nil {
 		return err
@@ -110,13 +126,6 @@ func (d Delivery) deliver(ctx context.Context, invs []store.StoredInvoice, first
 		}
 	}
 	done("render", len(rendered))
-	if len(stored) > 0 {
-		read, err := d.Store.Documents(ctx, stored)
-		if err != nil {
-			return err
-		}
-		maps.Copy(files, read)
-	}
 
 	var objs []archive.Object
 	var steps []string
@@ -126,9 +135,6 @@ func (d Delivery) deliver(ctx context.Context, invs []store.StoredInvoice, first
 			continue
 		}
 		docs := files[si.ID]
-		if len(docs) == 0 {
-			return fmt.Errorf("archive invoice %s: it is rendered, but no files of it are stored", si.Invoice.Number)
-		}
 		keys := make(map[string]string, len(docs))
 		for _, doc := range docs {
 			key, err := archive.Key(si.Invoice.Number, si.Invoice.IssueDate, doc.Kind)
@@ -156,6 +162,20 @@ func (d Delivery) deliver(ctx context.Context, invs []store.StoredInvoice, first
 		}
 	}
 	done("archive", len(archived))
+	return nil
+}
+
+// sameAsRecorded checks that an invoice rendered again gives the files whose hashes were
+// recorded (kind → SHA-256) when it was first rendered.
+func sameAsRecorded(number string, docs []store.Document, recorded map[string]string) error {
+	if len(recorded) != len(docs) {
+		return fmt.Errorf("invoice %s: %d rendered file(s) recorded, it renders to %d", number, len(recorded), len(docs))
+	}
+	for _, doc := range docs {
+		if recorded[doc.Kind] != doc.SHA256 {
+			return fmt.Errorf("invoice %s renders to another %s than was recorded when it was first rendered (SHA-256 %s, now %s): finish its delivery with the kontor version that rendered it", number, doc.Kind, recorded[doc.Kind], doc.SHA256)
+		}
+	}
 	return nil
 }
 

@@ -55,6 +55,22 @@ func TestArchiveOutageIsFinishedByTheNextRun(t *testing.T) {
 	}
 	srv.Restart()
 	opt.Crash = nil
+	// A rendered invoice is rendered again before it is archived and must give the bytes
+	// whose hash was recorded; other bytes (another rendering) are refused, naming it.
+	var pdfHash string
+	if err := st.Pool().QueryRow(ctx, `update documents d set sha256 = 'changed' from documents old
+		where d.invoice_id = $1 and d.kind = 'pdf' and old.invoice_id = d.invoice_id and old.kind = d.kind
+		returning old.sha256`, rendered[0].ID).Scan(&pdfHash); err != nil {
+		t.Fatal(err)
+	}
+	refused, err := jobs.Run(ctx, st, opt)
+	if err == nil || !strings.Contains(err.Error(), "invoice "+rendered[0].Invoice.Number+" renders to another pdf") || refused.Archived >= left {
+		t.Fatalf("run with a changed rendering: %v, archived %d of %d", err, refused.Archived, left)
+	}
+	left -= refused.Archived
+	if _, err := st.Pool().Exec(ctx, `update documents set sha256 = $2 where invoice_id = $1 and kind = 'pdf'`, rendered[0].ID, pdfHash); err != nil {
+		t.Fatal(err)
+	}
 	sum, err = jobs.Run(ctx, st, opt)
 	if err != nil || sum.Archived != left || len(sum.Issued) != 0 {
 		t.Fatalf("run after the outage: %v, archived %d, issued %d", err, sum.Archived, len(sum.Issued))

@@ -555,8 +555,10 @@ type Rendered struct {
 	Docs []Document
 }
 
-// SaveDocuments stores the rendered files of finalized invoices and marks them rendered,
-// in one transaction and one round trip.
+// SaveDocuments records the rendered files of finalized invoices, kind and SHA-256, and
+// marks them rendered, in one transaction and one round trip. The bytes go to the
+// archive, not the database: rendering is deterministic, so an invoice rendered but not
+// archived is rendered again and checked against these hashes.
 func (s *Store) SaveDocuments(ctx context.Context, rendered []Rendered) error {
 	if len(rendered) == 0 {
 		return nil
@@ -575,8 +577,8 @@ func (s *Store) SaveDocuments(ctx context.Context, rendered []Rendered) error {
 	for i, r := range rendered {
 		ids[i] = r.ID
 		for _, d := range r.Docs {
-			b.Queue(`insert into documents (invoice_id, kind, sha256, bytes) values ($1, $2, $3, $4)
-				on conflict (invoice_id, kind) do nothing`, r.ID, d.Kind, d.SHA256, d.Bytes)
+			b.Queue(`insert into documents (invoice_id, kind, sha256) values ($1, $2, $3)
+				on conflict (invoice_id, kind) do nothing`, r.ID, d.Kind, d.SHA256)
 		}
 	}
 	b.Queue(`update invoices set status = 'rendered' where id = any($1) and status = 'finalized'`, ids)
@@ -589,17 +591,21 @@ func (s *Store) SaveDocuments(ctx context.Context, rendered []Rendered) error {
 	return nil
 }
 
-// Documents returns the rendered files of invoices by invoice ID, each invoice's by kind.
-func (s *Store) Documents(ctx context.Context, ids []int64) (map[int64][]Document, error) {
-	rows, err := s.pool.Query(ctx, `select invoice_id, kind, sha256, bytes from documents where invoice_id = any($1) order by invoice_id, kind`, ids)
+// DocumentHashes returns the SHA-256 of the rendered files of invoices: by invoice ID,
+// then by kind.
+func (s *Store) DocumentHashes(ctx context.Context, ids []int64) (map[int64]map[string]string, error) {
+	rows, err := s.pool.Query(ctx, `select invoice_id, kind, sha256 from documents where invoice_id = any($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("documents of %d invoice(s): %w", len(ids), err)
 	}
-	out := make(map[int64][]Document, len(ids))
+	out := make(map[int64]map[string]string, len(ids))
 	var id int64
-	var d Document
-	if _, err := pgx.ForEachRow(rows, []any{&id, &d.Kind, &d.SHA256, &d.Bytes}, func() error {
-		out[id] = append(out[id], Document{Kind: d.Kind, SHA256: d.SHA256, Bytes: slices.Clone(d.Bytes)})
+	var kind, sum string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &kind, &sum}, func() error {
+		if out[id] == nil {
+			out[id] = map[string]string{}
+		}
+		out[id][kind] = sum
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("documents of %d invoice(s): %w", len(ids), err)
