@@ -29,7 +29,7 @@ type Store interface {
 	FinishRun(ctx context.Context, id int64, summary any) error
 	Dataset(ctx context.Context) (*dataset.Dataset, error)
 	Ledger(ctx context.Context) (map[string]rating.Prior, error)
-	UnsettledEvents(ctx context.Context) (map[string][]dataset.UsageEvent, error)
+	UnsettledEvents(ctx context.Context) (store.Unsettled, error)
 	SaveAssembly(ctx context.Context, a store.Assembly) error
 	Invoices(ctx context.Context, status string) ([]store.StoredInvoice, error)
 	Finalize(ctx context.Context, ids []int64, series string) ([]string, error)
@@ -186,13 +186,13 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	events, err := st.UnsettledEvents(ctx)
+	usage, err := st.UnsettledEvents(ctx)
 	if err != nil {
 		return sum, err
 	}
 	crash("loaded")
 	stage("load")
-	res, outcomes := rating.RunFrom(ds, opt.AsOf, events, func(sub string) (rating.Prior, bool) {
+	res, outcomes := rating.RunFrom(ds, opt.AsOf, usage.Events, func(sub string) (rating.Prior, bool) {
 		p, ok := ledger[sub]
 		return p, ok
 	})
@@ -218,7 +218,7 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 	keep := kept(ds, outcomes, batch.Skipped)
 	if err := st.SaveAssembly(ctx, store.Assembly{
 		RunID: runID, Invoices: batch.Invoices, Charges: res.Charges, Skipped: batch.Skipped,
-		Outcomes: keep, Prior: ledger, Usage: usageOf(keep, res.Usage),
+		Outcomes: keep, Prior: ledger, Usage: usageOf(keep, res.Usage), Read: usage.Read,
 	}); err != nil {
 		return sum, err
 	}

@@ -92,7 +92,8 @@ func (s *Store) ImportProgress(ctx context.Context, ds *dataset.Dataset, progres
 	}
 	res.Records = int(tag.RowsAffected())
 
-	if _, err := tx.Exec(ctx, `create temp table tmp_usage (like usage_events including defaults) on commit drop`); err != nil {
+	if _, err := tx.Exec(ctx, `create temp table tmp_usage (event_id text, subscription_id text, usage_type text,
+		quantity bigint, occurred_at timestamptz, received_at timestamptz, via_psp boolean) on commit drop`); err != nil {
 		return res, fmt.Errorf("import: %w", err)
 	}
 	evs := ds.Usage
@@ -122,6 +123,12 @@ func (s *Store) ImportProgress(ctx context.Context, ds *dataset.Dataset, progres
 	if len(conflicts) > 0 {
 		return res, &ConflictError{EventIDs: conflicts}
 	}
+	// Events are numbered as they are added (usage_events.seq), and a run reads the
+	// numbers above the last run's: so no run may read between this insert and its commit
+	// (it would miss these numbers for good). The run lock, until commit, makes runs wait.
+	if _, err := tx.Exec(ctx, `select pg_advisory_xact_lock($1)`, RunLock); err != nil {
+		return res, fmt.Errorf("import: wait for a run to finish: %w", err)
+	}
 	tag, err = tx.Exec(ctx, `insert into usage_events (event_id, subscription_id, usage_type, quantity, occurred_at, received_at, via_psp)
 		select event_id, subscription_id, usage_type, quantity, occurred_at, received_at, via_psp from tmp_usage
 		on conflict (event_id) do nothing`)
@@ -134,7 +141,7 @@ func (s *Store) ImportProgress(ctx context.Context, ds *dataset.Dataset, progres
 		return res, fmt.Errorf("import: commit: %w", err)
 	}
 	// The planner's statistics of a table that just grew by millions of rows are stale
-	// until autovacuum comes by; the next run's joins (settling usage) need them now.
+	// until autovacuum comes by; the next run's read of the new events needs them now.
 	if res.Events > 0 {
 		if _, err := s.pool.Exec(ctx, `analyze usage_events`); err != nil {
 			return res, fmt.Errorf("import: analyze usage: %w", err)

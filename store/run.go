@@ -95,6 +95,9 @@ type Assembly struct {
 	Prior    map[string]rating.Prior
 	// Usage is the rating of the closed usage buckets of those subscriptions.
 	Usage []rating.UsageSummary
+	// Read is the usage the run read (Unsettled.Read): the events it read and the
+	// outcomes do not settle are held for the next run.
+	Read UsageRead
 }
 
 // ErrAlreadyBilled means a charge key was stored before: the ledger and the charges
@@ -122,7 +125,7 @@ func (s *Store) SaveAssembly(ctx context.Context, a Assembly) error {
 			return fmt.Errorf("save run %d: %w", a.RunID, err)
 		}
 	}
-	if err := settle(ctx, tx, a.RunID, a.Outcomes); err != nil {
+	if err := settle(ctx, tx, a.RunID, a.Read, a.Outcomes); err != nil {
 		return fmt.Errorf("save run %d: %w", a.RunID, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -312,52 +315,113 @@ func saveSkipped(ctx context.Context, tx pgx.Tx, a Assembly, _ []int64) error {
 	return err
 }
 
-// settle marks the events the outcomes settled with the run and their fate: they are
-// copied into a temporary table and updated in one statement (a join), rather than looked
-// up one by one. Every one of them must be stored and unsettled.
-func settle(ctx context.Context, tx pgx.Tx, runID int64, outcomes []rating.Outcome) error {
+// settle records the events the run settled (appended to usage_settled, in event ID
+// order: the order of its primary key), holds back the events the run read and did not
+// settle (usage_held: a skipped buyer's, events not due yet), and moves the usage cursor
+// past the window the run read. No event row is rewritten, and nothing is joined: the
+// run knows what it read. Every settled event must be one the run read; one settled
+// before fails naming it.
+func settle(ctx context.Context, tx pgx.Tx, runID int64, r UsageRead, outcomes []rating.Outcome) error {
+	// Runs hold the run lock, so the cursor is still where this run read it; a caller
+	// that did not hold the lock is refused.
+	tag, err := tx.Exec(ctx, `update usage_cursor set seq = $2 where seq = $1`, r.Window.From, r.Window.Through)
+	if err != nil {
+		return fmt.Errorf("settle usage: %w", err)
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("settle usage: the usage was read before another run settled usage (the usage cursor moved from %d since); run again", r.Window.From)
+	}
 	n := 0
 	for _, o := range outcomes {
 		n += len(o.Settled)
 	}
-	if n == 0 {
-		return nil
-	}
-	// In event ID order, the order of the primary key: each event's new row version goes
-	// into the index next to the one before. In the order of the subscriptions, every
-	// update touched a random index page, and 10 million of them took many minutes.
 	all := make([]rating.SettledEvent, 0, n)
+	settled := make(map[string]bool, n)
 	for _, o := range outcomes {
 		all = append(all, o.Settled...)
+		for _, e := range o.Settled {
+			settled[e.EventID] = true
+		}
+	}
+	var held []string
+	for _, id := range r.IDs {
+		if !settled[id] {
+			held = append(held, id)
+		}
+	}
+	if len(r.IDs)-len(held) != len(settled) || len(settled) != n {
+		return notRead(ctx, tx, r.IDs, outcomes)
 	}
 	slices.SortFunc(all, func(a, b rating.SettledEvent) int { return strings.Compare(a.EventID, b.EventID) })
-	// The join hashes the unsettled events; with the default 4 MB of working memory a
-	// hash of millions is cut into hundreds of batches, each a pass over the index.
-	if _, err := tx.Exec(ctx, `set local work_mem = '256MB'`); err != nil {
-		return fmt.Errorf("settle usage: %w", err)
-	}
-	updated, err := bulk(ctx, tx, "settling", "event_id text, fate smallint", n,
+	inserted, err := bulk(ctx, tx, "settling", "event_id text, fate smallint", n,
 		func(i int, dst []any) { dst[0], dst[1] = all[i].EventID, int16(all[i].Fate) },
-		`update usage_events u set settled_run = $1, fate = s.fate
-		from settling s where u.event_id = s.event_id and u.settled_run is null`, runID)
+		`insert into usage_settled (event_id, run_id, fate) select event_id, $1, fate from settling
+		on conflict (event_id) do nothing`, runID)
 	if err != nil {
 		return fmt.Errorf("settle usage: %w", err)
 	}
-	if updated == int64(n) {
-		return nil
+	if inserted != int64(n) {
+		var id, sub string
+		var run int64
+		err := tx.QueryRow(ctx, `select s.event_id, coalesce(u.subscription_id, ''), us.run_id from settling s
+			join usage_settled us using (event_id) left join usage_events u using (event_id)
+			where us.run_id <> $1 limit 1`, runID).Scan(&id, &sub, &run)
+		if err != nil {
+			return fmt.Errorf("settle usage: %d of %d events were settled already", int64(n)-inserted, n)
+		}
+		return fmt.Errorf("usage of subscription %s: event %s was settled already by run %d (%d of %d events)", sub, id, run, int64(n)-inserted, n)
 	}
-	// Name an event that was not settled here, and its subscription.
-	var id, sub string
-	var run *int64
-	err = tx.QueryRow(ctx, `select s.event_id, coalesce(u.subscription_id, ''), u.settled_run from settling s
-		left join usage_events u on u.event_id = s.event_id where u.settled_run is distinct from $1 limit 1`, runID).Scan(&id, &sub, &run)
+	// The run read every held event and every event of the window: those it did not
+	// settle are held (again). The counts make sure no event is dropped unread.
+	var inWindow int
+	if err := tx.QueryRow(ctx, `select count(*) from usage_events where seq > $1 and seq <= $2`, r.Window.From, r.Window.Through).Scan(&inWindow); err != nil {
+		return fmt.Errorf("settle usage: %w", err)
+	}
+	tag, err = tx.Exec(ctx, `delete from usage_held`)
 	if err != nil {
-		return fmt.Errorf("settle usage: %d of %d events were settled already or are not stored", int64(n)-updated, n)
+		return fmt.Errorf("settle usage: %w", err)
 	}
-	if sub == "" || run == nil {
-		return fmt.Errorf("settle usage: event %s is not stored", id)
+	if int(tag.RowsAffected()) != r.Held || inWindow != len(r.IDs)-r.Held {
+		return fmt.Errorf("settle usage: the run read %d held and %d new events, but %d are held and %d new: the usage read is incomplete; run again",
+			r.Held, len(r.IDs)-r.Held, tag.RowsAffected(), inWindow)
 	}
-	return fmt.Errorf("usage of subscription %s: event %s was settled already by run %d (%d of %d events)", sub, id, *run, int64(n)-updated, n)
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_held"}, []string{"event_id"}, pgx.CopyFromSlice(len(held), func(i int) ([]any, error) {
+		return []any{held[i]}, nil
+	})); err != nil {
+		return fmt.Errorf("settle usage: hold %d events: %w", len(held), err)
+	}
+	return nil
+}
+
+// notRead names an event the outcomes settle that the run did not read (and why: settled
+// before, or not stored), or settle twice.
+func notRead(ctx context.Context, tx pgx.Tx, read []string, outcomes []rating.Outcome) error {
+	was := make(map[string]bool, len(read))
+	for _, id := range read {
+		was[id] = true
+	}
+	for _, o := range outcomes {
+		for _, e := range o.Settled {
+			if was[e.EventID] {
+				delete(was, e.EventID)
+				continue
+			}
+			var run int64
+			var sub string
+			if err := tx.QueryRow(ctx, `select coalesce((select run_id from usage_settled where event_id = $1), 0),
+				coalesce((select subscription_id from usage_events where event_id = $1), '')`, e.EventID).Scan(&run, &sub); err != nil {
+				return fmt.Errorf("settle usage: event %s: %w", e.EventID, err)
+			}
+			switch {
+			case sub == "":
+				return fmt.Errorf("settle usage: event %s is not stored", e.EventID)
+			case run != 0:
+				return fmt.Errorf("usage of subscription %s: event %s was settled already by run %d", sub, e.EventID, run)
+			}
+			return fmt.Errorf("usage of subscription %s: event %s was not among the usage the run read", sub, e.EventID)
+		}
+	}
+	return errors.New("settle usage: an event is settled twice")
 }
 
 // StoredInvoice is an invoice as stored.

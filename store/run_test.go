@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,15 +24,24 @@ func assemble(t *testing.T, st *store.Store, runID int64) store.Assembly {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := st.UnsettledEvents(ctx)
+	usage, err := st.UnsettledEvents(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	asOf := calendar.MustParse("2026-11-01")
-	res, outcomes := rating.RunFrom(ds, asOf, events, func(string) (rating.Prior, bool) { return rating.Prior{}, false })
+	res, outcomes := rating.RunFrom(ds, asOf, usage.Events, func(string) (rating.Prior, bool) { return rating.Prior{}, false })
 	batch := invoice.Assemble(ds, res, invoice.Options{IssueDate: asOf})
 	return store.Assembly{RunID: runID, Invoices: batch.Invoices, Charges: res.Charges, Skipped: batch.Skipped,
-		Outcomes: outcomes, Prior: map[string]rating.Prior{}, Usage: res.Usage}
+		Outcomes: outcomes, Prior: map[string]rating.Prior{}, Usage: res.Usage, Read: usage.Read}
+}
+
+// count is the number of events.
+func count(events map[string][]dataset.UsageEvent) int {
+	n := 0
+	for _, evs := range events {
+		n += len(evs)
+	}
+	return n
 }
 
 // TestSaveAssemblyStoresAllOrNothing saves the demo run's assembly, then assemblies that
@@ -47,6 +57,10 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	first, err := st.StartRun(ctx, calendar.MustParse("2026-11-01"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := st.UnsettledEvents(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,19 +92,35 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 			settledIDs[s.EventID] = true
 		}
 	}
-	for sub, evs := range left {
+	for sub, evs := range left.Events {
 		for _, e := range evs {
 			if settledIDs[e.ID] {
 				t.Errorf("event %s of %s settled by the run but still unsettled", e.ID, sub)
 			}
 		}
 	}
+	// The events the run read and did not settle are held for the next run, which reads
+	// nothing else: no event was imported since.
+	held := 0
+	for sub, evs := range read.Events {
+		for _, e := range evs {
+			if !settledIDs[e.ID] {
+				held++
+				if !slices.ContainsFunc(left.Events[sub], func(l dataset.UsageEvent) bool { return l.ID == e.ID }) {
+					t.Errorf("event %s of %s was read, not settled, and is not held for the next run", e.ID, sub)
+				}
+			}
+		}
+	}
+	if n := count(left.Events); n != held || held == 0 || left.Read.Window.From != read.Read.Window.Through || left.Read.Window.Through != read.Read.Window.Through {
+		t.Errorf("next run reads %d events in window %+v; want the %d held and an empty window after %+v", n, left.Read.Window, held, read.Read.Window)
+	}
 	before := storetest.Fingerprint(t, st, "")
 
 	withSettled := func(events ...rating.SettledEvent) store.Assembly {
 		o := a.Outcomes[0]
 		o.Settled = events
-		return store.Assembly{Outcomes: []rating.Outcome{o}, Prior: map[string]rating.Prior{}}
+		return store.Assembly{Outcomes: []rating.Outcome{o}, Prior: map[string]rating.Prior{}, Read: left.Read}
 	}
 	var sub, event string
 	for _, o := range a.Outcomes {
@@ -111,6 +141,10 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 			nil, "usage of subscription " + sub + ": event " + event + " was settled already by run"},
 		{"an event that is not stored", withSettled(rating.SettledEvent{EventID: "no-such-event", Fate: rating.Rated}),
 			nil, "event no-such-event is not stored"},
+		{"a read that leaves out the held events", store.Assembly{Prior: map[string]rating.Prior{}, Read: store.UsageRead{Window: left.Read.Window}},
+			nil, "the usage read is incomplete"},
+		{"usage read before the last run settled it", store.Assembly{Prior: map[string]rating.Prior{}, Read: read.Read},
+			nil, "the usage was read before another run settled usage"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			run, err := st.StartRun(ctx, calendar.MustParse("2026-11-01"))

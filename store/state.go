@@ -125,14 +125,48 @@ func (s *Store) Ledger(ctx context.Context) (map[string]rating.Prior, error) {
 	return led, nil
 }
 
-// UnsettledEvents returns the usage events no run has settled, by subscription.
-func (s *Store) UnsettledEvents(ctx context.Context) (map[string][]dataset.UsageEvent, error) {
-	rows, err := s.pool.Query(ctx, `select event_id, subscription_id, usage_type, quantity, occurred_at, received_at, via_psp
-		from usage_events where settled_run is null order by event_id`)
+// Window is a range of usage event numbers (import order): above From, up to Through.
+type Window struct{ From, Through int64 }
+
+// Unsettled is the usage no run has settled, as a run reads it.
+type Unsettled struct {
+	// Events by subscription, in no particular order.
+	Events map[string][]dataset.UsageEvent
+	// Read is what was read; SaveAssembly needs it back (Assembly.Read).
+	Read UsageRead
+}
+
+// UsageRead is the usage a run read: the events imported since the last run (Window)
+// and the Held ones earlier runs held back, IDs all of them.
+type UsageRead struct {
+	Window Window
+	Held   int
+	IDs    []string
+}
+
+// UnsettledEvents returns the usage events no run has settled, by subscription: those
+// imported since the last run and those earlier runs held back. The reads share one
+// snapshot.
+func (s *Store) UnsettledEvents(ctx context.Context) (Unsettled, error) {
+	var out Unsettled
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return nil, fmt.Errorf("load usage: %w", err)
+		return out, fmt.Errorf("load usage: %w", err)
 	}
-	out := map[string][]dataset.UsageEvent{}
+	defer tx.Rollback(ctx)
+	if err := tx.QueryRow(ctx, `select c.seq, greatest(c.seq, coalesce((select max(seq) from usage_events), 0)) from usage_cursor c`).
+		Scan(&out.Read.Window.From, &out.Read.Window.Through); err != nil {
+		return out, fmt.Errorf("load usage: %w", err)
+	}
+	rows, err := tx.Query(ctx, `select event_id, subscription_id, usage_type, quantity, occurred_at, received_at, via_psp, false
+		from usage_events where seq > $1 and seq <= $2
+		union all
+		select u.event_id, u.subscription_id, u.usage_type, u.quantity, u.occurred_at, u.received_at, u.via_psp, true
+		from usage_held h join usage_events u using (event_id)`, out.Read.Window.From, out.Read.Window.Through)
+	if err != nil {
+		return out, fmt.Errorf("load usage: %w", err)
+	}
+	out.Events = map[string][]dataset.UsageEvent{}
 	// Subscription and usage type IDs repeat across millions of events: they are read
 	// from the driver's buffer and kept once each, so events share them (less memory, and
 	// comparing two equal ones is then a pointer check).
@@ -147,13 +181,18 @@ func (s *Store) UnsettledEvents(ctx context.Context) (map[string][]dataset.Usage
 	}
 	var e dataset.UsageEvent
 	var sub, typ pgtype.DriverBytes
-	_, err = pgx.ForEachRow(rows, []any{&e.ID, &sub, &typ, &e.Quantity, &e.OccurredAt, &e.ReceivedAt, &e.ViaPSP}, func() error {
+	var held bool
+	_, err = pgx.ForEachRow(rows, []any{&e.ID, &sub, &typ, &e.Quantity, &e.OccurredAt, &e.ReceivedAt, &e.ViaPSP, &held}, func() error {
+		if held {
+			out.Read.Held++
+		}
 		e.SubscriptionID, e.UsageType = intern(sub), intern(typ)
-		out[e.SubscriptionID] = append(out[e.SubscriptionID], e)
+		out.Events[e.SubscriptionID] = append(out.Events[e.SubscriptionID], e)
+		out.Read.IDs = append(out.Read.IDs, e.ID)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("load usage: %w", err)
+		return out, fmt.Errorf("load usage: %w", err)
 	}
 	return out, nil
 }

@@ -105,6 +105,11 @@ func (s *Store) Migrate(ctx context.Context) (from, to int32, err error) {
 }
 
 func (s *Store) migrateSchema(ctx context.Context) (from, to int32, err error) {
+	return s.migrateSchemaTo(ctx, -1)
+}
+
+// migrateSchemaTo migrates kontor's schema to version target (the latest when negative).
+func (s *Store) migrateSchemaTo(ctx context.Context, target int32) (from, to int32, err error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("migrate: %w", err)
@@ -124,8 +129,11 @@ func (s *Store) migrateSchema(ctx context.Context) (from, to int32, err error) {
 	if from, err = m.GetCurrentVersion(ctx); err != nil {
 		return 0, 0, fmt.Errorf("migrate: %w", err)
 	}
-	if err := m.Migrate(ctx); err != nil {
+	if target < 0 {
+		target = int32(len(m.Migrations))
+	}
+	if err := m.MigrateTo(ctx, target); err != nil {
 		return from, 0, fmt.Errorf("migrate: %w", err)
 	}
-	return from, int32(len(m.Migrations)), nil
+	return from, target, nil
 }
