@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
+	"golang.org/x/sync/errgroup"
 )
 
 // The render and archive stages can be shared by several processes (kontor worker, on any
@@ -84,20 +85,45 @@ func (d Delivery) deliver(ctx context.Context, invs []store.StoredInvoice, first
 			d.Done(stage, n)
 		}
 	}
-	var again []int64
+	files, err := d.render(ctx, invs, first, crash)
+	if err != nil {
+		return err
+	}
+	done("render", len(invs)-len(files.again)-len(files.archived))
+	n, err := d.archive(ctx, invs, files.docs, first, crash)
+	if err != nil {
+		return err
+	}
+	done("archive", n)
+	return nil
+}
+
+// blockFiles are the files of a block's invoices by invoice ID, and which of them were
+// rendered before (again) or are archived already.
+type blockFiles struct {
+	docs            map[int64][]store.Document
+	again, archived []int64
+}
+
+// render renders the block's invoices not archived yet, records the hashes of those
+// rendered for the first time and checks the others against theirs.
+func (d Delivery) render(ctx context.Context, invs []store.StoredInvoice, first int, crash func(string)) (blockFiles, error) {
+	f := blockFiles{docs: make(map[int64][]store.Document, len(invs))}
 	for _, si := range invs {
-		if si.Status == "rendered" {
-			again = append(again, si.ID)
+		switch si.Status {
+		case "rendered":
+			f.again = append(f.again, si.ID)
+		case "archived":
+			f.archived = append(f.archived, si.ID)
 		}
 	}
 	var recorded map[int64]map[string]string
-	if len(again) > 0 {
+	if len(f.again) > 0 {
 		var err error
-		if recorded, err = d.Store.DocumentHashes(ctx, again); err != nil {
-			return err
+		if recorded, err = d.Store.DocumentHashes(ctx, f.again); err != nil {
+			return f, err
 		}
 	}
-	files := make(map[int64][]store.Document, len(invs))
 	var rendered []store.Rendered
 	for i, si := range invs {
 		if si.Status == "archived" {
@@ -105,12 +131,12 @@ func (d Delivery) deliver(ctx context.Context, invs []store.StoredInvoice, first
 		}
 		docs, err := Render(d.Renderer, si.Invoice)
 		if err != nil {
-			return fmt.Errorf("render invoice %s: %w", si.Invoice.Number, err)
+			return f, fmt.Errorf("render invoice %s: %w", si.Invoice.Number, err)
 		}
-		files[si.ID] = docs
+		f.docs[si.ID] = docs
 		if si.Status == "rendered" {
 			if err := sameAsRecorded(si.Invoice.Number, docs, recorded[si.ID]); err != nil {
-				return err
+				return f, err
 			}
 			continue
 		}
@@ -118,15 +144,19 @@ func (d Delivery) deliver(ctx context.Context, invs []store.StoredInvoice, first
 		rendered = append(rendered, store.Rendered{ID: si.ID, Docs: docs})
 	}
 	if err := d.Store.SaveDocuments(ctx, rendered); err != nil {
-		return err
+		return f, err
 	}
 	for i, si := range invs {
 		if si.Status == "finalized" {
 			crash(fmt.Sprintf("rendered-%d", first+i))
 		}
 	}
-	done("render", len(rendered))
+	return f, nil
+}
 
+// archive puts the files of the block's invoices not archived yet into the archive and
+// records them archived; it returns how many it archived.
+func (d Delivery) archive(ctx context.Context, invs []store.StoredInvoice, files map[int64][]store.Document, first int, crash func(string)) (int, error) {
 	var objs []archive.Object
 	var steps []string
 	var archived []store.Archived
@@ -139,7 +169,7 @@ func (d Delivery) deliver(ctx context.Context, invs []store.StoredInvoice, first
 		for _, doc := range docs {
 			key, err := archive.Key(si.Invoice.Number, si.Invoice.IssueDate, doc.Kind)
 			if err != nil {
-				return err
+				return 0, err
 			}
 			objs = append(objs, archive.Object{Key: key, Data: doc.Bytes})
 			steps = append(steps, fmt.Sprintf("put-%d-%s", first+i, doc.Kind))
@@ -148,21 +178,20 @@ func (d Delivery) deliver(ctx context.Context, invs []store.StoredInvoice, first
 		archived = append(archived, store.Archived{ID: si.ID, Keys: keys})
 	}
 	if err := putAll(ctx, d.Archive, objs); err != nil {
-		return err
+		return 0, err
 	}
 	for _, step := range steps {
 		crash(step)
 	}
 	if err := d.Store.MarkArchived(ctx, archived); err != nil {
-		return err
+		return 0, err
 	}
 	for i, si := range invs {
 		if si.Status != "archived" {
 			crash(fmt.Sprintf("archived-%d", first+i))
 		}
 	}
-	done("archive", len(archived))
-	return nil
+	return len(archived), nil
 }
 
 // sameAsRecorded checks that an invoice rendered again gives the files whose hashes were
@@ -185,17 +214,27 @@ type allPutter interface {
 	PutAll(ctx context.Context, objs []archive.Object) error
 }
 
-// putAll stores objs in arc, all at once where arc can.
+// putsAtOnce is how many objects of a block go to an archive at once when it stores them
+// one by one (S3: each put waits on the network).
+const putsAtOnce = 8
+
+// putAll stores objs in arc: all in one call where arc can, else up to putsAtOnce at a
+// time.
 func putAll(ctx context.Context, arc Archive, objs []archive.Object) error {
 	if a, ok := arc.(allPutter); ok {
 		return a.PutAll(ctx, objs)
 	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(putsAtOnce)
 	for _, o := range objs {
-		if err := arc.Put(ctx, o.Key, o.Data); err != nil {
-			return fmt.Errorf("archive %s: %w", o.Key, err)
-		}
+		g.Go(func() error {
+			if err := arc.Put(gctx, o.Key, o.Data); err != nil {
+				return fmt.Errorf("archive %s: %w", o.Key, err)
+			}
+			return nil
+		})
 	}
-	return nil
+	return g.Wait()
 }
 
 type deliverWorker struct {
