@@ -63,7 +63,7 @@ type RunOptions struct {
 	// (default GOMAXPROCS workers).
 	Workers int
 	// Block is how many invoices a block holds (default DefaultQueueBlock): rendered,
-	// stored, archived and recorded together.
+	// recorded, archived and recorded archived together.
 	Block int
 	// FinalizeBatch is how many invoices one transaction numbers and finalizes (default
 	// DefaultFinalizeBatch). The numbers of a batch are a contiguous block.
@@ -351,11 +351,11 @@ func (p pipeline) complete(sum *Summary) error {
 		return err
 	}
 	slices.SortFunc(pending, func(a, b store.StoredInvoice) int { return cmp.Compare(a.ID, b.ID) })
-	// Deliver blocks of invoices concurrently: each renders its invoices (CPU), stores
-	// their files in one transaction, archives them (the archive syncs once per block) and
-	// records that in one transaction, so the cores stay busy while other blocks wait on
-	// the database and the disk. Rendering is deterministic: files rendered but not
-	// stored when a run stops are simply rendered again, to the same bytes.
+	// Deliver blocks of invoices concurrently: each renders its invoices (CPU), records
+	// their files' hashes in one transaction, archives them (a local archive syncs once
+	// per block) and records that in one transaction, so the cores stay busy while other
+	// blocks wait on the database and the disk. Rendering is deterministic: an invoice
+	// rendered but not archived when a run stops is rendered again, to the same bytes.
 	workers := opt.Workers
 	if workers < 1 {
 		workers = runtime.GOMAXPROCS(0)
