@@ -361,15 +361,12 @@ func settle(ctx context.Context, tx pgx.Tx, runID int64, r UsageRead, outcomes [
 		return fmt.Errorf("settle usage: %w", err)
 	}
 	if inserted != int64(n) {
-		var id, sub string
-		var run int64
-		err := tx.QueryRow(ctx, `select s.event_id, coalesce(u.subscription_id, ''), us.run_id from settling s
-			join usage_settled us using (event_id) left join usage_events u using (event_id)
-			where us.run_id <> $1 limit 1`, runID).Scan(&id, &sub, &run)
-		if err != nil {
+		var id string
+		if err := tx.QueryRow(ctx, `select s.event_id from settling s join usage_settled us using (event_id)
+			where us.run_id <> $1 limit 1`, runID).Scan(&id); err != nil {
 			return fmt.Errorf("settle usage: %d of %d events were settled already", int64(n)-inserted, n)
 		}
-		return fmt.Errorf("usage of subscription %s: event %s was settled already by run %d (%d of %d events)", sub, id, run, int64(n)-inserted, n)
+		return unsettleable(ctx, tx, id)
 	}
 	// The run read every held event and every event of the window: those it did not
 	// settle are held (again). The counts make sure no event is dropped unread.
@@ -402,26 +399,31 @@ func notRead(ctx context.Context, tx pgx.Tx, read []string, outcomes []rating.Ou
 	}
 	for _, o := range outcomes {
 		for _, e := range o.Settled {
-			if was[e.EventID] {
-				delete(was, e.EventID)
-				continue
+			if !was[e.EventID] {
+				return unsettleable(ctx, tx, e.EventID)
 			}
-			var run int64
-			var sub string
-			if err := tx.QueryRow(ctx, `select coalesce((select run_id from usage_settled where event_id = $1), 0),
-				coalesce((select subscription_id from usage_events where event_id = $1), '')`, e.EventID).Scan(&run, &sub); err != nil {
-				return fmt.Errorf("settle usage: event %s: %w", e.EventID, err)
-			}
-			switch {
-			case sub == "":
-				return fmt.Errorf("settle usage: event %s is not stored", e.EventID)
-			case run != 0:
-				return fmt.Errorf("usage of subscription %s: event %s was settled already by run %d", sub, e.EventID, run)
-			}
-			return fmt.Errorf("usage of subscription %s: event %s was not among the usage the run read", sub, e.EventID)
+			delete(was, e.EventID)
 		}
 	}
 	return errors.New("settle usage: an event is settled twice")
+}
+
+// unsettleable says why event id cannot be settled by this run: it is not stored, an
+// earlier run settled it, or the run did not read it.
+func unsettleable(ctx context.Context, tx pgx.Tx, id string) error {
+	var run int64
+	var sub string
+	if err := tx.QueryRow(ctx, `select coalesce((select run_id from usage_settled where event_id = $1), 0),
+		coalesce((select subscription_id from usage_events where event_id = $1), '')`, id).Scan(&run, &sub); err != nil {
+		return fmt.Errorf("settle usage: event %s: %w", id, err)
+	}
+	switch {
+	case sub == "":
+		return fmt.Errorf("settle usage: event %s is not stored", id)
+	case run != 0:
+		return fmt.Errorf("usage of subscription %s: event %s was settled already by run %d", sub, id, run)
+	}
+	return fmt.Errorf("usage of subscription %s: event %s was not among the usage the run read", sub, id)
 }
 
 // StoredInvoice is an invoice as stored.
@@ -627,16 +629,9 @@ func (s *Store) SaveDocuments(ctx context.Context, rendered []Rendered) error {
 	if len(rendered) == 0 {
 		return nil
 	}
-	what := fmt.Sprintf("store documents of %d invoice(s) from %d", len(rendered), rendered[0].ID)
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	defer tx.Rollback(ctx)
 	// Losing this commit in a crash is harmless: the invoices stay finalized and are
-	// rendered again, to the same bytes. So it need not wait for the disk.
-	b := &pgx.Batch{}
-	b.Queue("set local synchronous_commit = off")
+	// rendered again, to the same bytes.
+	b := unsynced()
 	ids := make([]int64, len(rendered))
 	for i, r := range rendered {
 		ids[i] = r.ID
@@ -646,6 +641,24 @@ func (s *Store) SaveDocuments(ctx context.Context, rendered []Rendered) error {
 		}
 	}
 	b.Queue(`update invoices set status = 'rendered' where id = any($1) and status = 'finalized'`, ids)
+	return s.sendInTx(ctx, b, fmt.Sprintf("store documents of %d invoice(s) from %d", len(rendered), rendered[0].ID))
+}
+
+// unsynced returns a batch whose transaction commits without waiting for the disk: for
+// records whose loss in a crash only means work is done again.
+func unsynced() *pgx.Batch {
+	b := &pgx.Batch{}
+	b.Queue("set local synchronous_commit = off")
+	return b
+}
+
+// sendInTx sends b in one transaction and one round trip; what names it in errors.
+func (s *Store) sendInTx(ctx context.Context, b *pgx.Batch, what string) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer tx.Rollback(ctx)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
@@ -689,7 +702,6 @@ func (s *Store) MarkArchived(ctx context.Context, archived []Archived) error {
 	if len(archived) == 0 {
 		return nil
 	}
-	what := fmt.Sprintf("mark %d invoice(s) from %d archived", len(archived), archived[0].ID)
 	var ids, docIDs []int64
 	var kinds, keys []string
 	for _, a := range archived {
@@ -698,26 +710,14 @@ func (s *Store) MarkArchived(ctx context.Context, archived []Archived) error {
 			docIDs, kinds, keys = append(docIDs, a.ID), append(kinds, kind), append(keys, key)
 		}
 	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	defer tx.Rollback(ctx)
 	// Losing this commit is harmless too: the next run archives again, and the write-once
 	// archive accepts the same bytes.
-	b := &pgx.Batch{}
-	b.Queue("set local synchronous_commit = off")
+	b := unsynced()
 	b.Queue(`update documents d set archive_key = v.key, archived_at = now()
 		from unnest($1::bigint[], $2::text[], $3::text[]) as v(id, kind, key)
 		where d.invoice_id = v.id and d.kind = v.kind`, docIDs, kinds, keys)
 	b.Queue(`update invoices set status = 'archived' where id = any($1) and status = 'rendered'`, ids)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return nil
+	return s.sendInTx(ctx, b, fmt.Sprintf("mark %d invoice(s) from %d archived", len(archived), archived[0].ID))
 }
 
 // ClaimTick records that replica executes the scheduler tick at the given instant; false
