@@ -154,7 +154,11 @@ func (l *loader) readCSV(file string, required, optional []string, each func(*ro
 		return true
 	}
 	defer f.Close()
-	cr := csv.NewReader(f)
+	var in io.Reader = f
+	if l.onRead != nil {
+		in = &countingReader{r: f, onRead: l.onRead}
+	}
+	cr := csv.NewReader(in)
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
@@ -224,7 +228,7 @@ func (l *loader) readCSV(file string, required, optional []string, each func(*ro
 		}
 		*r = row{l: l, file: file, line: line, cols: cols, rec: rec}
 		each(r)
-		if l.tooMany() {
+		if l.tooMany() || l.halt != nil {
 			return true
 		}
 	}

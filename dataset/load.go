@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"regexp"
 	"sort"
 	"strings"
@@ -36,23 +35,96 @@ const maxErrors = 1000
 
 // LoadDir loads and validates the dataset in directory dir.
 func LoadDir(dir string) (*Dataset, error) {
-	if st, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("dataset %s: %w", dir, err)
-	} else if !st.IsDir() {
-		return nil, fmt.Errorf("dataset %s: not a directory", dir)
+	if err := isDir(dir); err != nil {
+		return nil, err
 	}
 	return Load(os.DirFS(dir))
 }
 
-// Load reads and validates a dataset. On any problem it returns nil and an Errors listing
-// every problem found; nothing is computed from an invalid dataset.
+func isDir(dir string) error {
+	if st, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("dataset %s: %w", dir, err)
+	} else if !st.IsDir() {
+		return fmt.Errorf("dataset %s: not a directory", dir)
+	}
+	return nil
+}
+
+// Load reads and validates a dataset, its usage events included. On any problem it
+// returns nil and an Errors listing every problem found; nothing is computed from an
+// invalid dataset. Open reads the same dataset with its usage events as a stream.
 func Load(fsys fs.FS) (*Dataset, error) {
-	l := &loader{fsys: fsys, ds: &Dataset{
+	l := newLoader(fsys)
+	l.records()
+	l.usage(func(ev *UsageEvent) error {
+		l.ds.Usage = append(l.ds.Usage, *ev)
+		return nil
+	})
+	l.identities()
+	if err := l.result(); err != nil {
+		return nil, err
+	}
+	return l.ds, nil
+}
+
+// Open reads and validates a dataset's records, everything but its usage events, which
+// the returned Usage reads as a stream: a large dataset's events need not fit in memory.
+// On a problem in the records it returns Errors as Load does; ds.Usage stays empty.
+func Open(fsys fs.FS) (*Dataset, *Usage, error) {
+	l := newLoader(fsys)
+	l.records()
+	l.identities()
+	if err := l.result(); err != nil {
+		return nil, nil, err
+	}
+	return l.ds, &Usage{l: l}, nil
+}
+
+// OpenDir is Open for the dataset in directory dir.
+func OpenDir(dir string) (*Dataset, *Usage, error) {
+	if err := isDir(dir); err != nil {
+		return nil, nil, err
+	}
+	return Open(os.DirFS(dir))
+}
+
+// Usage reads the usage events of a dataset opened with Open.
+type Usage struct {
+	l *loader
+	// Progress, when set, is told how many bytes of the usage files have been read, of
+	// how many, as reading goes on.
+	Progress func(read, total int64)
+}
+
+// Each validates the usage files' rows against the dataset's records and calls emit for
+// every distinct event, each event ID once (as Load's Dataset.Usage holds them): rows
+// repeating an event are counted in the Dataset's Duplicates, and an event sent more
+// than once is emitted after the others, received when its first copy was. Once a row
+// is found invalid emit is not called again; reading goes on, and Each returns Errors
+// listing every problem: the events emitted before must then be discarded. An error
+// from emit stops reading and is returned. Each reads the files once more when called
+// again.
+func (u *Usage) Each(emit func(*UsageEvent) error) error {
+	l := u.l
+	l.progress = u.Progress
+	l.ds.Duplicates, l.errs, l.halt = 0, nil, nil // Open found no errors in the records
+	if err := l.usage(emit); err != nil {
+		return err
+	}
+	return l.result()
+}
+
+func newLoader(fsys fs.FS) *loader {
+	return &loader{fsys: fsys, ds: &Dataset{
 		CustomerByID:     map[string]*Customer{},
 		PartnerByID:      map[string]*Partner{},
 		SubscriptionByID: map[string]*Subscription{},
 		LicenseReports:   map[string][]LicenseReport{},
 	}}
+}
+
+// records reads everything but the usage events.
+func (l *loader) records() {
 	l.manifest()
 	l.seller()
 	l.catalog()
@@ -61,22 +133,30 @@ func Load(fsys fs.FS) (*Dataset, error) {
 	l.subscriptions()
 	l.spendingLimits()
 	l.licenseReports()
-	l.usage()
-	l.identities()
-	if len(l.errs) > 0 {
-		if len(l.errs) > maxErrors {
-			more := len(l.errs) - maxErrors
-			l.errs = append(l.errs[:maxErrors], &Error{File: "(dataset)", Reason: fmt.Sprintf("%d more errors not shown", more)})
-		}
-		return nil, l.errs
+}
+
+// result is the problems found, at most maxErrors of them, or nil.
+func (l *loader) result() error {
+	if len(l.errs) == 0 {
+		return nil
 	}
-	return l.ds, nil
+	errs := l.errs
+	if len(errs) > maxErrors {
+		errs = append(errs[:maxErrors:maxErrors], &Error{File: "(dataset)", Reason: fmt.Sprintf("%d more errors not shown", len(l.errs)-maxErrors)})
+	}
+	return errs
 }
 
 type loader struct {
 	fsys fs.FS
 	ds   *Dataset
 	errs Errors
+	// halt, once set, stops reading: the consumer of the usage events failed.
+	halt error
+	// progress, when set, is told the bytes of usage files read (see Usage.Progress);
+	// onRead, set meanwhile, is told every read.
+	progress func(read, total int64)
+	onRead   func(n int)
 }
 
 func (l *loader) add(e *Error) { l.errs = append(l.errs, e) }
@@ -525,86 +605,6 @@ func (l *loader) licenseReports() {
 	for _, reps := range l.ds.LicenseReports {
 		sort.Slice(reps, func(i, j int) bool { return reps[i].ReportedOn.Before(reps[j].ReportedOn) })
 	}
-}
-
-func (l *loader) usage() {
-	files, err := fs.Glob(l.fsys, UsagePattern)
-	if err != nil {
-		l.add(&Error{File: UsagePattern, Reason: err.Error()})
-		return
-	}
-	sort.Strings(files)
-	seen := map[string]int{} // event ID → index in ds.Usage
-	for _, file := range files {
-		l.readCSV(path.Base(file), []string{"event_id", "subscription_id", "usage_type", "quantity", "occurred_at"},
-			[]string{"received_at", "via_psp"}, func(r *row) {
-				ev := UsageEvent{ID: r.required("event_id"), File: file, Line: r.line}
-				r.record = ev.ID
-				ev.SubscriptionID = r.id("subscription_id")
-				sub, p := l.planOf(r, "subscription_id", ev.SubscriptionID)
-				if sub != nil {
-					ev.SubscriptionID = sub.ID // one string per subscription, not per event
-				}
-				ev.UsageType = r.required("usage_type")
-				if ut := l.ds.Catalog.UsageTypeByID[ev.UsageType]; ut != nil {
-					ev.UsageType = ut.ID // shared: rating compares usage types per event, equal ones then by pointer
-				}
-				if q, ok := r.decimal("quantity"); ok {
-					if !q.IsInteger() || !q.IsPositive() || q.GreaterThan(decimal.NewFromInt(1e12)) {
-						r.fail("quantity", "must be a whole number from 1 to 10^12, got %s", q)
-					} else {
-						ev.Quantity = q.IntPart()
-					}
-				} else if !r.bad {
-					r.fail("quantity", "is required")
-				}
-				ev.OccurredAt = r.instant("occurred_at")
-				if ev.OccurredAt.IsZero() && !r.bad {
-					r.fail("occurred_at", "is required")
-				}
-				ev.ReceivedAt = r.instant("received_at")
-				if ev.ReceivedAt.IsZero() {
-					ev.ReceivedAt = ev.OccurredAt
-				} else if ev.ReceivedAt.Before(ev.OccurredAt) {
-					r.fail("received_at", "%s is before occurred_at", ev.ReceivedAt.Format(time.RFC3339))
-				}
-				ev.ViaPSP = r.boolean("via_psp")
-				if p != nil && ev.UsageType != "" {
-					if _, ok := p.Allowance(ev.UsageType); !ok {
-						r.fail("usage_type", "%q is not a usage type of plan %s", ev.UsageType, p.ID)
-					} else if ev.ViaPSP && !l.ds.Catalog.UsageTypeByID[ev.UsageType].PSPWeight.Valid {
-						r.fail("via_psp", "usage type %s has no PSP weighting; only payment instructions can be initiated via a PSP", ev.UsageType)
-					}
-				}
-				if r.bad {
-					return
-				}
-				if i, dup := seen[ev.ID]; dup {
-					first := &l.ds.Usage[i]
-					if !sameEvent(first, &ev) {
-						r.fail("event_id", "%q was already used for a different event (%s:%d)", ev.ID, first.File, first.Line)
-						return
-					}
-					l.ds.Duplicates++
-					if ev.ReceivedAt.Before(first.ReceivedAt) {
-						first.ReceivedAt = ev.ReceivedAt // the event arrived with its first copy
-					}
-					return
-				}
-				seen[ev.ID] = len(l.ds.Usage)
-				l.ds.Usage = append(l.ds.Usage, ev)
-			})
-		if l.tooMany() {
-			return
-		}
-	}
-}
-
-// sameEvent reports whether two rows with one event ID describe the same event; a resent
-// event may differ only in when it was received.
-func sameEvent(a, b *UsageEvent) bool {
-	return a.SubscriptionID == b.SubscriptionID && a.UsageType == b.UsageType &&
-		a.Quantity == b.Quantity && a.OccurredAt.Equal(b.OccurredAt) && a.ViaPSP == b.ViaPSP
 }
 
 // identities checks that every buyer has what an invoice needs: for end-customer licensing
