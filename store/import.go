@@ -3,11 +3,14 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/kontor-billing/kontor/dataset"
+	"golang.org/x/sync/errgroup"
 )
 
 // ImportResult says what an import changed.
@@ -60,13 +63,33 @@ func records(ds *dataset.Dataset) []record {
 // the same data again changes nothing. An event whose ID is stored with other content
 // aborts the import: nothing is imported.
 func (s *Store) Import(ctx context.Context, ds *dataset.Dataset) (ImportResult, error) {
-	return s.ImportProgress(ctx, ds, nil)
+	return s.ImportEvents(ctx, ds, eventSlice(ds.Usage))
 }
 
-// ImportProgress is Import telling progress, when set, how many usage events were copied
-// (every 10,000 and at the end).
-func (s *Store) ImportProgress(ctx context.Context, ds *dataset.Dataset, progress func(done, total int)) (ImportResult, error) {
-	res := ImportResult{DuplicateRows: ds.Duplicates}
+// Events is a stream of usage events, as dataset.Usage reads them from the files: Each
+// calls emit for every event, each event ID once, and returns an error (stopping) when
+// emit does.
+type Events interface {
+	Each(emit func(*dataset.UsageEvent) error) error
+}
+
+type eventSlice []dataset.UsageEvent
+
+func (evs eventSlice) Each(emit func(*dataset.UsageEvent) error) error {
+	for i := range evs {
+		if err := emit(&evs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ImportEvents is Import with the dataset's usage events read from events while they are
+// copied into PostgreSQL, not held in memory. When events fails (an invalid row: Each
+// returns the dataset's Errors), nothing is imported and its error is returned.
+// ds.Duplicates is read after events is, which may count them.
+func (s *Store) ImportEvents(ctx context.Context, ds *dataset.Dataset, events Events) (ImportResult, error) {
+	var res ImportResult
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
@@ -92,51 +115,37 @@ func (s *Store) ImportProgress(ctx context.Context, ds *dataset.Dataset, progres
 	}
 	res.Records = int(tag.RowsAffected())
 
-	if _, err := tx.Exec(ctx, `create temp table tmp_usage (event_id text, subscription_id text, usage_type text,
-		quantity bigint, occurred_at timestamptz, received_at timestamptz, via_psp boolean) on commit drop`); err != nil {
-		return res, fmt.Errorf("import: %w", err)
-	}
-	evs := ds.Usage
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"tmp_usage"},
-		[]string{"event_id", "subscription_id", "usage_type", "quantity", "occurred_at", "received_at", "via_psp"},
-		pgx.CopyFromSlice(len(evs), func(i int) ([]any, error) {
-			if progress != nil && ((i+1)%10000 == 0 || i+1 == len(evs)) {
-				progress(i+1, len(evs))
-			}
-			e := &evs[i]
-			return []any{e.ID, e.SubscriptionID, e.UsageType, e.Quantity, e.OccurredAt, e.ReceivedAt, e.ViaPSP}, nil
-		}))
-	if err != nil {
-		return res, fmt.Errorf("import: copy usage: %w", err)
-	}
-	rows, err := tx.Query(ctx, `select t.event_id from tmp_usage t join usage_events u using (event_id)
-		where (u.subscription_id, u.usage_type, u.quantity, u.occurred_at, u.via_psp)
-		   is distinct from (t.subscription_id, t.usage_type, t.quantity, t.occurred_at, t.via_psp)
-		order by t.event_id`)
-	if err != nil {
-		return res, fmt.Errorf("import: check usage: %w", err)
-	}
-	conflicts, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return res, fmt.Errorf("import: check usage: %w", err)
-	}
-	if len(conflicts) > 0 {
-		return res, &ConflictError{EventIDs: conflicts}
-	}
 	// Events are numbered as they are added (usage_events.seq), and a run reads the
-	// numbers above the last run's: so no run may read between this insert and its commit
-	// (it would miss these numbers for good). The run lock, until commit, makes runs wait.
+	// numbers above the last run's: so no run may read between adding them and the commit
+	// (it would miss these numbers for good). The run lock, until commit, makes runs wait,
+	// and other imports: the checks below see every event stored before.
 	if _, err := tx.Exec(ctx, `select pg_advisory_xact_lock($1)`, RunLock); err != nil {
 		return res, fmt.Errorf("import: wait for a run to finish: %w", err)
 	}
-	tag, err = tx.Exec(ctx, `insert into usage_events (event_id, subscription_id, usage_type, quantity, occurred_at, received_at, via_psp)
-		select event_id, subscription_id, usage_type, quantity, occurred_at, received_at, via_psp from tmp_usage
-		on conflict (event_id) do nothing`)
-	if err != nil {
-		return res, fmt.Errorf("import: usage: %w", err)
+	// Most imports bring new events only: they are copied straight into usage_events,
+	// PostgreSQL storing them while the files are read. Should an event be stored
+	// already, the copy stops at it and the events are read again into a temporary
+	// table, compared with the stored ones and only the new ones added.
+	if _, err := tx.Exec(ctx, `savepoint new_events`); err != nil {
+		return res, fmt.Errorf("import: %w", err)
 	}
-	res.Events = int(tag.RowsAffected())
-	res.KnownEvents = len(evs) - res.Events
+	copied, err := copyEvents(ctx, tx, events, "usage_events")
+	var pe *pgconn.PgError
+	switch {
+	case err == nil:
+		res.Events = copied
+	case errors.As(err, &pe) && pe.Code == uniqueViolation && pe.ConstraintName == "usage_events_pkey":
+		if _, err := tx.Exec(ctx, `rollback to savepoint new_events`); err != nil {
+			return res, fmt.Errorf("import: %w", err)
+		}
+		if res.Events, copied, err = addNewEvents(ctx, tx, events); err != nil {
+			return res, err
+		}
+	default:
+		return res, err
+	}
+	res.DuplicateRows = ds.Duplicates
+	res.KnownEvents = copied - res.Events
 	if err := tx.Commit(ctx); err != nil {
 		return res, fmt.Errorf("import: commit: %w", err)
 	}
@@ -149,3 +158,127 @@ func (s *Store) ImportProgress(ctx context.Context, ds *dataset.Dataset, progres
 	}
 	return res, nil
 }
+
+// addNewEvents copies events into a temporary table and adds those not stored yet to
+// usage_events, after checking that none reuses a stored event's ID with other content.
+// It returns how many it added, of how many read.
+func addNewEvents(ctx context.Context, tx pgx.Tx, events Events) (added, read int, err error) {
+	if _, err := tx.Exec(ctx, `create temp table tmp_usage (event_id text, subscription_id text, usage_type text,
+		quantity bigint, occurred_at timestamptz, received_at timestamptz, via_psp boolean) on commit drop`); err != nil {
+		return 0, 0, fmt.Errorf("import: %w", err)
+	}
+	if read, err = copyEvents(ctx, tx, events, "tmp_usage"); err != nil {
+		return 0, 0, err
+	}
+	rows, err := tx.Query(ctx, `select t.event_id from tmp_usage t join usage_events u using (event_id)
+		where (u.subscription_id, u.usage_type, u.quantity, u.occurred_at, u.via_psp)
+		   is distinct from (t.subscription_id, t.usage_type, t.quantity, t.occurred_at, t.via_psp)
+		order by t.event_id`)
+	if err != nil {
+		return 0, 0, fmt.Errorf("import: check usage: %w", err)
+	}
+	conflicts, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, 0, fmt.Errorf("import: check usage: %w", err)
+	}
+	if len(conflicts) > 0 {
+		return 0, 0, &ConflictError{EventIDs: conflicts}
+	}
+	// A plain insert of what is not stored (under the lock) is a third cheaper than one
+	// resolving conflicts row by row ("on conflict do nothing").
+	tag, err := tx.Exec(ctx, `insert into usage_events (event_id, subscription_id, usage_type, quantity, occurred_at, received_at, via_psp)
+		select event_id, subscription_id, usage_type, quantity, occurred_at, received_at, via_psp from tmp_usage t
+		where not exists (select from usage_events u where u.event_id = t.event_id)`)
+	if err != nil {
+		return 0, 0, fmt.Errorf("import: usage: %w", err)
+	}
+	return int(tag.RowsAffected()), read, nil
+}
+
+// copyEvents copies events into table while they are read: events are read (parsed
+// and checked, for a dataset's files) on one goroutine and handed over in batches to
+// the COPY on another, so that reading, encoding and PostgreSQL's work overlap.
+func copyEvents(ctx context.Context, tx pgx.Tx, events Events, table string) (int, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	batches := make(chan []dataset.UsageEvent, 4)
+	var readErr error
+	g.Go(func() error {
+		defer close(batches)
+		batch := make([]dataset.UsageEvent, 0, copyBatch)
+		send := func() error {
+			select {
+			case batches <- batch:
+				batch = make([]dataset.UsageEvent, 0, copyBatch)
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		readErr = events.Each(func(ev *dataset.UsageEvent) error {
+			batch = append(batch, *ev)
+			if len(batch) == copyBatch {
+				return send()
+			}
+			return nil
+		})
+		if readErr == nil && len(batch) > 0 {
+			readErr = send()
+		}
+		return nil // the COPY ends with what was sent; readErr is returned below
+	})
+	var copied int64
+	g.Go(func() error {
+		var err error
+		copied, err = tx.CopyFrom(gctx, pgx.Identifier{table},
+			[]string{"event_id", "subscription_id", "usage_type", "quantity", "occurred_at", "received_at", "via_psp"},
+			&eventRows{batches: batches})
+		if err != nil {
+			return fmt.Errorf("import: copy usage into %s: %w", table, err)
+		}
+		return nil
+	})
+	err := g.Wait()
+	if readErr != nil && !errors.Is(readErr, context.Canceled) {
+		return 0, readErr // the dataset's errors; nothing is imported
+	}
+	if err != nil {
+		return 0, err
+	}
+	if readErr != nil {
+		return 0, fmt.Errorf("import: read usage: %w", readErr)
+	}
+	return int(copied), nil
+}
+
+const copyBatch = 1000
+
+// eventRows is pgx's CopyFromSource over batches of events.
+type eventRows struct {
+	batches <-chan []dataset.UsageEvent
+	batch   []dataset.UsageEvent
+	i       int
+	values  [7]any
+}
+
+func (r *eventRows) Next() bool {
+	for r.i >= len(r.batch) {
+		b, ok := <-r.batches
+		if !ok {
+			return false
+		}
+		r.batch, r.i = b, 0
+	}
+	r.i++
+	return true
+}
+
+func (r *eventRows) Values() ([]any, error) {
+	e := &r.batch[r.i-1]
+	r.values = [7]any{e.ID, e.SubscriptionID, e.UsageType, e.Quantity, e.OccurredAt, e.ReceivedAt, e.ViaPSP}
+	return r.values[:], nil
+}
+
+func (r *eventRows) Err() error { return nil }
+
+// uniqueViolation is PostgreSQL's SQLSTATE unique_violation.
+const uniqueViolation = "23505"

@@ -77,7 +77,7 @@ func newImport(dbFlag *string, logger *slog.Logger) *cobra.Command {
 		Short: "Import a dataset into the database (idempotent; a dataset with errors imports nothing)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ds, err := dataset.LoadDir(dataDir)
+			ds, usage, err := dataset.OpenDir(dataDir)
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
@@ -87,7 +87,8 @@ func newImport(dbFlag *string, logger *slog.Logger) *cobra.Command {
 			}
 			defer st.Close()
 			prog := newProgress(cmd.ErrOrStderr(), logger)
-			res, err := st.ImportProgress(cmd.Context(), ds, func(done, total int) { prog.update("copy usage events", done, total) })
+			usage.Progress = func(read, total int64) { prog.update("read and copy usage files (MiB)", int(read>>20), int(total>>20)) }
+			res, err := st.ImportEvents(cmd.Context(), ds, usage)
 			prog.finish()
 			if err != nil {
 				return &exitError{code: 1, err: err}

@@ -1,0 +1,117 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/kontor-billing/kontor/dataset"
+	"github.com/kontor-billing/kontor/dataset/datasettest"
+	"github.com/kontor-billing/kontor/store"
+	"github.com/kontor-billing/kontor/store/storetest"
+)
+
+// events is a stream of usage events for ImportEvents, failing with err (if set) after
+// emitting them all, as a dataset with a bad row does.
+type events struct {
+	evs []dataset.UsageEvent
+	err error
+}
+
+func (e events) Each(emit func(*dataset.UsageEvent) error) error {
+	for i := range e.evs {
+		if err := emit(&e.evs[i]); err != nil {
+			return err
+		}
+	}
+	return e.err
+}
+
+// TestImportEvents imports usage events on top of stored ones: new events are added (the
+// copy straight into the table), stored ones are recognised (the copy stops and the
+// events are compared), an event ID stored with other content or a bad row in the
+// dataset imports nothing.
+func TestImportEvents(t *testing.T) {
+	w := datasettest.World{Subscriptions: []string{"S1,C-DE,t-m,end_customer,,,,2026-01-01,"},
+		Usage: []string{"E1,S1,checks,1,2026-10-03T10:00:00+02:00,,", "E2,S1,checks,2,2026-10-04T10:00:00+02:00,,"}}
+	ds := w.Load(t)
+	stored := ds.Usage // E1, E2
+	ev := func(id string, qty int64) dataset.UsageEvent {
+		e := stored[0]
+		e.ID, e.Quantity = id, qty
+		return e
+	}
+	badRow := dataset.Errors{{File: "usage.csv", Line: 7, Field: "quantity", Reason: "is required"}}
+	tests := []struct {
+		name         string
+		events       events
+		added, known int
+		conflict     []string
+		err          error
+		storedAfter  []string
+	}{
+		{name: "new events only", events: events{evs: []dataset.UsageEvent{ev("E3", 3), ev("E4", 4)}},
+			added: 2, storedAfter: []string{"E1", "E2", "E3", "E4"}},
+		{name: "the stored events again", events: events{evs: stored},
+			known: 2, storedAfter: []string{"E1", "E2"}},
+		{name: "new events after stored ones", events: events{evs: []dataset.UsageEvent{stored[1], ev("E3", 3), stored[0]}},
+			added: 1, known: 2, storedAfter: []string{"E1", "E2", "E3"}},
+		{name: "a stored event ID with another quantity", events: events{evs: []dataset.UsageEvent{ev("E3", 3), ev("E2", 9)}},
+			conflict: []string{"E2"}, storedAfter: []string{"E1", "E2"}},
+		{name: "a bad row in the dataset", events: events{evs: []dataset.UsageEvent{ev("E3", 3)}, err: badRow},
+			err: badRow, storedAfter: []string{"E1", "E2"}},
+		{name: "a bad row after a stored event", events: events{evs: []dataset.UsageEvent{stored[0], ev("E3", 3)}, err: badRow},
+			err: badRow, storedAfter: []string{"E1", "E2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, st := storetest.New(t)
+			ctx := context.Background()
+			if res, err := st.Import(ctx, ds); err != nil || res.Events != 2 || res.KnownEvents != 0 {
+				t.Fatalf("first import: %+v, %v", res, err)
+			}
+			res, err := st.ImportEvents(ctx, ds, tt.events)
+			var conflict *store.ConflictError
+			switch {
+			case tt.conflict != nil:
+				if !errors.As(err, &conflict) || !slices.Equal(conflict.EventIDs, tt.conflict) {
+					t.Errorf("err = %v, want a conflict on %v", err, tt.conflict)
+				}
+			case tt.err != nil:
+				var errs dataset.Errors
+				if !errors.As(err, &errs) || err.Error() != tt.err.Error() {
+					t.Errorf("err = %v, want %v", err, tt.err)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case res.Events != tt.added || res.KnownEvents != tt.known:
+				t.Errorf("added %d, known %d; want %d, %d", res.Events, res.KnownEvents, tt.added, tt.known)
+			}
+			if got := storedEvents(t, st); !slices.Equal(got, tt.storedAfter) {
+				t.Errorf("stored %v, want %v", got, tt.storedAfter)
+			}
+		})
+	}
+}
+
+// storedEvents lists the stored events as the next run reads them: ID, quantity.
+func storedEvents(t *testing.T, st *store.Store) []string {
+	t.Helper()
+	un, err := st.UnsettledEvents(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, evs := range un.Events {
+		for _, e := range evs {
+			ids = append(ids, e.ID)
+			if e.Quantity != map[string]int64{"E1": 1, "E2": 2, "E3": 3, "E4": 4}[e.ID] {
+				ids = append(ids, fmt.Sprintf("(quantity %d)", e.Quantity))
+			}
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
