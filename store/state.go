@@ -146,7 +146,8 @@ type UsageRead struct {
 
 // UnsettledEvents returns the usage events no run has settled, by subscription: those
 // imported since the last run and those earlier runs held back. The reads share one
-// snapshot.
+// snapshot. The caller holds RunLock (as a run does), so that no import is numbering
+// events meanwhile.
 func (s *Store) UnsettledEvents(ctx context.Context) (Unsettled, error) {
 	var out Unsettled
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
@@ -154,7 +155,10 @@ func (s *Store) UnsettledEvents(ctx context.Context) (Unsettled, error) {
 		return out, fmt.Errorf("load usage: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	if err := tx.QueryRow(ctx, `select c.seq, greatest(c.seq, coalesce((select max(seq) from usage_events), 0)) from usage_cursor c`).
+	// The last number handed out (usage_events.seq; a number of an import rolled back is
+	// a gap, which the count check of settle tolerates): the run lock keeps imports out.
+	if err := tx.QueryRow(ctx, `select c.seq, greatest(c.seq,
+			coalesce(pg_sequence_last_value(pg_get_serial_sequence('usage_events', 'seq')), 0)) from usage_cursor c`).
 		Scan(&out.Read.Window.From, &out.Read.Window.Through); err != nil {
 		return out, fmt.Errorf("load usage: %w", err)
 	}
