@@ -10,48 +10,58 @@ import (
 )
 
 // progress shows how far a long command is: a progress bar per stage on a terminal,
-// otherwise a log line at every tenth of a stage.
+// otherwise a log line at every tenth of a stage. Stages may interleave (a run's
+// deliveries report render and archive by turns): each keeps its own bar and tenth.
 type progress struct {
-	w     io.Writer
-	tty   bool
-	log   *slog.Logger
+	w      io.Writer
+	tty    bool
+	log    *slog.Logger
+	stages map[string]*stage
+	order  []*stage
+}
+
+type stage struct {
 	bar   *progressbar.ProgressBar
-	stage string
-	tenth int
+	tenth int // tenths logged
 }
 
 func newProgress(w io.Writer, log *slog.Logger) *progress {
 	f, ok := w.(*os.File)
-	return &progress{w: w, tty: ok && term.IsTerminal(int(f.Fd())), log: log}
+	return &progress{w: w, tty: ok && term.IsTerminal(int(f.Fd())), log: log, stages: map[string]*stage{}}
 }
 
 // update records that done of total items of stage are complete.
-func (p *progress) update(stage string, done, total int) {
-	if stage != p.stage {
-		p.finish()
-		p.stage, p.tenth = stage, 0
+func (p *progress) update(name string, done, total int) {
+	st := p.stages[name]
+	if st == nil {
+		st = &stage{}
 		if p.tty {
-			p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(stage),
+			st.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(name),
 				progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionThrottle(100_000_000),
 				progressbar.OptionOnCompletion(func() { io.WriteString(p.w, "\n") }))
 		}
+		p.stages[name] = st
+		p.order = append(p.order, st)
 	}
-	if p.bar != nil {
-		p.bar.Set(done)
+	if st.bar != nil {
+		st.bar.Set(done)
 		return
 	}
 	if total > 0 {
-		if t := done * 10 / total; t > p.tenth || done == total {
-			p.tenth = t
-			p.log.Info("progress", "stage", stage, "done", done, "total", total)
+		if t := done * 10 / total; t > st.tenth {
+			st.tenth = t
+			p.log.Info("progress", "stage", name, "done", done, "total", total)
 		}
 	}
 }
 
-// finish ends the current stage's bar.
+// finish ends the stages' bars.
 func (p *progress) finish() {
-	if p.bar != nil {
-		p.bar.Finish()
-		p.bar = nil
+	for _, st := range p.order {
+		if st.bar != nil {
+			st.bar.Finish()
+		}
 	}
+	clear(p.stages)
+	p.order = nil
 }
