@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/invoice"
@@ -173,8 +174,20 @@ func bulk(ctx context.Context, tx pgx.Tx, table, columns string, n int, row func
 	if n == 0 {
 		return 0, nil
 	}
-	if _, err := tx.Exec(ctx, "create temporary table "+table+" ("+columns+") on commit drop"); err != nil {
+	if err := copyTemp(ctx, tx, table, columns, n, row); err != nil {
+		return 0, err
+	}
+	tag, err := tx.Exec(ctx, move, args...)
+	if err != nil {
 		return 0, fmt.Errorf("%s: %w", table, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// copyTemp copies n rows into a new temporary table (dropped at commit).
+func copyTemp(ctx context.Context, tx pgx.Tx, table, columns string, n int, row func(i int, dst []any)) error {
+	if _, err := tx.Exec(ctx, "create temporary table "+table+" ("+columns+") on commit drop"); err != nil {
+		return fmt.Errorf("%s: %w", table, err)
 	}
 	var names []string
 	for _, c := range strings.Split(columns, ",") {
@@ -185,13 +198,43 @@ func bulk(ctx context.Context, tx pgx.Tx, table, columns string, n int, row func
 		row(i, dst)
 		return dst, nil
 	})); err != nil {
-		return 0, fmt.Errorf("%s: %w", table, err)
+		return fmt.Errorf("%s: %w", table, err)
 	}
-	tag, err := tx.Exec(ctx, move, args...)
+	return nil
+}
+
+// bulkNew is bulk for rows of which none may be stored yet: insert is a plain insert,
+// which PostgreSQL does a third faster than one that resolves conflicts row by row (on
+// conflict). Should one be stored (unique key key), the insert is undone and taken
+// returns the error naming it; the transaction goes on meanwhile, for taken to look.
+func bulkNew(ctx context.Context, tx pgx.Tx, table, columns string, n int, row func(i int, dst []any), insert, key string, taken func() error, args ...any) error {
+	if n == 0 {
+		return nil
+	}
+	if err := copyTemp(ctx, tx, table, columns, n, row); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "savepoint insert_new"); err != nil {
+		return fmt.Errorf("%s: %w", table, err)
+	}
+	tag, err := tx.Exec(ctx, insert, args...)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == uniqueViolation && pe.ConstraintName == key {
+		if _, err := tx.Exec(ctx, "rollback to savepoint insert_new"); err != nil {
+			return fmt.Errorf("%s: %w", table, err)
+		}
+		return taken()
+	}
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", table, err)
+		return fmt.Errorf("%s: %w", table, err)
 	}
-	return tag.RowsAffected(), nil
+	if tag.RowsAffected() != int64(n) {
+		return fmt.Errorf("%s: %d of %d rows stored", table, tag.RowsAffected(), n)
+	}
+	if _, err := tx.Exec(ctx, "release savepoint insert_new"); err != nil {
+		return fmt.Errorf("%s: %w", table, err)
+	}
+	return nil
 }
 
 // saveCharges stores the charges on the drafts; a charge stored before is ErrAlreadyBilled.
@@ -219,29 +262,26 @@ func saveCharges(ctx context.Context, tx pgx.Tx, a Assembly, ids []int64) error 
 			lines = append(lines, line{ids[i], c, doc})
 		}
 	}
-	n, err := bulk(ctx, tx, "new_charges", "key text, invoice_id bigint, subscription_id text, kind text, net text, doc text", len(lines),
+	return bulkNew(ctx, tx, "new_charges", "key text, invoice_id bigint, subscription_id text, kind text, net text, doc text", len(lines),
 		func(i int, dst []any) {
 			c := lines[i].charge
 			dst[0], dst[1], dst[2], dst[3], dst[4], dst[5] = c.Key, lines[i].invoice, c.SubscriptionID, string(c.Kind), c.Net.String(), string(lines[i].doc)
 		},
 		`insert into charges (key, run_id, invoice_id, subscription_id, kind, net, doc)
-		select key, $1, invoice_id, subscription_id, kind, net::numeric, doc::jsonb from new_charges
-		on conflict (key) do nothing`, a.RunID)
-	if err != nil {
-		return err
-	}
-	if n == int64(len(lines)) {
-		return nil
-	}
-	var key string
-	if err := tx.QueryRow(ctx, `select n.key from new_charges n join charges c using (key) where c.run_id <> $1
-		union all (select key from new_charges group by key having count(*) > 1) limit 1`, a.RunID).Scan(&key); err != nil {
-		return fmt.Errorf("%d of %d charges: %w", int64(len(lines))-n, len(lines), ErrAlreadyBilled)
-	}
-	return fmt.Errorf("charge %s: %w", key, ErrAlreadyBilled)
+		select key, $1, invoice_id, subscription_id, kind, net::numeric, doc::jsonb from new_charges`, "charges_pkey",
+		func() error {
+			var key string
+			if err := tx.QueryRow(ctx, `select n.key from new_charges n join charges c using (key) where c.run_id <> $1
+				union all (select key from new_charges group by key having count(*) > 1) limit 1`, a.RunID).Scan(&key); err != nil {
+				return fmt.Errorf("charges: %w", ErrAlreadyBilled)
+			}
+			return fmt.Errorf("charge %s: %w", key, ErrAlreadyBilled)
+		}, a.RunID)
 }
 
-// saveLedger stores the ledger after the run: what changed against the prior one.
+// saveLedger stores the ledger after the run: what changed against the prior one. Entries
+// the prior ledger has not are inserted (none may be stored: the run read the ledger
+// under the run lock), the few it has with another value are updated.
 func saveLedger(ctx context.Context, tx pgx.Tx, a Assembly, _ []int64) error {
 	type advance struct {
 		sub   string
@@ -253,18 +293,22 @@ func saveLedger(ctx context.Context, tx pgx.Tx, a Assembly, _ []int64) error {
 		key   rating.UsageKey
 		units string
 	}
-	var advs []advance
-	var uses []usage
+	var advs, advsChanged []advance
+	var uses, usesChanged []usage
 	for _, o := range a.Outcomes {
 		prior := a.Prior[o.SubscriptionID]
 		for start, q := range o.Next.Advance {
-			if old, ok := prior.Advance[start]; !ok || old != q {
+			if old, ok := prior.Advance[start]; !ok {
 				advs = append(advs, advance{o.SubscriptionID, start, q})
+			} else if old != q {
+				advsChanged = append(advsChanged, advance{o.SubscriptionID, start, q})
 			}
 		}
 		for k, u := range o.Next.Usage {
-			if old, ok := prior.Usage[k]; !ok || !old.Equal(u) {
+			if old, ok := prior.Usage[k]; !ok {
 				uses = append(uses, usage{o.SubscriptionID, k, u.String()})
+			} else if !old.Equal(u) {
+				usesChanged = append(usesChanged, usage{o.SubscriptionID, k, u.String()})
 			}
 		}
 	}
@@ -274,19 +318,40 @@ func saveLedger(ctx context.Context, tx pgx.Tx, a Assembly, _ []int64) error {
 		on conflict do nothing`, a.RunID); err != nil {
 		return err
 	}
-	if _, err := bulk(ctx, tx, "new_ledger_advance", "subscription_id text, period_start text, quantity bigint", len(advs),
-		func(i int, dst []any) { dst[0], dst[1], dst[2] = advs[i].sub, advs[i].start.String(), advs[i].qty },
+	changed := func(table string) func() error {
+		return func() error {
+			return fmt.Errorf("%s: an entry the run did not read is stored (the ledger changed since the run read it); run again", table)
+		}
+	}
+	const advCols = "subscription_id text, period_start text, quantity bigint"
+	advRow := func(advs []advance) func(int, []any) {
+		return func(i int, dst []any) { dst[0], dst[1], dst[2] = advs[i].sub, advs[i].start.String(), advs[i].qty }
+	}
+	if err := bulkNew(ctx, tx, "new_ledger_advance", advCols, len(advs), advRow(advs),
 		`insert into ledger_advance (subscription_id, period_start, quantity)
-		select subscription_id, period_start::date, quantity from new_ledger_advance
+		select subscription_id, period_start::date, quantity from new_ledger_advance`, "ledger_advance_pkey", changed("ledger_advance")); err != nil {
+		return err
+	}
+	if _, err := bulk(ctx, tx, "changed_ledger_advance", advCols, len(advsChanged), advRow(advsChanged),
+		`insert into ledger_advance (subscription_id, period_start, quantity)
+		select subscription_id, period_start::date, quantity from changed_ledger_advance
 		on conflict (subscription_id, period_start) do update set quantity = excluded.quantity`); err != nil {
 		return err
 	}
-	_, err := bulk(ctx, tx, "new_ledger_usage", "subscription_id text, usage_type text, period_start text, units text", len(uses),
-		func(i int, dst []any) {
+	const useCols = "subscription_id text, usage_type text, period_start text, units text"
+	useRow := func(uses []usage) func(int, []any) {
+		return func(i int, dst []any) {
 			dst[0], dst[1], dst[2], dst[3] = uses[i].sub, uses[i].key.Type, uses[i].key.PeriodStart.String(), uses[i].units
-		},
+		}
+	}
+	if err := bulkNew(ctx, tx, "new_ledger_usage", useCols, len(uses), useRow(uses),
 		`insert into ledger_usage (subscription_id, usage_type, period_start, units)
-		select subscription_id, usage_type, period_start::date, units::numeric from new_ledger_usage
+		select subscription_id, usage_type, period_start::date, units::numeric from new_ledger_usage`, "ledger_usage_pkey", changed("ledger_usage")); err != nil {
+		return err
+	}
+	_, err := bulk(ctx, tx, "changed_ledger_usage", useCols, len(usesChanged), useRow(usesChanged),
+		`insert into ledger_usage (subscription_id, usage_type, period_start, units)
+		select subscription_id, usage_type, period_start::date, units::numeric from changed_ledger_usage
 		on conflict (subscription_id, usage_type, period_start) do update set units = excluded.units`)
 	return err
 }
@@ -353,20 +418,18 @@ func settle(ctx context.Context, tx pgx.Tx, runID int64, r UsageRead, outcomes [
 		return notRead(ctx, tx, r.IDs, outcomes)
 	}
 	slices.SortFunc(all, func(a, b rating.SettledEvent) int { return strings.Compare(a.EventID, b.EventID) })
-	inserted, err := bulk(ctx, tx, "settling", "event_id text, fate smallint", n,
+	err = bulkNew(ctx, tx, "settling", "event_id text, fate smallint", n,
 		func(i int, dst []any) { dst[0], dst[1] = all[i].EventID, int16(all[i].Fate) },
-		`insert into usage_settled (event_id, run_id, fate) select event_id, $1, fate from settling
-		on conflict (event_id) do nothing`, runID)
+		`insert into usage_settled (event_id, run_id, fate) select event_id, $1, fate from settling`, "usage_settled_pkey",
+		func() error {
+			var id string
+			if err := tx.QueryRow(ctx, `select s.event_id from settling s join usage_settled us using (event_id) limit 1`).Scan(&id); err != nil {
+				return fmt.Errorf("settle usage: an event was settled already: %w", err)
+			}
+			return unsettleable(ctx, tx, id)
+		}, runID)
 	if err != nil {
-		return fmt.Errorf("settle usage: %w", err)
-	}
-	if inserted != int64(n) {
-		var id string
-		if err := tx.QueryRow(ctx, `select s.event_id from settling s join usage_settled us using (event_id)
-			where us.run_id <> $1 limit 1`, runID).Scan(&id); err != nil {
-			return fmt.Errorf("settle usage: %d of %d events were settled already", int64(n)-inserted, n)
-		}
-		return unsettleable(ctx, tx, id)
+		return err
 	}
 	// The run read every held event and every event of the window: those it did not
 	// settle are held (again). The counts make sure no event is dropped unread.

@@ -120,7 +120,8 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 	withSettled := func(events ...rating.SettledEvent) store.Assembly {
 		o := a.Outcomes[0]
 		o.Settled = events
-		return store.Assembly{Outcomes: []rating.Outcome{o}, Prior: map[string]rating.Prior{}, Read: left.Read}
+		// The subscription's ledger as the first run stored it, as a run would read it.
+		return store.Assembly{Outcomes: []rating.Outcome{o}, Prior: map[string]rating.Prior{o.SubscriptionID: o.Next}, Read: left.Read}
 	}
 	var sub, event string
 	for _, o := range a.Outcomes {
@@ -141,6 +142,11 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 			nil, "usage of subscription " + sub + ": event " + event + " was settled already by run"},
 		{"an event that is not stored", withSettled(rating.SettledEvent{EventID: "no-such-event", Fate: rating.Rated}),
 			nil, "event no-such-event is not stored"},
+		{"a ledger read before the last run stored it", func() store.Assembly {
+			as := withSettled()
+			as.Prior = map[string]rating.Prior{}
+			return as
+		}(), nil, "ledger_advance: an entry the run did not read is stored"},
 		{"a read that leaves out the held events", store.Assembly{Prior: map[string]rating.Prior{}, Read: store.UsageRead{Window: left.Read.Window}},
 			nil, "the usage read is incomplete"},
 		{"usage read before the last run settled it", store.Assembly{Prior: map[string]rating.Prior{}, Read: read.Read},
