@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kontor-billing/kontor/dataset"
@@ -114,4 +115,23 @@ func storedEvents(t *testing.T, st *store.Store) []string {
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// TestSeller reads the imported seller alone, as kontor run and schedule do before a run.
+func TestSeller(t *testing.T) {
+	_, st := storetest.New(t)
+	ctx := context.Background()
+	if _, err := st.Seller(ctx); err == nil || !strings.Contains(err.Error(), "nothing imported yet") {
+		t.Errorf("before an import: %v, want nothing imported yet", err)
+	}
+	if _, err := st.Import(ctx, datasettest.World{}.Load(t)); err != nil {
+		t.Fatal(err)
+	}
+	seller, err := st.Seller(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seller.Name != "Test Seller GmbH" || seller.Location == nil || seller.Location.String() != "Europe/Berlin" {
+		t.Errorf("seller %q in %v, want Test Seller GmbH in Europe/Berlin", seller.Name, seller.Location)
+	}
 }

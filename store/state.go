@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -68,6 +70,27 @@ func (s *Store) Dataset(ctx context.Context) (*dataset.Dataset, error) {
 		return nil, fmt.Errorf("load dataset: %w", err)
 	}
 	return ds, nil
+}
+
+// Seller returns the imported seller, its time zone resolved: what a command needs before
+// a run loads the whole dataset (the date in the seller's time zone).
+func (s *Store) Seller(ctx context.Context) (dataset.Seller, error) {
+	var seller dataset.Seller
+	var doc []byte
+	err := s.pool.QueryRow(ctx, `select doc from dataset_records where kind = 'seller' and id = '-'`).Scan(&doc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return seller, fmt.Errorf("load seller: nothing imported yet (run kontor import --data DIR)")
+	}
+	if err != nil {
+		return seller, fmt.Errorf("load seller: %w", err)
+	}
+	if err := json.Unmarshal(doc, &seller); err != nil {
+		return seller, fmt.Errorf("load seller: %w", err)
+	}
+	if seller.Location, err = time.LoadLocation(seller.TimeZone); err != nil {
+		return seller, fmt.Errorf("load seller: time zone: %w", err)
+	}
+	return seller, nil
 }
 
 // Ledger returns what earlier runs billed, by subscription.

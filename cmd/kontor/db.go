@@ -119,12 +119,12 @@ database and waits until they have archived every invoice.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, ds, err := openWithDataset(ctx, *dbFlag)
+			st, seller, err := openWithSeller(ctx, *dbFlag)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			asOf, err := runDate(asOfFlag, ds.Seller, time.Now())
+			asOf, err := runDate(asOfFlag, seller, time.Now())
 			if err != nil {
 				return err
 			}
@@ -199,6 +199,21 @@ func openWithDataset(ctx context.Context, dbFlag string) (*store.Store, *dataset
 		return nil, nil, err
 	}
 	return st, ds, nil
+}
+
+// openWithSeller opens the database and loads the imported seller (the run loads the
+// dataset itself, under its lock); the caller closes the store.
+func openWithSeller(ctx context.Context, dbFlag string) (*store.Store, dataset.Seller, error) {
+	st, err := store.Open(ctx, databaseURL(dbFlag))
+	if err != nil {
+		return nil, dataset.Seller{}, err
+	}
+	seller, err := st.Seller(ctx)
+	if err != nil {
+		st.Close()
+		return nil, seller, err
+	}
+	return st, seller, nil
 }
 
 // renderAndArchive prepares what a run needs besides the database: the renderer and the

@@ -40,12 +40,12 @@ the database answers).`,
 			}
 			log := slog.New(h).With("replica", replica)
 			ctx := cmd.Context()
-			st, ds, err := openWithDataset(ctx, *dbFlag)
+			st, seller, err := openWithSeller(ctx, *dbFlag)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			loc := ds.Seller.Location
+			loc := seller.Location
 			parser := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 			sched, err := parser.Parse(spec)
 			if err != nil {
