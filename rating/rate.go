@@ -316,12 +316,13 @@ func usageCharges(in Input, res *SubscriptionResult) {
 	// cheaper than hashing a string key for every event.
 	var buckets []*bucket
 	var last *bucket
+	days := calendar.NewDays(in.Location)
 	for i := range in.Events {
 		ev := &in.Events[i]
-		if calendar.Of(ev.ReceivedAt, in.Location).After(in.AsOf) {
+		if days.Of(ev.ReceivedAt).After(in.AsOf) {
 			continue // not received yet as of the run date
 		}
-		day := calendar.Of(ev.OccurredAt, in.Location)
+		day := days.Of(ev.OccurredAt)
 		var b *bucket
 		if last != nil && last.key.Type == ev.UsageType && last.period.Contains(day) {
 			b = last
