@@ -2,6 +2,7 @@ package rating
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/dataset"
@@ -50,23 +51,37 @@ func Run(ds *dataset.Dataset, asOf calendar.Date) Result {
 	return res
 }
 
-// EventsBySubscription groups usage events by subscription, in one backing array.
+// EventsBySubscription groups usage events by subscription, in one backing array, each
+// subscription's in their order: one map lookup per event, then a copy into place.
 func EventsBySubscription(events []dataset.UsageEvent) map[string][]dataset.UsageEvent {
-	count := map[string]int{}
-	for i := range events {
-		count[events[i].SubscriptionID]++
-	}
-	backing := make([]dataset.UsageEvent, 0, len(events))
-	m := make(map[string][]dataset.UsageEvent, len(count))
+	group := map[string]int32{}
+	var ids []string
+	var starts []int // events per group, then where each group starts in backing
+	of := make([]int32, len(events))
 	for i := range events {
 		id := events[i].SubscriptionID
-		s, ok := m[id]
+		g, ok := group[id]
 		if !ok {
-			n := len(backing)
-			backing = backing[:n+count[id]]
-			s = backing[n : n : n+count[id]]
+			g = int32(len(ids))
+			group[id] = g
+			ids = append(ids, id)
+			starts = append(starts, 0)
 		}
-		m[id] = append(s, events[i])
+		starts[g]++
+		of[i] = g
+	}
+	for g, pos := 0, 0; g < len(starts); g++ {
+		pos, starts[g] = pos+starts[g], pos
+	}
+	next := slices.Clone(starts)
+	backing := make([]dataset.UsageEvent, len(events))
+	for i, g := range of {
+		backing[next[g]] = events[i]
+		next[g]++
+	}
+	m := make(map[string][]dataset.UsageEvent, len(ids))
+	for g, id := range ids {
+		m[id] = backing[starts[g]:next[g]:next[g]]
 	}
 	return m
 }
