@@ -200,7 +200,7 @@ func advanceCharges(in Input, res *SubscriptionResult) error {
 				return err
 			}
 			hw = q
-			if q > 0 {
+			if q > 0 && !in.opening { // the opening state needs the ledger, not the charges
 				c := in.charge(Advance, per.Start.String(), per)
 				c.Quantity, c.UnitPrice, c.Final = decimal.NewFromInt(q), price, final(sc, per)
 				c.Net = prorate(price, q, per.Days(), basis, &c)
@@ -217,6 +217,10 @@ func advanceCharges(in Input, res *SubscriptionResult) error {
 			}
 			q := in.quantity(r)
 			if q <= hw {
+				continue
+			}
+			if in.opening {
+				hw = q
 				continue
 			}
 			days := r.ReportedOn.DaysUntil(per.End) + 1
@@ -376,8 +380,12 @@ func usageCharges(in Input, res *SubscriptionResult) {
 			units = units.Add(decimal.NewFromInt(b.psp).Mul(ut.PSPWeight.Decimal))
 		}
 		prior, late := in.Prior.Usage[k]
-		limit := in.Subscription.SpendingLimits[k.Type]
 		total := prior.Add(units)
+		if in.opening {
+			res.Next.Usage[k] = total // the opening state needs the ledger, not the rating
+			continue
+		}
+		limit := in.Subscription.SpendingLimits[k.Type]
 		over := overage(total, allow.Included, limit).Sub(overage(prior, allow.Included, limit))
 		blocked := blockedUnits(total, limit).Sub(blockedUnits(prior, limit))
 		res.Usage = append(res.Usage, UsageSummary{
