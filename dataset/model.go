@@ -284,6 +284,4 @@ type UsageEvent struct {
 	// ViaPSP marks payment collection orders initiated via a payment service provider
 	// through the app; they count with the usage type's PSPWeight.
 	ViaPSP bool
-	File   string
-	Line   int
 }

@@ -51,12 +51,18 @@ func (l *loader) usage(emit func(*UsageEvent) error) error {
 			l.halt = emit(ev)
 		}
 	}
-	held := map[string]*UsageEvent{} // first copies of the events whose ID hash is repeated
-	var order []*UsageEvent
+	// First copies of the events whose ID hash is repeated, with the line they came from.
+	type first struct {
+		ev   UsageEvent
+		file string
+		line int
+	}
+	held := map[string]*first{}
+	var order []*first
 	for _, file := range files {
 		l.readCSV(path.Base(file), []string{"event_id", "subscription_id", "usage_type", "quantity", "occurred_at"},
 			[]string{"received_at", "via_psp"}, func(r *row) {
-				ev := l.event(r, file)
+				ev := l.event(r)
 				if r.bad {
 					return
 				}
@@ -64,36 +70,35 @@ func (l *loader) usage(emit func(*UsageEvent) error) error {
 					send(&ev)
 					return
 				}
-				first := held[ev.ID]
-				if first == nil {
-					first = new(UsageEvent)
-					*first = ev
-					held[ev.ID] = first
-					order = append(order, first)
+				f := held[ev.ID]
+				if f == nil {
+					f = &first{ev: ev, file: file, line: r.line}
+					held[ev.ID] = f
+					order = append(order, f)
 					return
 				}
-				if !sameEvent(first, &ev) {
-					r.fail("event_id", "%q was already used for a different event (%s:%d)", ev.ID, first.File, first.Line)
+				if !sameEvent(&f.ev, &ev) {
+					r.fail("event_id", "%q was already used for a different event (%s:%d)", ev.ID, f.file, f.line)
 					return
 				}
 				l.ds.Duplicates++
-				if ev.ReceivedAt.Before(first.ReceivedAt) {
-					first.ReceivedAt = ev.ReceivedAt // the event arrived with its first copy
+				if ev.ReceivedAt.Before(f.ev.ReceivedAt) {
+					f.ev.ReceivedAt = ev.ReceivedAt // the event arrived with its first copy
 				}
 			})
 		if l.tooMany() || l.halt != nil {
 			return l.halt
 		}
 	}
-	for _, ev := range order {
-		send(ev)
+	for _, f := range order {
+		send(&f.ev)
 	}
 	return l.halt
 }
 
 // event reads and checks one usage row.
-func (l *loader) event(r *row, file string) UsageEvent {
-	ev := UsageEvent{ID: r.required("event_id"), File: file, Line: r.line}
+func (l *loader) event(r *row) UsageEvent {
+	ev := UsageEvent{ID: r.required("event_id")}
 	r.record = ev.ID
 	ev.SubscriptionID = r.id("subscription_id")
 	sub, p := l.planOf(r, "subscription_id", ev.SubscriptionID)
