@@ -71,7 +71,7 @@ func (r *row) failedOn(col string) bool {
 
 func (r *row) id(col string) string {
 	s := r.required(col)
-	if s != "" && !idPattern.MatchString(s) {
+	if s != "" && !isID(s) {
 		r.fail(col, "%q is not an ID (letters, digits and . _ : -, at most 64, starting with a letter or digit)", s)
 		return ""
 	}

@@ -287,7 +287,7 @@ func (l *loader) catalog() {
 	const f = CatalogFile
 	for i, a := range c.Apps {
 		rec := fmt.Sprintf("apps[%d]", i)
-		if l.jsonCheck(a != nil && idPattern.MatchString(a.ID), f, rec, "id", "is not an ID") {
+		if l.jsonCheck(a != nil && isID(a.ID), f, rec, "id", "is not an ID") {
 			l.jsonCheck(c.AppByID[a.ID] == nil, f, rec, "id", "%q appears twice", a.ID)
 			c.AppByID[a.ID] = a
 			l.jsonCheck(strings.TrimSpace(a.Name) != "", f, rec, "name", "is required")
@@ -295,7 +295,7 @@ func (l *loader) catalog() {
 	}
 	for i, u := range c.UsageTypes {
 		rec := fmt.Sprintf("usage_types[%d]", i)
-		if !l.jsonCheck(u != nil && idPattern.MatchString(u.ID), f, rec, "id", "is not an ID") {
+		if !l.jsonCheck(u != nil && isID(u.ID), f, rec, "id", "is not an ID") {
 			continue
 		}
 		rec += " " + u.ID
@@ -314,7 +314,7 @@ func (l *loader) catalog() {
 	}
 	for i, p := range c.Plans {
 		rec := fmt.Sprintf("plans[%d]", i)
-		if !l.jsonCheck(p != nil && idPattern.MatchString(p.ID), f, rec, "id", "is not an ID") {
+		if !l.jsonCheck(p != nil && isID(p.ID), f, rec, "id", "is not an ID") {
 			continue
 		}
 		rec += " " + p.ID

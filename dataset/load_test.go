@@ -55,6 +55,8 @@ func TestMalformedDatasetReportsEveryError(t *testing.T) {
 			"E5,S7,checks,2,2026-10-03T10:00:00+02:00,,",                     // line 7: same ID, other event
 			"E6,S7,checks,1.5,2026-10-03T10:00:00+02:00,,",                   // line 8: fraction
 			"E7,S7,checks,1,2026-10-03T10:00:00+02:00,2026-10-01T00:00:00Z,", // line 9: received before occurred
+			"E8,S7,checks,1\x01,2026-10-03T10:00:00+02:00,,",                 // line 10: control character, reported once
+			"E9,S7,checks,1e3,2026-10-03T10:00:00+02:00,,",                   // line 11: exponent
 		},
 		Limits: []string{"S7,checks,-1"}, // line 2
 	}
@@ -97,6 +99,8 @@ func TestMalformedDatasetReportsEveryError(t *testing.T) {
 		{"usage.csv", 7, "event_id", "different event"},
 		{"usage.csv", 8, "quantity", "whole number"},
 		{"usage.csv", 9, "received_at", "before occurred_at"},
+		{"usage.csv", 10, "quantity", "control character"},
+		{"usage.csv", 11, "quantity", "no exponent"},
 	}
 	for _, w := range want {
 		found := false

@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -109,7 +110,13 @@ func (l *loader) event(r *row) UsageEvent {
 	if ut := l.ds.Catalog.UsageTypeByID[ev.UsageType]; ut != nil {
 		ev.UsageType = ut.ID // shared: rating compares usage types per event, equal ones then by pointer
 	}
-	if q, ok := r.decimal("quantity"); ok {
+	// Quantities are whole numbers: most parse as one; anything else gets the decimal
+	// reading and its messages.
+	if n, err := strconv.ParseInt(r.str("quantity"), 10, 64); err == nil && n >= 1 && n <= 1e12 {
+		ev.Quantity = n
+	} else if r.failedOn("quantity") {
+		// not UTF-8, or a control character: reported
+	} else if q, ok := r.decimal("quantity"); ok {
 		if !q.IsInteger() || !q.IsPositive() || q.GreaterThan(maxQuantity) {
 			r.fail("quantity", "must be a whole number from 1 to 10^12, got %s", q)
 		} else {
