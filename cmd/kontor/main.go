@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"syscall"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
@@ -70,27 +69,11 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var dbFlag string
 	root.PersistentFlags().StringVar(&dbFlag, "database-url", "", "PostgreSQL URL (default $DATABASE_URL, else "+store.DefaultURL+")")
-	var profile string
-	var profFile *os.File
-	root.PersistentFlags().StringVar(&profile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the command to this file")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
-		if profile == "" {
-			return nil
-		}
-		f, err := os.Create(profile)
-		if err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
-		}
-		profFile = f
-		return pprof.StartCPUProfile(f)
-	}
-	root.PersistentPostRunE = func(*cobra.Command, []string) error {
-		if profFile == nil {
-			return nil
-		}
-		pprof.StopCPUProfile()
-		return profFile.Close()
-	}
+	var prof profiles
+	root.PersistentFlags().StringVar(&prof.cpu, "cpuprofile", "", "write a CPU profile (go tool pprof) of the command to this file")
+	root.PersistentFlags().StringVar(&prof.mem, "memprofile", "", "write a heap profile (go tool pprof) of the command's largest live heap to this file")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return prof.start() }
+	root.PersistentPostRunE = func(*cobra.Command, []string) error { return prof.finish() }
 	root.AddCommand(newPreview(logger), newVerify(), newMigrate(&dbFlag, logger), newImport(&dbFlag, logger), newRun(&dbFlag, logger), newSchedule(&dbFlag, stderr), newWorker(&dbFlag, stderr),
 		newPayments(&dbFlag, logger), newStatus(&dbFlag), newArchiveCmd(&dbFlag), newGenDataset(),
 		newCreditNote(&dbFlag, logger), newReport(&dbFlag), newExport(&dbFlag, logger))
