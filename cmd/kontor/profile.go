@@ -62,7 +62,7 @@ func peakHeapProfile(path string, stop <-chan struct{}) error {
 	defer tick.Stop()
 	for {
 		metrics.Read(sample)
-		if live := sample[0].Value.Uint64(); live > peak+peak/10 {
+		if live := sample[0].Value.Uint64(); best.Len() == 0 || live > peak+peak/10 {
 			peak = live
 			best.Reset()
 			if err := pprof.Lookup("heap").WriteTo(&best, 0); err != nil {
