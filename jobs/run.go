@@ -32,7 +32,7 @@ type Store interface {
 	UnsettledEvents(ctx context.Context) (store.Unsettled, error)
 	SaveAssembly(ctx context.Context, a store.Assembly) error
 	Invoices(ctx context.Context, status string) ([]store.StoredInvoice, error)
-	Finalize(ctx context.Context, ids []int64, series string) ([]string, error)
+	Finalize(ctx context.Context, ids []int64, series string) ([]store.StoredInvoice, error)
 	DeliveryStore
 	PaymentAttempts(ctx context.Context, loc *time.Location) (map[string][]licensing.Attempt, error)
 	SaveLicenses(ctx context.Context, runID int64, asOf calendar.Date, states map[string]licensing.Status) ([]store.LicenseChange, error)
@@ -280,12 +280,37 @@ type pipeline struct {
 
 // complete finalizes every draft (invoices and credit notes, each from its series),
 // renders every finalized document and archives every rendered one: the stages after
-// assembly, shared by runs and credit notes. Each works on everything pending.
+// assembly, shared by runs and credit notes. Each works on everything pending. Without a
+// job queue, blocks of finalized invoices are delivered while the next are numbered.
 func (p pipeline) complete(sum *Summary) error {
 	ctx, st, ds, opt, log, crash, stopped, runID := p.ctx, p.st, p.ds, p.opt, p.log, p.crash, p.stopped, p.runID
 	drafts, err := st.Invoices(ctx, "draft")
 	if err != nil {
 		return err
+	}
+	// Invoices an interrupted run finalized or rendered and did not archive are delivered
+	// too, first.
+	pending, err := st.Invoices(ctx, "finalized")
+	if err != nil {
+		return err
+	}
+	toRender := len(pending) + len(drafts)
+	rendered, err := st.Invoices(ctx, "rendered")
+	if err != nil {
+		return err
+	}
+	pending = append(pending, rendered...)
+	slices.SortFunc(pending, func(a, b store.StoredInvoice) int { return cmp.Compare(a.ID, b.ID) })
+	var mu sync.Mutex // progress is reported from the delivering goroutines too
+	progress := func(stage string, done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		opt.progress(stage, done, total)
+	}
+	var dl *deliveries
+	if opt.Queue == nil {
+		dl = p.deliver(sum, &mu, progress, toRender, len(pending)+len(drafts))
+		dl.add(pending)
 	}
 	var finalized invoice.Batch
 	defer func() { sum.Totals = finalized.TotalsByCurrency() }()
@@ -300,8 +325,8 @@ func (p pipeline) complete(sum *Summary) error {
 		return ds.Seller.InvoiceSeries
 	}
 	for start := 0; start < len(drafts); {
-		if stopped() {
-			return ErrStopped
+		if stopped() || dl.failed() {
+			return dl.finish(ErrStopped)
 		}
 		// A batch: up to size consecutive drafts of one number series.
 		series := seriesOf(drafts[start])
@@ -315,73 +340,167 @@ func (p pipeline) complete(sum *Summary) error {
 			ids[j] = d.ID
 		}
 		crash(fmt.Sprintf("finalize-%d", start+1))
-		nums, err := st.Finalize(ctx, ids, series)
+		invs, err := st.Finalize(ctx, ids, series)
 		if err != nil {
-			return err
+			return dl.finish(err)
 		}
-		for j, d := range batch {
-			num := nums[j]
-			finalized.Invoices = append(finalized.Invoices, d.Invoice)
-			t := d.Invoice.Totals
-			sum.Issued = append(sum.Issued, Issued{Number: num, Type: d.Invoice.TypeCode, Buyer: d.Invoice.BuyerKind + " " + d.Invoice.BuyerID,
-				Currency: d.Invoice.Currency, Net: t.TaxBasis, VAT: t.TaxTotal, Gross: t.GrandTotal})
-			log.Debug("invoice finalized", "run", runID, "number", num, "buyer", d.Invoice.BuyerID, "gross", t.GrandTotal.StringFixed(2), "currency", d.Invoice.Currency)
+		for _, si := range invs {
+			inv := si.Invoice
+			finalized.Invoices = append(finalized.Invoices, inv)
+			t := inv.Totals
+			sum.Issued = append(sum.Issued, Issued{Number: inv.Number, Type: inv.TypeCode, Buyer: inv.BuyerKind + " " + inv.BuyerID,
+				Currency: inv.Currency, Net: t.TaxBasis, VAT: t.TaxTotal, Gross: t.GrandTotal})
+			log.Debug("invoice finalized", "run", runID, "number", inv.Number, "buyer", inv.BuyerID, "gross", t.GrandTotal.StringFixed(2), "currency", inv.Currency)
 		}
-		log.Info("invoices finalized", "run", runID, "series", series, "first", nums[0], "last", nums[len(nums)-1], "count", len(nums))
+		log.Info("invoices finalized", "run", runID, "series", series, "first", invs[0].Invoice.Number, "last", invs[len(invs)-1].Invoice.Number, "count", len(invs))
 		crash(fmt.Sprintf("finalized-%d", end))
-		opt.progress("finalize", end, len(drafts))
+		progress("finalize", end, len(drafts))
+		if dl != nil {
+			dl.add(invs)
+		} else {
+			pending = append(pending, invs...)
+		}
 		start = end
 	}
 	p.stage("finalize")
-
-	final, err := st.Invoices(ctx, "finalized")
-	if err != nil {
-		return err
-	}
-	// Invoices an interrupted run rendered but did not archive are delivered too.
-	rendered, err := st.Invoices(ctx, "rendered")
-	if err != nil {
-		return err
-	}
-	pending := append(final, rendered...)
 	if opt.Queue != nil {
 		// Worker processes render and archive; the run waits for them.
 		sum.Rendered, sum.Archived, err = opt.Queue.deliver(ctx, pending, stopped, log, opt.progress)
 		p.stage("deliver")
 		return err
 	}
-	slices.SortFunc(pending, func(a, b store.StoredInvoice) int { return cmp.Compare(a.ID, b.ID) })
-	// Deliver blocks of invoices concurrently: each renders its invoices (CPU), records
-	// their files' hashes in one transaction, archives them (a local archive syncs once
-	// per block) and records that in one transaction, so the cores stay busy while other
-	// blocks wait on the database and the disk. Rendering is deterministic: an invoice
-	// rendered but not archived when a run stops is rendered again, to the same bytes.
-	workers := opt.Workers
+	err = dl.finish(nil)
+	p.stage("deliver")
+	return err
+}
+
+// deliveries delivers blocks of invoices while more are added: each block is rendered,
+// its files' hashes recorded in one transaction, archived (a local archive syncs once per
+// block) and recorded as archived in one transaction, several blocks at once, so that the
+// cores stay busy while other blocks wait on the database and the disk, and numbering
+// goes on meanwhile. Rendering is deterministic: an invoice rendered but not archived when
+// a run stops is rendered again, to the same bytes.
+type deliveries struct {
+	d       Delivery
+	ctx     context.Context
+	stopped func() bool
+	size    int
+	next    []store.StoredInvoice // the block being filled
+	count   int                   // invoices handed to blocks
+	blocks  chan deliveryBlock
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	err     error // the first block's error, or ErrStopped
+}
+
+type deliveryBlock struct {
+	invs  []store.StoredInvoice
+	first int // the position of its first invoice, from 1
+}
+
+// deliver starts delivering, with 4 blocks at once per worker (opt.Workers, default a
+// worker per core); toRender and toArchive are the totals for progress.
+func (p pipeline) deliver(sum *Summary, mu *sync.Mutex, progress func(string, int, int), toRender, toArchive int) *deliveries {
+	workers := p.opt.Workers
 	if workers < 1 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	block := cmp.Or(max(opt.Block, 0), DefaultQueueBlock)
-	var blocks [][]store.StoredInvoice
-	for start := 0; start < len(pending); start += block {
-		blocks = append(blocks, pending[start:min(start+block, len(pending))])
-	}
-	var mu sync.Mutex
-	d := Delivery{Store: st, Renderer: opt.Renderer, Archive: opt.Archive, Logger: log, Crash: crash,
+	size := cmp.Or(max(p.opt.Block, 0), DefaultQueueBlock)
+	dl := &deliveries{ctx: p.ctx, stopped: p.stopped, size: size,
+		blocks: make(chan deliveryBlock, toArchive/size+1)} // never full: numbering never waits
+	dl.d = Delivery{Store: p.st, Renderer: p.opt.Renderer, Archive: p.opt.Archive, Logger: p.log, Crash: p.crash,
 		Done: func(stage string, n int) {
 			mu.Lock()
-			defer mu.Unlock()
 			if stage == "render" {
 				sum.Rendered += n
-				opt.progress(stage, sum.Rendered, len(final))
+				stage, n = "render", sum.Rendered
 			} else {
 				sum.Archived += n
-				opt.progress(stage, sum.Archived, len(pending))
+				n = sum.Archived
 			}
+			mu.Unlock()
+			total := toArchive
+			if stage == "render" {
+				total = toRender
+			}
+			progress(stage, n, total)
 		}}
-	err = forEach(blocks, 4*workers, stopped, func(i int, b []store.StoredInvoice) error {
-		return d.deliver(ctx, b, i*block+1)
-	})
-	p.stage("deliver")
+	for range 4 * workers {
+		dl.wg.Add(1)
+		go func() {
+			defer dl.wg.Done()
+			for b := range dl.blocks {
+				if dl.failed() {
+					continue // drained: the run returns the first error
+				}
+				if dl.stopped() {
+					dl.fail(ErrStopped)
+					continue
+				}
+				if err := dl.d.deliver(dl.ctx, b.invs, b.first); err != nil {
+					dl.fail(err)
+				}
+			}
+		}()
+	}
+	return dl
+}
+
+// add hands invoices over for delivery, in blocks of the block size.
+func (dl *deliveries) add(invs []store.StoredInvoice) {
+	for _, si := range invs {
+		dl.next = append(dl.next, si)
+		if len(dl.next) == dl.size {
+			dl.send()
+		}
+	}
+}
+
+func (dl *deliveries) send() {
+	if len(dl.next) == 0 {
+		return
+	}
+	dl.blocks <- deliveryBlock{invs: dl.next, first: dl.count + 1}
+	dl.count += len(dl.next)
+	dl.next = nil
+}
+
+func (dl *deliveries) fail(err error) {
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	if dl.err == nil || (dl.err == ErrStopped && err != ErrStopped) {
+		dl.err = err
+	}
+}
+
+// failed reports whether a block failed (false on a nil deliveries: there are none).
+func (dl *deliveries) failed() bool {
+	if dl == nil {
+		return false
+	}
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	return dl.err != nil && dl.err != ErrStopped
+}
+
+// finish delivers the last block (unless err says why the caller stopped adding: ErrStopped
+// or its failure), waits for every block and returns the caller's failure, else the
+// first block's error, else err.
+func (dl *deliveries) finish(err error) error {
+	if dl == nil {
+		return err
+	}
+	if err == nil {
+		dl.send()
+	}
+	close(dl.blocks)
+	dl.wg.Wait()
+	if err != nil && err != ErrStopped {
+		return err // the caller's own failure
+	}
+	if dl.err != nil {
+		return dl.err // a block's, or ErrStopped
+	}
 	return err
 }
 

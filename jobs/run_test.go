@@ -268,8 +268,12 @@ func TestFinalizeInBatches(t *testing.T) {
 		t.Fatalf("%d archived: %v", len(done), err)
 	}
 	ids := []int64{done[3].ID, done[0].ID}
-	nums, err := st.Finalize(ctx, ids, "RE-2026-")
-	if err != nil || strings.Join(nums, " ") != "RE-2026-000004 RE-2026-000001" {
+	again, err := st.Finalize(ctx, ids, "RE-2026-")
+	var nums []string
+	for _, si := range again {
+		nums = append(nums, si.Invoice.Number+"/"+si.Status)
+	}
+	if err != nil || strings.Join(nums, " ") != "RE-2026-000004/archived RE-2026-000001/archived" {
 		t.Errorf("finalizing finalized invoices again: %v, %v", nums, err)
 	}
 	if _, err := st.Finalize(ctx, []int64{done[0].ID, 999999}, "RE-2026-"); err == nil || !strings.Contains(err.Error(), "invoice 999999 does not exist") {

@@ -577,8 +577,9 @@ func (s *Store) StatusCounts(ctx context.Context, ids []int64) (map[string]int, 
 // one transaction: the counter advances by exactly the number of drafts, so the numbers
 // are a contiguous block and the series stays gapless whether the transaction commits or
 // not. Invoices already finalized keep their number (a retry after a lost commit). It
-// returns the number of each invoice.
-func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]string, error) {
+// returns each invoice as finalized (its model carries its number), so that the caller
+// can deliver it without reading it back.
+func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]StoredInvoice, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -589,11 +590,12 @@ func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]str
 	}
 	defer tx.Rollback(ctx)
 	type row struct {
+		run    int64
 		status string
 		number *string
 		model  []byte
 	}
-	rows, err := tx.Query(ctx, `select id, status, number, model from invoices where id = any($1) order by id for update`, ids)
+	rows, err := tx.Query(ctx, `select id, coalesce(run_id, 0), status, number, model from invoices where id = any($1) order by id for update`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -601,7 +603,7 @@ func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]str
 	for rows.Next() {
 		var id int64
 		var r row
-		if err := rows.Scan(&id, &r.status, &r.number, &r.model); err != nil {
+		if err := rows.Scan(&id, &r.run, &r.status, &r.number, &r.model); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
@@ -620,7 +622,7 @@ func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]str
 			drafts++
 		}
 	}
-	nums := make([]string, len(ids))
+	out := make([]StoredInvoice, len(ids))
 	var last int64
 	if drafts > 0 {
 		if _, err := tx.Exec(ctx, `insert into number_series (series) values ($1) on conflict do nothing`, series); err != nil {
@@ -634,16 +636,17 @@ func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]str
 	batch := &pgx.Batch{}
 	for i, id := range ids {
 		r := found[id]
-		if r.status != "draft" {
-			nums[i] = *r.number
-			continue
-		}
-		seq++
-		num := fmt.Sprintf("%s%06d", series, seq)
 		inv := &invoice.Invoice{}
 		if err := json.Unmarshal(r.model, inv); err != nil {
 			return nil, fmt.Errorf("finalize invoice %d: model: %w", id, err)
 		}
+		out[i] = StoredInvoice{ID: id, RunID: r.run, Status: r.status, Invoice: inv}
+		if r.status != "draft" {
+			continue
+		}
+		seq++
+		num := fmt.Sprintf("%s%06d", series, seq)
+		out[i].Status = "finalized"
 		inv.Number = num
 		if inv.Payment.Code == "58" {
 			inv.Payment.Reference = num
@@ -654,7 +657,6 @@ func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]str
 		}
 		batch.Queue(`update invoices set status = 'finalized', number = $2, series = $3, seq = $4, model = $5, finalized_at = now()
 			where id = $1`, id, num, series, seq, model)
-		nums[i] = num
 	}
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
@@ -662,7 +664,7 @@ func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]str
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("%s: commit: %w", what, err)
 	}
-	return nums, nil
+	return out, nil
 }
 
 // Document is a rendered file of an invoice.
