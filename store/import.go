@@ -130,11 +130,10 @@ func (s *Store) ImportEvents(ctx context.Context, ds *dataset.Dataset, events Ev
 		return res, fmt.Errorf("import: %w", err)
 	}
 	copied, err := copyEvents(ctx, tx, events, "usage_events")
-	var pe *pgconn.PgError
 	switch {
 	case err == nil:
 		res.Events = copied
-	case errors.As(err, &pe) && pe.Code == uniqueViolation && pe.ConstraintName == "usage_events_pkey":
+	case violates(err, "usage_events_pkey"):
 		if _, err := tx.Exec(ctx, `rollback to savepoint new_events`); err != nil {
 			return res, fmt.Errorf("import: %w", err)
 		}
@@ -280,5 +279,9 @@ func (r *eventRows) Values() ([]any, error) {
 
 func (r *eventRows) Err() error { return nil }
 
-// uniqueViolation is PostgreSQL's SQLSTATE unique_violation.
-const uniqueViolation = "23505"
+// violates reports whether err is PostgreSQL's unique_violation (SQLSTATE 23505) of the
+// unique key named key.
+func violates(err error, key string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == key
+}

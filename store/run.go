@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/invoice"
@@ -218,8 +217,7 @@ func bulkNew(ctx context.Context, tx pgx.Tx, table, columns string, n int, row f
 		return fmt.Errorf("%s: %w", table, err)
 	}
 	tag, err := tx.Exec(ctx, insert, args...)
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == uniqueViolation && pe.ConstraintName == key {
+	if violates(err, key) {
 		if _, err := tx.Exec(ctx, "rollback to savepoint insert_new"); err != nil {
 			return fmt.Errorf("%s: %w", table, err)
 		}
