@@ -79,7 +79,7 @@ fuzz:
 	$(GO) test ./zugferd -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME)
 
 ## bench: measure rendering, rating, import and end-to-end runs; writes BENCHMARKS.md
-## (SIZES="customers:events ..." to choose the datasets; takes several minutes)
+## (SIZES="customers:events ..." to choose the datasets; takes about 20 minutes)
 bench:
 	scripts/bench
 
