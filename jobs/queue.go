@@ -370,70 +370,98 @@ func NewQueue(pool *pgxpool.Pool, st StatusCounter) (*Queue, error) {
 	return &Queue{client: c, counts: st.StatusCounts}, nil
 }
 
-// deliver enqueues the invoices in blocks and waits until all are archived, reporting
-// progress; it returns how many were rendered and archived. When stopped says so it
-// returns ErrStopped: the jobs stay queued and the workers finish them.
-func (q *Queue) deliver(ctx context.Context, pending []store.StoredInvoice, stopped func() bool, log *slog.Logger, progress func(stage string, done, total int)) (rendered, archived int, err error) {
-	if len(pending) == 0 {
-		return 0, 0, nil
-	}
-	block := q.Block
-	if block < 1 {
-		block = DefaultQueueBlock
-	}
-	// An invoice may be listed twice, finalized and then rendered, when workers were
-	// delivering it while the lists were read.
-	ids := make([]int64, 0, len(pending))
-	seen := make(map[int64]bool, len(pending))
-	toRender := 0
-	for _, si := range pending {
-		if seen[si.ID] {
+// queued is one run's delivery through the queue: the invoices handed out so far and
+// their jobs.
+type queued struct {
+	q        *Queue
+	log      *slog.Logger
+	ids      []int64
+	seen     map[int64]bool
+	toRender int // of ids, those finalized when handed out
+	jobIDs   []int64
+	next     int // ids[next:] are not in a job yet
+}
+
+func (q *Queue) start(log *slog.Logger) *queued {
+	return &queued{q: q, log: log, seen: map[int64]bool{}}
+}
+
+// add hands invoices out in jobs of q.Block invoices (one insert for the jobs of a call;
+// a partial block waits for the next call or for wait). An invoice may be listed twice,
+// finalized and then rendered, when workers were delivering it while the lists were
+// read: it is handed out once.
+func (d *queued) add(ctx context.Context, invs []store.StoredInvoice) error {
+	for _, si := range invs {
+		if d.seen[si.ID] {
 			continue
 		}
-		seen[si.ID] = true
-		ids = append(ids, si.ID)
+		d.seen[si.ID] = true
+		d.ids = append(d.ids, si.ID)
 		if si.Status == "finalized" {
-			toRender++
+			d.toRender++
 		}
 	}
+	return d.enqueue(ctx, false)
+}
+
+// enqueue inserts a job per full block of the invoices not in a job yet, and one for the
+// rest when all is set.
+func (d *queued) enqueue(ctx context.Context, all bool) error {
+	block := cmp.Or(max(d.q.Block, 0), DefaultQueueBlock)
 	var params []river.InsertManyParams
-	for start := 0; start < len(ids); start += block {
-		end := min(start+block, len(ids))
+	for len(d.ids)-d.next >= block || (all && d.next < len(d.ids)) {
+		end := min(d.next+block, len(d.ids))
 		params = append(params, river.InsertManyParams{
-			Args:       DeliverArgs{Invoices: ids[start:end], First: start + 1},
-			InsertOpts: &river.InsertOpts{Queue: QueueName, MaxAttempts: cmp.Or(q.MaxAttempts, DeliverMaxAttempts)},
+			Args:       DeliverArgs{Invoices: d.ids[d.next:end], First: d.next + 1},
+			InsertOpts: &river.InsertOpts{Queue: QueueName, MaxAttempts: cmp.Or(d.q.MaxAttempts, DeliverMaxAttempts)},
 		})
+		d.next = end
 	}
-	res, err := q.client.InsertMany(ctx, params)
+	if len(params) == 0 {
+		return nil
+	}
+	res, err := d.q.client.InsertMany(ctx, params)
 	if err != nil {
-		return 0, 0, fmt.Errorf("enqueue %d delivery jobs: %w", len(params), err)
+		return fmt.Errorf("enqueue %d delivery jobs: %w", len(params), err)
 	}
-	jobIDs := make([]int64, len(res))
-	for i, r := range res {
-		jobIDs[i] = r.Job.ID
+	for _, r := range res {
+		d.jobIDs = append(d.jobIDs, r.Job.ID)
 	}
-	log.Info("delivery enqueued", "invoices", len(ids), "jobs", len(jobIDs), "block", block)
-	poll := q.Poll
+	return nil
+}
+
+// wait enqueues the last block and waits until every invoice handed out is archived,
+// reporting progress; it returns how many were rendered and archived. When stopped says
+// so it returns ErrStopped: the jobs stay queued and the workers finish them.
+func (d *queued) wait(ctx context.Context, stopped func() bool, progress func(stage string, done, total int)) (rendered, archived int, err error) {
+	if err := d.enqueue(ctx, true); err != nil {
+		return 0, 0, err
+	}
+	if len(d.ids) == 0 {
+		return 0, 0, nil
+	}
+	d.log.Info("delivery enqueued", "invoices", len(d.ids), "jobs", len(d.jobIDs), "block", cmp.Or(max(d.q.Block, 0), DefaultQueueBlock))
+	poll := d.q.Poll
 	if poll <= 0 {
 		poll = 250 * time.Millisecond
 	}
-	alreadyRendered := len(ids) - toRender
+	alreadyRendered := len(d.ids) - d.toRender
 	for {
-		counts, err := q.counts(ctx, ids)
+		counts, err := d.q.counts(ctx, d.ids)
 		if err != nil {
 			return rendered, archived, err
 		}
 		archived = counts["archived"]
 		rendered = counts["rendered"] + archived - alreadyRendered
-		progress("render", rendered, toRender)
-		progress("archive", archived, len(ids))
-		if archived == len(ids) {
+		progress("render", rendered, d.toRender)
+		progress("archive", archived, len(d.ids))
+		if archived == len(d.ids) {
 			return max(rendered, 0), archived, nil
 		}
 		if stopped() {
 			return max(rendered, 0), archived, ErrStopped
 		}
-		if err := q.failed(ctx, jobIDs); err != nil {
+		if err := d.q.failed(ctx, d.jobIDs); err != nil {
 			return max(rendered, 0), archived, err
 		}
 		time.Sleep(poll)

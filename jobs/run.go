@@ -280,8 +280,9 @@ type pipeline struct {
 
 // complete finalizes every draft (invoices and credit notes, each from its series),
 // renders every finalized document and archives every rendered one: the stages after
-// assembly, shared by runs and credit notes. Each works on everything pending. Without a
-// job queue, blocks of finalized invoices are delivered while the next are numbered.
+// assembly, shared by runs and credit notes. Each works on everything pending. Blocks of
+// finalized invoices are delivered (by this process, or by workers through the job queue)
+// while the next are numbered.
 func (p pipeline) complete(sum *Summary) error {
 	ctx, st, ds, opt, log, crash, stopped, runID := p.ctx, p.st, p.ds, p.opt, p.log, p.crash, p.stopped, p.runID
 	drafts, err := st.Invoices(ctx, "draft")
@@ -307,10 +308,18 @@ func (p pipeline) complete(sum *Summary) error {
 		defer mu.Unlock()
 		opt.progress(stage, done, total)
 	}
+	// Blocks of finalized invoices are delivered while the next are numbered: by this
+	// process, or by workers through the job queue.
 	var dl *deliveries
+	var jobs *queued
 	if opt.Queue == nil {
 		dl = p.deliver(sum, &mu, progress, toRender, len(pending)+len(drafts))
 		dl.add(pending)
+	} else {
+		jobs = opt.Queue.start(log)
+		if err := jobs.add(ctx, pending); err != nil {
+			return err
+		}
 	}
 	var finalized invoice.Batch
 	defer func() { sum.Totals = finalized.TotalsByCurrency() }()
@@ -357,15 +366,15 @@ func (p pipeline) complete(sum *Summary) error {
 		progress("finalize", end, len(drafts))
 		if dl != nil {
 			dl.add(invs)
-		} else {
-			pending = append(pending, invs...)
+		} else if err := jobs.add(ctx, invs); err != nil {
+			return err
 		}
 		start = end
 	}
 	p.stage("finalize")
-	if opt.Queue != nil {
+	if jobs != nil {
 		// Worker processes render and archive; the run waits for them.
-		sum.Rendered, sum.Archived, err = opt.Queue.deliver(ctx, pending, stopped, log, opt.progress)
+		sum.Rendered, sum.Archived, err = jobs.wait(ctx, stopped, progress)
 		p.stage("deliver")
 		return err
 	}
