@@ -555,47 +555,6 @@ func kept(ds *dataset.Dataset, outcomes []rating.Outcome, skipped []invoice.Skip
 	return out
 }
 
-// forEach calls work for every item with up to n running at once. It stops starting new
-// items at the first error, which it returns, or when stopped says so (ErrStopped if any
-// item was left).
-func forEach[T any](items []T, n int, stopped func() bool, work func(int, T) error) error {
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	sem := make(chan struct{}, n)
-	for i, it := range items {
-		if stopped() {
-			wg.Wait()
-			if firstErr != nil {
-				return firstErr
-			}
-			return ErrStopped
-		}
-		mu.Lock()
-		failed := firstErr != nil
-		mu.Unlock()
-		if failed {
-			break
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := work(i, it); err != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return firstErr
-}
-
 // Manifest is the small JSON document archived beside each invoice's PDF and XML.
 type Manifest struct {
 	Number    string         `json:"number"`
