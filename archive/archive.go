@@ -139,15 +139,14 @@ func (l *Local) PutAll(ctx context.Context, objs []Object) error {
 			os.Remove(t)
 		}
 	}()
-	synced := l.wholeFS
 	for _, o := range objs {
-		t, err := l.write(o.Key, o.Data, !synced)
+		t, err := l.write(o.Key, o.Data, !l.wholeFS)
 		if err != nil {
 			return err
 		}
 		tmps = append(tmps, t)
 	}
-	if synced {
+	if l.wholeFS {
 		if err := syncFS(l.dir); err != nil {
 			return fmt.Errorf("archive %s: %w", l.dir, err)
 		}
@@ -160,7 +159,7 @@ func (l *Local) PutAll(ctx context.Context, objs []Object) error {
 		}
 		dirs[dir] = true
 	}
-	if synced {
+	if l.wholeFS {
 		if err := syncFS(l.dir); err != nil {
 			return fmt.Errorf("archive %s: %w", l.dir, err)
 		}

@@ -313,7 +313,7 @@ func (p pipeline) complete(sum *Summary) error {
 	var dl *deliveries
 	var jobs *queued
 	if opt.Queue == nil {
-		dl = p.deliver(sum, &mu, progress, toRender, len(pending)+len(drafts))
+		dl = p.deliver(sum, &mu, toRender, len(pending)+len(drafts))
 		dl.add(pending)
 	} else {
 		jobs = opt.Queue.start(log)
@@ -408,8 +408,9 @@ type deliveryBlock struct {
 }
 
 // deliver starts delivering, with 4 blocks at once per worker (opt.Workers, default a
-// worker per core); toRender and toArchive are the totals for progress.
-func (p pipeline) deliver(sum *Summary, mu *sync.Mutex, progress func(string, int, int), toRender, toArchive int) *deliveries {
+// worker per core); toRender and toArchive are the totals for progress, which is reported
+// under mu, as the numbering reports its own.
+func (p pipeline) deliver(sum *Summary, mu *sync.Mutex, toRender, toArchive int) *deliveries {
 	workers := p.opt.Workers
 	if workers < 1 {
 		workers = runtime.GOMAXPROCS(0)
@@ -420,19 +421,14 @@ func (p pipeline) deliver(sum *Summary, mu *sync.Mutex, progress func(string, in
 	dl.d = Delivery{Store: p.st, Renderer: p.opt.Renderer, Archive: p.opt.Archive, Logger: p.log, Crash: p.crash,
 		Done: func(stage string, n int) {
 			mu.Lock()
+			defer mu.Unlock()
 			if stage == "render" {
 				sum.Rendered += n
-				stage, n = "render", sum.Rendered
+				p.opt.progress(stage, sum.Rendered, toRender)
 			} else {
 				sum.Archived += n
-				n = sum.Archived
+				p.opt.progress(stage, sum.Archived, toArchive)
 			}
-			mu.Unlock()
-			total := toArchive
-			if stage == "render" {
-				total = toRender
-			}
-			progress(stage, n, total)
 		}}
 	for range 4 * workers {
 		dl.wg.Add(1)
