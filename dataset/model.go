@@ -272,7 +272,11 @@ type LicenseReport struct {
 
 // UsageEvent is one metered usage (usage*.csv).
 type UsageEvent struct {
-	ID             string
+	// ID is the vendor's event ID. Events a run reads back from the store leave it empty:
+	// they are known by Seq there.
+	ID string
+	// Seq is the event's number in the store (import order); 0 for events read from files.
+	Seq            int64
 	SubscriptionID string
 	UsageType      string
 	// Quantity is a positive whole number of usages.

@@ -99,8 +99,9 @@ type Outcome struct {
 
 // SettledEvent is an event a run settled and how.
 type SettledEvent struct {
-	EventID string
-	Fate    EventFate
+	// Seq is the event's number in the store (UsageEvent.Seq).
+	Seq  int64
+	Fate EventFate
 	// Opening marks events settled by the opening state (billed before kontor).
 	Opening bool
 }
@@ -167,7 +168,7 @@ func RunFrom(ds *dataset.Dataset, asOf calendar.Date, events map[string][]datase
 			case OutsideSubscription:
 				res.Counts.Outside++
 			}
-			out.Settled = append(out.Settled, SettledEvent{EventID: in.Events[i].ID, Fate: f})
+			out.Settled = append(out.Settled, SettledEvent{Seq: in.Events[i].Seq, Fate: f})
 		}
 		for _, u := range sr.Usage {
 			if u.Late {
@@ -223,7 +224,7 @@ func opening(in Input, billedAsOf calendar.Date, settled []SettledEvent) (Prior,
 		if f == Pending {
 			left = append(left, in.Events[i]) // i >= len(left): only settled events are overwritten
 		} else {
-			settled = append(settled, SettledEvent{EventID: in.Events[i].ID, Fate: f, Opening: true})
+			settled = append(settled, SettledEvent{Seq: in.Events[i].Seq, Fate: f, Opening: true})
 		}
 	}
 	return sr.Next, left, settled, nil

@@ -97,18 +97,24 @@ func TestImportEvents(t *testing.T) {
 	}
 }
 
-// storedEvents lists the stored events as the next run reads them: ID, quantity.
+// storedEvents lists the stored events as the next run reads them (by number, the ID
+// looked up): ID, quantity.
 func storedEvents(t *testing.T, st *store.Store) []string {
 	t.Helper()
-	un, err := st.UnsettledEvents(context.Background())
+	ctx := context.Background()
+	un, err := st.UnsettledEvents(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
 	for _, evs := range un.Events {
 		for _, e := range evs {
-			ids = append(ids, e.ID)
-			if e.Quantity != map[string]int64{"E1": 1, "E2": 2, "E3": 3, "E4": 4}[e.ID] {
+			var id string
+			if err := st.Pool().QueryRow(ctx, `select event_id from usage_events where seq = $1`, e.Seq).Scan(&id); err != nil {
+				t.Fatalf("event number %d: %v", e.Seq, err)
+			}
+			ids = append(ids, id)
+			if e.Quantity != map[string]int64{"E1": 1, "E2": 2, "E3": 3, "E4": 4}[id] {
 				ids = append(ids, fmt.Sprintf("(quantity %d)", e.Quantity))
 			}
 		}

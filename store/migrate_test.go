@@ -2,14 +2,16 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/kontor-billing/kontor/store/storetest"
 )
 
 // TestMigrationKeepsSettledUsage takes a database back to schema 5, where a run marked
-// each usage event settled in place, and forward again: the events settled (with their
-// run and fate) and those not settled yet come through both ways.
+// each usage event settled in place, and forward again, through schema 6 (settled and
+// held events by ID) to the latest (by number, held events whole): the events settled
+// (with their run and fate) and those not settled yet come through both ways.
 func TestMigrationKeepsSettledUsage(t *testing.T) {
 	ctx := context.Background()
 	_, st := storetest.New(t)
@@ -37,11 +39,23 @@ func TestMigrationKeepsSettledUsage(t *testing.T) {
 	if settled != "E1/7/1 E2/7/2" || held != "E3 E4" || cursor != 4 {
 		t.Errorf("after the migration: settled %q, held %q, cursor %d; want E1/7/1 E2/7/2, E3 E4, 4", settled, held, cursor)
 	}
+	if err := st.MigrateSchemaTo(ctx, -1); err != nil {
+		t.Fatalf("up to the latest: %v", err)
+	}
+	// Schema 8 keeps settled and held events by number; held events whole.
+	if err := db.QueryRow(ctx, `select (select string_agg(u.event_id || '/' || s.run_id || '/' || s.fate, ' ' order by s.seq) from usage_settled s join usage_events u using (seq)),
+		(select string_agg(h.seq || '/' || h.subscription_id || '/' || h.quantity || '/' || (h.occurred_at = u.occurred_at), ' ' order by h.seq)
+		 from usage_held h join usage_events u using (seq))`).Scan(&settled, &held); err != nil {
+		t.Fatal(err)
+	}
+	if settled != "E1/7/1 E2/7/2" || held != "3/S-2/3/true 4/S-2/4/true" {
+		t.Errorf("after the migration to the latest: settled %q, held %q; want E1/7/1 E2/7/2, 3/S-2/3/true 4/S-2/4/true", settled, held)
+	}
 	un, err := st.UnsettledEvents(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(un.Events["S-2"]) != 2 || len(un.Events) != 1 || un.Read.Held != 2 {
+	if len(un.Events["S-2"]) != 2 || len(un.Events) != 1 || un.Read.Held != 2 || !slices.Equal(un.Read.Seqs, []int64{3, 4}) {
 		t.Errorf("unsettled after the migration: %+v", un)
 	}
 	if err := st.MigrateSchemaTo(ctx, 5); err != nil {

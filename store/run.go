@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -378,12 +379,12 @@ func saveSkipped(ctx context.Context, tx pgx.Tx, a Assembly, _ []int64) error {
 	return err
 }
 
-// settle records the events the run settled (appended to usage_settled, in event ID
-// order: the order of its primary key), holds back the events the run read and did not
-// settle (usage_held: a skipped buyer's, events not due yet), and moves the usage cursor
-// past the window the run read. No event row is rewritten, and nothing is joined: the
-// run knows what it read. Every settled event must be one the run read; one settled
-// before fails naming it.
+// settle records the events the run settled (appended to usage_settled by number, in
+// ascending order: the order of its primary key), holds back the events the run read and
+// did not settle (usage_held keeps them whole: a skipped buyer's, events not due yet), and
+// moves the usage cursor past the window the run read. No event row is rewritten: the run
+// knows what it read. Every settled event must be one the run read; one settled before
+// fails naming it.
 func settle(ctx context.Context, tx pgx.Tx, runID int64, r UsageRead, outcomes []rating.Outcome) error {
 	// Runs hold the run lock, so the cursor is still where this run read it; a caller
 	// that did not hold the lock is refused.
@@ -399,89 +400,115 @@ func settle(ctx context.Context, tx pgx.Tx, runID int64, r UsageRead, outcomes [
 		n += len(o.Settled)
 	}
 	all := make([]rating.SettledEvent, 0, n)
-	settled := make(map[string]bool, n)
 	for _, o := range outcomes {
 		all = append(all, o.Settled...)
-		for _, e := range o.Settled {
-			settled[e.EventID] = true
+	}
+	slices.SortFunc(all, func(a, b rating.SettledEvent) int { return cmp.Compare(a.Seq, b.Seq) })
+	// Both lists ascending: one walk finds the events read and not settled (held), and
+	// any settled event that was not read, or settled twice.
+	held := make([]int64, 0, max(len(r.Seqs)-n, 0))
+	i := 0
+	for _, seq := range r.Seqs {
+		if i < len(all) && all[i].Seq < seq {
+			break
 		}
-	}
-	var held []string
-	for _, id := range r.IDs {
-		if !settled[id] {
-			held = append(held, id)
+		if i < len(all) && all[i].Seq == seq {
+			i++
+			continue
 		}
+		held = append(held, seq)
 	}
-	if len(r.IDs)-len(held) != len(settled) || len(settled) != n {
-		return notRead(ctx, tx, r.IDs, outcomes)
+	if i < len(all) {
+		if i > 0 && all[i].Seq == all[i-1].Seq {
+			return fmt.Errorf("settle usage: %w", twice(ctx, tx, all[i].Seq))
+		}
+		return unsettleable(ctx, tx, all[i].Seq)
 	}
-	slices.SortFunc(all, func(a, b rating.SettledEvent) int { return strings.Compare(a.EventID, b.EventID) })
-	err = bulkNew(ctx, tx, "settling", "event_id text, fate smallint", n,
-		func(i int, dst []any) { dst[0], dst[1] = all[i].EventID, int16(all[i].Fate) },
-		`insert into usage_settled (event_id, run_id, fate) select event_id, $1, fate from settling`, "usage_settled_pkey",
+	err = bulkNew(ctx, tx, "settling", "seq bigint, fate smallint", n,
+		func(i int, dst []any) { dst[0], dst[1] = all[i].Seq, int16(all[i].Fate) },
+		`insert into usage_settled (seq, run_id, fate) select seq, $1, fate from settling`, "usage_settled_pkey",
 		func() error {
-			var id string
-			if err := tx.QueryRow(ctx, `select s.event_id from settling s join usage_settled us using (event_id) limit 1`).Scan(&id); err != nil {
+			var seq int64
+			if err := tx.QueryRow(ctx, `select s.seq from settling s join usage_settled us using (seq) limit 1`).Scan(&seq); err != nil {
 				return fmt.Errorf("settle usage: an event was settled already: %w", err)
 			}
-			return unsettleable(ctx, tx, id)
+			return unsettleable(ctx, tx, seq)
 		}, runID)
 	if err != nil {
 		return err
 	}
-	// The run read every held event and every event of the window: those it did not
-	// settle are held (again). The counts make sure no event is dropped unread.
-	var inWindow int
-	if err := tx.QueryRow(ctx, `select count(*) from usage_events where seq > $1 and seq <= $2`, r.Window.From, r.Window.Through).Scan(&inWindow); err != nil {
-		return fmt.Errorf("settle usage: %w", err)
+	// The run read every held event and every event of the window: the held ones it
+	// settled leave usage_held, those of the window it did not settle join them. The
+	// counts make sure no event is dropped unread.
+	stillHeld := r.Held
+	if n > 0 {
+		tag, err = tx.Exec(ctx, `delete from usage_held h using settling s where h.seq = s.seq`)
+		if err != nil {
+			return fmt.Errorf("settle usage: %w", err)
+		}
+		stillHeld -= int(tag.RowsAffected())
 	}
-	tag, err = tx.Exec(ctx, `delete from usage_held`)
+	newHeld := held[:0:0]
+	for _, seq := range held {
+		if seq > r.Window.From && seq <= r.Window.Through {
+			newHeld = append(newHeld, seq)
+		}
+	}
+	added, err := bulk(ctx, tx, "holding", "seq bigint", len(newHeld), func(i int, dst []any) { dst[0] = newHeld[i] },
+		`insert into usage_held (seq, subscription_id, usage_type, quantity, occurred_at, received_at, via_psp)
+		select u.seq, u.subscription_id, u.usage_type, u.quantity, u.occurred_at, u.received_at, u.via_psp
+		from usage_events u join holding h using (seq) where u.seq > $1 and u.seq <= $2`, r.Window.From, r.Window.Through)
 	if err != nil {
+		return fmt.Errorf("settle usage: hold %d events: %w", len(newHeld), err)
+	}
+	var inWindow, nowHeld int
+	if err := tx.QueryRow(ctx, `select (select count(*) from usage_events where seq > $1 and seq <= $2), (select count(*) from usage_held)`,
+		r.Window.From, r.Window.Through).Scan(&inWindow, &nowHeld); err != nil {
 		return fmt.Errorf("settle usage: %w", err)
 	}
-	if int(tag.RowsAffected()) != r.Held || inWindow != len(r.IDs)-r.Held {
-		return fmt.Errorf("settle usage: the run read %d held and %d new events, but %d are held and %d new: the usage read is incomplete; run again",
-			r.Held, len(r.IDs)-r.Held, tag.RowsAffected(), inWindow)
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_held"}, []string{"event_id"}, pgx.CopyFromSlice(len(held), func(i int) ([]any, error) {
-		return []any{held[i]}, nil
-	})); err != nil {
-		return fmt.Errorf("settle usage: hold %d events: %w", len(held), err)
+	if int(added) != len(newHeld) || nowHeld != len(held) || stillHeld != len(held)-len(newHeld) || inWindow != len(r.Seqs)-r.Held {
+		return fmt.Errorf("settle usage: the run read %d held and %d new events, but %d were held and %d are new: the usage read is incomplete; run again",
+			r.Held, len(r.Seqs)-r.Held, nowHeld-len(newHeld)+(r.Held-stillHeld), inWindow)
 	}
 	return nil
 }
 
-// notRead names an event the outcomes settle that the run did not read (and why: settled
-// before, or not stored), or settle twice.
-func notRead(ctx context.Context, tx pgx.Tx, read []string, outcomes []rating.Outcome) error {
-	was := make(map[string]bool, len(read))
-	for _, id := range read {
-		was[id] = true
+// twice says that the event numbered seq is settled twice by one run.
+func twice(ctx context.Context, tx pgx.Tx, seq int64) error {
+	id, sub, err := event(ctx, tx, seq)
+	if err != nil {
+		return err
 	}
-	for _, o := range outcomes {
-		for _, e := range o.Settled {
-			if !was[e.EventID] {
-				return unsettleable(ctx, tx, e.EventID)
-			}
-			delete(was, e.EventID)
-		}
-	}
-	return errors.New("settle usage: an event is settled twice")
+	return fmt.Errorf("usage of subscription %s: event %s is settled twice", sub, id)
 }
 
-// unsettleable says why event id cannot be settled by this run: it is not stored, an
-// earlier run settled it, or the run did not read it.
-func unsettleable(ctx context.Context, tx pgx.Tx, id string) error {
+// event returns the ID and subscription of the event numbered seq ("" when not stored).
+func event(ctx context.Context, tx pgx.Tx, seq int64) (id, sub string, err error) {
+	err = tx.QueryRow(ctx, `select event_id, subscription_id from usage_events where seq = $1`, seq).Scan(&id, &sub)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("settle usage: event number %d: %w", seq, err)
+	}
+	return id, sub, nil
+}
+
+// unsettleable says why the event numbered seq cannot be settled by this run: it is not
+// stored, an earlier run settled it, or the run did not read it.
+func unsettleable(ctx context.Context, tx pgx.Tx, seq int64) error {
+	id, sub, err := event(ctx, tx, seq)
+	if err != nil {
+		return err
+	}
+	if id == "" {
+		return fmt.Errorf("settle usage: event number %d is not stored", seq)
+	}
 	var run int64
-	var sub string
-	if err := tx.QueryRow(ctx, `select coalesce((select run_id from usage_settled where event_id = $1), 0),
-		coalesce((select subscription_id from usage_events where event_id = $1), '')`, id).Scan(&run, &sub); err != nil {
+	if err := tx.QueryRow(ctx, `select coalesce((select run_id from usage_settled where seq = $1), 0)`, seq).Scan(&run); err != nil {
 		return fmt.Errorf("settle usage: event %s: %w", id, err)
 	}
-	switch {
-	case sub == "":
-		return fmt.Errorf("settle usage: event %s is not stored", id)
-	case run != 0:
+	if run != 0 {
 		return fmt.Errorf("usage of subscription %s: event %s was settled already by run %d", sub, id, run)
 	}
 	return fmt.Errorf("usage of subscription %s: event %s was not among the usage the run read", sub, id)

@@ -35,6 +35,12 @@ func assemble(t *testing.T, st *store.Store, runID int64) store.Assembly {
 		Outcomes: outcomes, Prior: map[string]rating.Prior{}, Usage: res.Usage, Read: usage.Read}
 }
 
+// same reports whether two events read from the store are the same, field by field.
+func same(a, b dataset.UsageEvent) bool {
+	return a.ID == b.ID && a.Seq == b.Seq && a.SubscriptionID == b.SubscriptionID && a.UsageType == b.UsageType &&
+		a.Quantity == b.Quantity && a.OccurredAt.Equal(b.OccurredAt) && a.ReceivedAt.Equal(b.ReceivedAt) && a.ViaPSP == b.ViaPSP
+}
+
 // count is the number of events.
 func count(events map[string][]dataset.UsageEvent) int {
 	n := 0
@@ -86,16 +92,16 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	settledIDs := map[string]bool{}
+	settledSeqs := map[int64]bool{}
 	for _, o := range a.Outcomes {
 		for _, s := range o.Settled {
-			settledIDs[s.EventID] = true
+			settledSeqs[s.Seq] = true
 		}
 	}
 	for sub, evs := range left.Events {
 		for _, e := range evs {
-			if settledIDs[e.ID] {
-				t.Errorf("event %s of %s settled by the run but still unsettled", e.ID, sub)
+			if settledSeqs[e.Seq] {
+				t.Errorf("event %d of %s settled by the run but still unsettled", e.Seq, sub)
 			}
 		}
 	}
@@ -104,10 +110,10 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 	held := 0
 	for sub, evs := range read.Events {
 		for _, e := range evs {
-			if !settledIDs[e.ID] {
+			if !settledSeqs[e.Seq] {
 				held++
-				if !slices.ContainsFunc(left.Events[sub], func(l dataset.UsageEvent) bool { return l.ID == e.ID }) {
-					t.Errorf("event %s of %s was read, not settled, and is not held for the next run", e.ID, sub)
+				if !slices.ContainsFunc(left.Events[sub], func(l dataset.UsageEvent) bool { return same(l, e) }) {
+					t.Errorf("event %d of %s was read, not settled, and is not held whole for the next run", e.Seq, sub)
 				}
 			}
 		}
@@ -124,11 +130,15 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 		return store.Assembly{Outcomes: []rating.Outcome{o}, Prior: map[string]rating.Prior{o.SubscriptionID: o.Next}, Read: left.Read}
 	}
 	var sub, event string
+	var seq int64
 	for _, o := range a.Outcomes {
 		if len(o.Settled) > 0 {
-			sub, event = o.SubscriptionID, o.Settled[0].EventID
+			sub, seq = o.SubscriptionID, o.Settled[0].Seq
 			break
 		}
+	}
+	if err := st.Pool().QueryRow(ctx, `select event_id from usage_events where seq = $1`, seq).Scan(&event); err != nil {
+		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		name string
@@ -138,10 +148,10 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 	}{
 		{"the same charges again", store.Assembly{Invoices: a.Invoices, Charges: a.Charges, Prior: map[string]rating.Prior{}},
 			store.ErrAlreadyBilled, "charge " + a.Invoices[0].Lines[0].ChargeKey},
-		{"an event settled before", withSettled(rating.SettledEvent{EventID: event, Fate: rating.Rated}),
+		{"an event settled before", withSettled(rating.SettledEvent{Seq: seq, Fate: rating.Rated}),
 			nil, "usage of subscription " + sub + ": event " + event + " was settled already by run"},
-		{"an event that is not stored", withSettled(rating.SettledEvent{EventID: "no-such-event", Fate: rating.Rated}),
-			nil, "event no-such-event is not stored"},
+		{"an event that is not stored", withSettled(rating.SettledEvent{Seq: 1 << 40, Fate: rating.Rated}),
+			nil, "event number 1099511627776 is not stored"},
 		{"a ledger read before the last run stored it", func() store.Assembly {
 			as := withSettled()
 			as.Prior = map[string]rating.Prior{}

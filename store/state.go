@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -160,11 +161,12 @@ type Unsettled struct {
 }
 
 // UsageRead is the usage a run read: the events imported since the last run (Window)
-// and the Held ones earlier runs held back, IDs all of them.
+// and the Held ones earlier runs held back, by number (usage_events.seq) all of them, in
+// ascending order.
 type UsageRead struct {
 	Window Window
 	Held   int
-	IDs    []string
+	Seqs   []int64
 }
 
 // UnsettledEvents returns the usage events no run has settled, by subscription: those
@@ -185,11 +187,13 @@ func (s *Store) UnsettledEvents(ctx context.Context) (Unsettled, error) {
 		Scan(&out.Read.Window.From, &out.Read.Window.Through); err != nil {
 		return out, fmt.Errorf("load usage: %w", err)
 	}
-	rows, err := tx.Query(ctx, `select event_id, subscription_id, usage_type, quantity, occurred_at, received_at, via_psp, false
-		from usage_events where seq > $1 and seq <= $2
+	// The events are read by number, not by their text ID: settling needs no more, and a
+	// run of 10 million events holds no 10 million ID strings. Held events are kept whole.
+	rows, err := tx.Query(ctx, `select seq, subscription_id, usage_type, quantity, occurred_at, received_at, via_psp, true
+		from usage_held
 		union all
-		select u.event_id, u.subscription_id, u.usage_type, u.quantity, u.occurred_at, u.received_at, u.via_psp, true
-		from usage_held h join usage_events u using (event_id)`, out.Read.Window.From, out.Read.Window.Through)
+		select seq, subscription_id, usage_type, quantity, occurred_at, received_at, via_psp, false
+		from usage_events where seq > $1 and seq <= $2`, out.Read.Window.From, out.Read.Window.Through)
 	if err != nil {
 		return out, fmt.Errorf("load usage: %w", err)
 	}
@@ -209,17 +213,22 @@ func (s *Store) UnsettledEvents(ctx context.Context) (Unsettled, error) {
 	var e dataset.UsageEvent
 	var sub, typ pgtype.DriverBytes
 	var held bool
-	_, err = pgx.ForEachRow(rows, []any{&e.ID, &sub, &typ, &e.Quantity, &e.OccurredAt, &e.ReceivedAt, &e.ViaPSP, &held}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&e.Seq, &sub, &typ, &e.Quantity, &e.OccurredAt, &e.ReceivedAt, &e.ViaPSP, &held}, func() error {
 		if held {
 			out.Read.Held++
 		}
 		e.SubscriptionID, e.UsageType = intern(sub), intern(typ)
 		out.Events[e.SubscriptionID] = append(out.Events[e.SubscriptionID], e)
-		out.Read.IDs = append(out.Read.IDs, e.ID)
+		out.Read.Seqs = append(out.Read.Seqs, e.Seq)
 		return nil
 	})
 	if err != nil {
 		return out, fmt.Errorf("load usage: %w", err)
+	}
+	// Stored in import order, the window comes in ascending order (a sort is then one
+	// pass); held events are not always below it.
+	if !slices.IsSorted(out.Read.Seqs) {
+		slices.Sort(out.Read.Seqs)
 	}
 	return out, nil
 }
