@@ -23,14 +23,17 @@ type zonePeriod struct{ start, end, offset int64 }
 func NewDays(loc *time.Location) Days { return Days{loc: loc} }
 
 // Of returns the date of instant t, as Of(t, loc).
-func (d *Days) Of(t time.Time) Date {
-	u := t.Unix()
+func (d *Days) Of(t time.Time) Date { return d.OfUnix(t.Unix()) }
+
+// OfUnix returns the date of the instant u seconds after 1970-01-01 UTC, as
+// Of(time.Unix(u, 0), loc).
+func (d *Days) OfUnix(u int64) Date {
 	for i := range d.n {
 		if p := &d.periods[i]; u >= p.start && u < p.end {
 			return dayOf(u + p.offset)
 		}
 	}
-	local := t.In(d.loc)
+	local := time.Unix(u, 0).In(d.loc)
 	_, offset := local.Zone()
 	p := zonePeriod{start: math.MinInt64, end: math.MaxInt64, offset: int64(offset)}
 	start, end := local.ZoneBounds() // zero where the zone has no start or no end

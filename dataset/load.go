@@ -50,7 +50,8 @@ func isDir(dir string) error {
 	return nil
 }
 
-// Load reads and validates a dataset, its usage events included. On any problem it
+// Load reads and validates a dataset, its usage events included (grouped by
+// subscription, as GroupBySubscription leaves them). On any problem it
 // returns nil and an Errors listing every problem found; nothing is computed from an
 // invalid dataset. Open reads the same dataset with its usage events as a stream.
 func Load(fsys fs.FS) (*Dataset, error) {
@@ -64,6 +65,7 @@ func Load(fsys fs.FS) (*Dataset, error) {
 	if err := l.result(); err != nil {
 		return nil, err
 	}
+	group(l.ds.Usage)
 	return l.ds, nil
 }
 

@@ -47,16 +47,18 @@ func TestMalformedDatasetReportsEveryError(t *testing.T) {
 			"S7,yesterday,1,,,",   // line 3: date
 		},
 		Usage: []string{
-			"E1,S7,checks,0,2026-10-03T10:00:00+02:00,,",                     // line 2: quantity
-			"E2,S7,checks,1,2026-10-03 10:00,,",                              // line 3: timestamp
-			"E3,S7,calls,1,2026-10-03T10:00:00+02:00,,",                      // line 4: type not in plan
-			"E4,S7,checks,1,2026-10-03T10:00:00+02:00,,true",                 // line 5: PSP on a non-payment type
-			"E5,S7,checks,1,2026-10-03T10:00:00+02:00,,",                     // fine
-			"E5,S7,checks,2,2026-10-03T10:00:00+02:00,,",                     // line 7: same ID, other event
-			"E6,S7,checks,1.5,2026-10-03T10:00:00+02:00,,",                   // line 8: fraction
-			"E7,S7,checks,1,2026-10-03T10:00:00+02:00,2026-10-01T00:00:00Z,", // line 9: received before occurred
-			"E8,S7,checks,1\x01,2026-10-03T10:00:00+02:00,,",                 // line 10: control character, reported once
-			"E9,S7,checks,1e3,2026-10-03T10:00:00+02:00,,",                   // line 11: exponent
+			"E1,S7,checks,0,2026-10-03T10:00:00+02:00,,",                      // line 2: quantity
+			"E2,S7,checks,1,2026-10-03 10:00,,",                               // line 3: timestamp
+			"E3,S7,calls,1,2026-10-03T10:00:00+02:00,,",                       // line 4: type not in plan
+			"E4,S7,checks,1,2026-10-03T10:00:00+02:00,,true",                  // line 5: PSP on a non-payment type
+			"E5,S7,checks,1,2026-10-03T10:00:00+02:00,,",                      // fine
+			"E5,S7,checks,2,2026-10-03T10:00:00+02:00,,",                      // line 7: same ID, other event
+			"E6,S7,checks,1.5,2026-10-03T10:00:00+02:00,,",                    // line 8: fraction
+			"E7,S7,checks,1,2026-10-03T10:00:00+02:00,2026-10-01T00:00:00Z,",  // line 9: received before occurred
+			"E8,S7,checks,1\x01,2026-10-03T10:00:00+02:00,,",                  // line 10: control character, reported once
+			"E9,S7,checks,1e3,2026-10-03T10:00:00+02:00,,",                    // line 11: exponent
+			"E10,S7,checks,1,2026-10-03T10:00:00+02:00,2300-01-01T00:00:00Z,", // line 12: beyond 2261
+			"E11,S7,checks,1,1600-10-03T10:00:00+02:00,,",                     // line 13: before 1678 (once: received_at defaults to it)
 		},
 		Limits: []string{"S7,checks,-1"}, // line 2
 	}
@@ -101,6 +103,8 @@ func TestMalformedDatasetReportsEveryError(t *testing.T) {
 		{"usage.csv", 9, "received_at", "before occurred_at"},
 		{"usage.csv", 10, "quantity", "control character"},
 		{"usage.csv", 11, "quantity", "no exponent"},
+		{"usage.csv", 12, "received_at", "outside the years 1678 to 2261"},
+		{"usage.csv", 13, "occurred_at", "outside the years 1678 to 2261"},
 	}
 	for _, w := range want {
 		found := false

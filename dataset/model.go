@@ -7,6 +7,7 @@
 package dataset
 
 import (
+	"math"
 	"time"
 
 	"github.com/kontor-billing/kontor/calendar"
@@ -29,7 +30,8 @@ type Dataset struct {
 	Subscriptions []*Subscription
 	// LicenseReports are grouped by subscription ID, each group sorted by date.
 	LicenseReports map[string][]LicenseReport
-	// Usage holds each event ID once, in file order; see Duplicates.
+	// Usage holds each event ID once, grouped by subscription (in the order of each
+	// subscription's first event); see Duplicates.
 	Usage []UsageEvent
 	// Duplicates counts usage rows that repeated an event already read (BILLING-RULES 2.4:
 	// a duplicate ID is counted once).
@@ -281,11 +283,37 @@ type UsageEvent struct {
 	UsageType      string
 	// Quantity is a positive whole number of usages.
 	Quantity   int64
-	OccurredAt time.Time
+	OccurredAt Instant
 	// ReceivedAt is when the vendor received the event (defaults to OccurredAt); an event
 	// received after its period was billed is late (BILLING-RULES 2.4).
-	ReceivedAt time.Time
+	ReceivedAt Instant
 	// ViaPSP marks payment collection orders initiated via a payment service provider
 	// through the app; they count with the usage type's PSPWeight.
 	ViaPSP bool
+}
+
+// Instant is a point in time as nanoseconds since 1970-01-01 UTC (Unix time), from the
+// year 1678 to 2262. Usage events hold two: as integers they take 16 bytes instead of
+// 48 and hold no pointer, which matters for the garbage collector at 10 million events.
+type Instant int64
+
+// Instants outside this range are not representable (time.Time.UnixNano).
+var (
+	MinInstant = time.Unix(0, math.MinInt64).UTC()
+	MaxInstant = time.Unix(0, math.MaxInt64).UTC()
+)
+
+// InstantOf returns t as an Instant; t must be within MinInstant and MaxInstant.
+func InstantOf(t time.Time) Instant { return Instant(t.UnixNano()) }
+
+// Time returns the instant as a time in UTC.
+func (i Instant) Time() time.Time { return time.Unix(0, int64(i)).UTC() }
+
+// Unix returns the instant in whole seconds since 1970-01-01 UTC, rounded down.
+func (i Instant) Unix() int64 {
+	s := int64(i) / 1e9
+	if int64(i)%1e9 < 0 {
+		s--
+	}
+	return s
 }

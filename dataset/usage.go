@@ -83,7 +83,7 @@ func (l *loader) usage(emit func(*UsageEvent) error) error {
 					return
 				}
 				l.ds.Duplicates++
-				if ev.ReceivedAt.Before(f.ev.ReceivedAt) {
+				if ev.ReceivedAt < f.ev.ReceivedAt {
 					f.ev.ReceivedAt = ev.ReceivedAt // the event arrived with its first copy
 				}
 			})
@@ -125,16 +125,20 @@ func (l *loader) event(r *row) UsageEvent {
 	} else if !r.bad {
 		r.fail("quantity", "is required")
 	}
-	ev.OccurredAt = r.instant("occurred_at")
-	if ev.OccurredAt.IsZero() && !r.bad {
+	occurred := r.instant("occurred_at")
+	if occurred.IsZero() && !r.bad {
 		r.fail("occurred_at", "is required")
 	}
-	ev.ReceivedAt = r.instant("received_at")
-	if ev.ReceivedAt.IsZero() {
-		ev.ReceivedAt = ev.OccurredAt
-	} else if ev.ReceivedAt.Before(ev.OccurredAt) {
-		r.fail("received_at", "%s is before occurred_at", ev.ReceivedAt.Format(time.RFC3339))
+	r.representable("occurred_at", occurred)
+	received := r.instant("received_at")
+	if received.IsZero() {
+		received = occurred
+	} else if received.Before(occurred) {
+		r.fail("received_at", "%s is before occurred_at", received.Format(time.RFC3339))
+	} else {
+		r.representable("received_at", received)
 	}
+	ev.OccurredAt, ev.ReceivedAt = InstantOf(occurred), InstantOf(received)
 	ev.ViaPSP = r.boolean("via_psp")
 	if p != nil && ev.UsageType != "" {
 		if _, ok := p.Allowance(ev.UsageType); !ok {
@@ -146,11 +150,18 @@ func (l *loader) event(r *row) UsageEvent {
 	return ev
 }
 
+// representable fails col unless t is zero (not given) or can be held as an Instant.
+func (r *row) representable(col string, t time.Time) {
+	if !t.IsZero() && (t.Before(MinInstant) || t.After(MaxInstant)) {
+		r.fail(col, "%s is outside the years %d to %d", t.Format(time.RFC3339), MinInstant.Year()+1, MaxInstant.Year()-1)
+	}
+}
+
 // sameEvent reports whether two rows with one event ID describe the same event; a resent
 // event may differ only in when it was received.
 func sameEvent(a, b *UsageEvent) bool {
 	return a.SubscriptionID == b.SubscriptionID && a.UsageType == b.UsageType &&
-		a.Quantity == b.Quantity && a.OccurredAt.Equal(b.OccurredAt) && a.ViaPSP == b.ViaPSP
+		a.Quantity == b.Quantity && a.OccurredAt == b.OccurredAt && a.ViaPSP == b.ViaPSP
 }
 
 // repeatedIDs returns the hashes of the event IDs found on more than one row of the

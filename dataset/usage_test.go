@@ -107,7 +107,7 @@ func TestUsageStream(t *testing.T) {
 }
 
 func label(ev *dataset.UsageEvent) string {
-	r := ev.ReceivedAt.UTC()
+	r := ev.ReceivedAt.Time()
 	s := ev.ID + "@" + r.Format("15:04")
 	if r.Day() != 3 {
 		s += " on " + r.Format("01-02")

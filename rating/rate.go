@@ -323,10 +323,10 @@ func usageCharges(in Input, res *SubscriptionResult) {
 	days := calendar.NewDays(in.Location)
 	for i := range in.Events {
 		ev := &in.Events[i]
-		if days.Of(ev.ReceivedAt).After(in.AsOf) {
+		if days.OfUnix(ev.ReceivedAt.Unix()).After(in.AsOf) {
 			continue // not received yet as of the run date
 		}
-		day := days.Of(ev.OccurredAt)
+		day := days.OfUnix(ev.OccurredAt.Unix())
 		var b *bucket
 		if last != nil && last.key.Type == ev.UsageType && last.period.Contains(day) {
 			b = last

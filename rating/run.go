@@ -2,7 +2,6 @@ package rating
 
 import (
 	"errors"
-	"slices"
 
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/dataset"
@@ -43,47 +42,14 @@ type Counts struct {
 // Run rates every subscription of ds as of asOf, statelessly: the opening state is what
 // the dataset declares (billed_as_of: everything due as of that date was billed before),
 // and nothing is remembered afterwards. A subscription that cannot be rated is reported
-// in Problems while all others are rated.
+// in Problems while all others are rated. Run groups ds.Usage by subscription in place
+// (Load delivered it grouped) and may reorder each subscription's events: no result
+// depends on their order.
 func Run(ds *dataset.Dataset, asOf calendar.Date) Result {
-	res, _ := RunFrom(ds, asOf, EventsBySubscription(ds.Usage), func(string) (Prior, bool) { return Prior{}, false })
+	res, _ := RunFrom(ds, asOf, dataset.GroupBySubscription(ds.Usage), func(string) (Prior, bool) { return Prior{}, false })
 	res.Counts.Events += ds.Duplicates
 	res.Counts.Duplicates = ds.Duplicates
 	return res
-}
-
-// EventsBySubscription groups usage events by subscription, in one backing array, each
-// subscription's in their order: one map lookup per event, then a copy into place.
-func EventsBySubscription(events []dataset.UsageEvent) map[string][]dataset.UsageEvent {
-	group := map[string]int32{}
-	var ids []string
-	var starts []int // events per group, then where each group starts in backing
-	of := make([]int32, len(events))
-	for i := range events {
-		id := events[i].SubscriptionID
-		g, ok := group[id]
-		if !ok {
-			g = int32(len(ids))
-			group[id] = g
-			ids = append(ids, id)
-			starts = append(starts, 0)
-		}
-		starts[g]++
-		of[i] = g
-	}
-	for g, pos := 0, 0; g < len(starts); g++ {
-		pos, starts[g] = pos+starts[g], pos
-	}
-	next := slices.Clone(starts)
-	backing := make([]dataset.UsageEvent, len(events))
-	for i, g := range of {
-		backing[next[g]] = events[i]
-		next[g]++
-	}
-	m := make(map[string][]dataset.UsageEvent, len(ids))
-	for g, id := range ids {
-		m[id] = backing[starts[g]:next[g]:next[g]]
-	}
-	return m
 }
 
 // Outcome is what a run leaves for one subscription: the ledger after it and the events it
@@ -109,9 +75,9 @@ type SettledEvent struct {
 // RunFrom rates every subscription of ds as of asOf from what earlier runs billed: prior
 // returns a subscription's ledger, or false when no run has billed it yet (then the
 // dataset's opening state, billed_as_of, applies). events are the unsettled usage events
-// by subscription; RunFrom consumes them: it may overwrite them, so that events settled by
-// a subscription's opening state need no copy of those left. It returns the rating and,
-// per rated subscription, its outcome.
+// by subscription; RunFrom may reorder each subscription's (the events a subscription's
+// opening state leaves unsettled are moved to the front instead of copied), which never
+// changes a result. It returns the rating and, per rated subscription, its outcome.
 func RunFrom(ds *dataset.Dataset, asOf calendar.Date, events map[string][]dataset.UsageEvent, prior func(subscriptionID string) (Prior, bool)) (Result, []Outcome) {
 	res := Result{AsOf: asOf}
 	var outcomes []Outcome
@@ -219,13 +185,16 @@ func opening(in Input, billedAsOf calendar.Date, settled []SettledEvent) (Prior,
 		}
 		return Prior{}, nil, settled, &Error{SubscriptionID: in.Subscription.ID, Reason: "opening state as of " + billedAsOf.String() + ": " + reason}
 	}
-	left := in.Events[:0]
+	// The events left are swapped to the front (k <= i: the one at k was settled), so
+	// that in.Events keeps every event and the caller's slice stays whole.
+	k := 0
 	for i, f := range sr.Fates {
 		if f == Pending {
-			left = append(left, in.Events[i]) // i >= len(left): only settled events are overwritten
+			in.Events[k], in.Events[i] = in.Events[i], in.Events[k]
+			k++
 		} else {
 			settled = append(settled, SettledEvent{Seq: in.Events[i].Seq, Fate: f, Opening: true})
 		}
 	}
-	return sr.Next, left, settled, nil
+	return sr.Next, in.Events[:k:k], settled, nil
 }

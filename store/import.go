@@ -273,7 +273,7 @@ func (r *eventRows) Next() bool {
 
 func (r *eventRows) Values() ([]any, error) {
 	e := &r.batch[r.i-1]
-	r.values = [7]any{e.ID, e.SubscriptionID, e.UsageType, e.Quantity, e.OccurredAt, e.ReceivedAt, e.ViaPSP}
+	r.values = [7]any{e.ID, e.SubscriptionID, e.UsageType, e.Quantity, e.OccurredAt.Time(), e.ReceivedAt.Time(), e.ViaPSP}
 	return r.values[:], nil
 }
 

@@ -35,12 +35,6 @@ func assemble(t *testing.T, st *store.Store, runID int64) store.Assembly {
 		Outcomes: outcomes, Prior: map[string]rating.Prior{}, Usage: res.Usage, Read: usage.Read}
 }
 
-// same reports whether two events read from the store are the same, field by field.
-func same(a, b dataset.UsageEvent) bool {
-	return a.ID == b.ID && a.Seq == b.Seq && a.SubscriptionID == b.SubscriptionID && a.UsageType == b.UsageType &&
-		a.Quantity == b.Quantity && a.OccurredAt.Equal(b.OccurredAt) && a.ReceivedAt.Equal(b.ReceivedAt) && a.ViaPSP == b.ViaPSP
-}
-
 // count is the number of events.
 func count(events map[string][]dataset.UsageEvent) int {
 	n := 0
@@ -112,7 +106,7 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 		for _, e := range evs {
 			if !settledSeqs[e.Seq] {
 				held++
-				if !slices.ContainsFunc(left.Events[sub], func(l dataset.UsageEvent) bool { return same(l, e) }) {
+				if !slices.ContainsFunc(left.Events[sub], func(l dataset.UsageEvent) bool { return l == e }) {
 					t.Errorf("event %d of %s was read, not settled, and is not held whole for the next run", e.Seq, sub)
 				}
 			}

@@ -187,6 +187,16 @@ func (s *Store) UnsettledEvents(ctx context.Context) (Unsettled, error) {
 		Scan(&out.Read.Window.From, &out.Read.Window.Through); err != nil {
 		return out, fmt.Errorf("load usage: %w", err)
 	}
+	// The window's numbers and the held events bound how many events are read (fewer
+	// where an import rolled back left a gap): one array of that size holds them all,
+	// grouped in place afterwards, instead of one growing array per subscription.
+	var heldCount int64
+	if err := tx.QueryRow(ctx, `select count(*) from usage_held`).Scan(&heldCount); err != nil {
+		return out, fmt.Errorf("load usage: %w", err)
+	}
+	bound := heldCount + out.Read.Window.Through - out.Read.Window.From
+	events := make([]dataset.UsageEvent, 0, bound)
+	out.Read.Seqs = make([]int64, 0, bound)
 	// The events are read by number, not by their text ID: settling needs no more, and a
 	// run of 10 million events holds no 10 million ID strings. Held events are kept whole.
 	rows, err := tx.Query(ctx, `select seq, subscription_id, usage_type, quantity, occurred_at, received_at, via_psp, true
@@ -197,7 +207,6 @@ func (s *Store) UnsettledEvents(ctx context.Context) (Unsettled, error) {
 	if err != nil {
 		return out, fmt.Errorf("load usage: %w", err)
 	}
-	out.Events = map[string][]dataset.UsageEvent{}
 	// Subscription and usage type IDs repeat across millions of events: they are read
 	// from the driver's buffer and kept once each, so events share them (less memory, and
 	// comparing two equal ones is then a pointer check).
@@ -212,19 +221,22 @@ func (s *Store) UnsettledEvents(ctx context.Context) (Unsettled, error) {
 	}
 	var e dataset.UsageEvent
 	var sub, typ pgtype.DriverBytes
+	var occurred, received time.Time
 	var held bool
-	_, err = pgx.ForEachRow(rows, []any{&e.Seq, &sub, &typ, &e.Quantity, &e.OccurredAt, &e.ReceivedAt, &e.ViaPSP, &held}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&e.Seq, &sub, &typ, &e.Quantity, &occurred, &received, &e.ViaPSP, &held}, func() error {
 		if held {
 			out.Read.Held++
 		}
 		e.SubscriptionID, e.UsageType = intern(sub), intern(typ)
-		out.Events[e.SubscriptionID] = append(out.Events[e.SubscriptionID], e)
+		e.OccurredAt, e.ReceivedAt = dataset.InstantOf(occurred), dataset.InstantOf(received)
+		events = append(events, e)
 		out.Read.Seqs = append(out.Read.Seqs, e.Seq)
 		return nil
 	})
 	if err != nil {
 		return out, fmt.Errorf("load usage: %w", err)
 	}
+	out.Events = dataset.GroupBySubscription(events)
 	// Stored in import order, the window comes in ascending order (a sort is then one
 	// pass); held events are not always below it.
 	if !slices.IsSorted(out.Read.Seqs) {
