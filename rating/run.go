@@ -1,7 +1,9 @@
 package rating
 
 import (
+	"cmp"
 	"errors"
+	"slices"
 
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/dataset"
@@ -60,6 +62,7 @@ type Outcome struct {
 	// this run because no earlier run had billed it.
 	Opening bool
 	Next    Prior
+	// Settled is in ascending Seq.
 	Settled []SettledEvent
 }
 
@@ -145,6 +148,7 @@ func RunFrom(ds *dataset.Dataset, asOf calendar.Date, events map[string][]datase
 			res.Counts.UnitsIncluded = res.Counts.UnitsIncluded.Add(u.Units.Sub(u.Blocked).Sub(u.Overage))
 		}
 		out.Next = sr.Next
+		slices.SortFunc(out.Settled, func(a, b SettledEvent) int { return cmp.Compare(a.Seq, b.Seq) })
 		outcomes = append(outcomes, out)
 	}
 	return res, outcomes

@@ -42,14 +42,15 @@ func TestMigrationKeepsSettledUsage(t *testing.T) {
 	if err := st.MigrateSchemaTo(ctx, -1); err != nil {
 		t.Fatalf("up to the latest: %v", err)
 	}
-	// Schema 8 keeps settled and held events by number; held events whole.
-	if err := db.QueryRow(ctx, `select (select string_agg(u.event_id || '/' || s.run_id || '/' || s.fate, ' ' order by s.seq) from usage_settled s join usage_events u using (seq)),
+	// Schema 8 keeps settled events by number, one row per subscription and run; held
+	// events whole.
+	if err := db.QueryRow(ctx, `select (select string_agg(s.subscription_id || ':' || s.run_id || ':' || array_to_string(s.seqs, ',') || ':' || array_to_string(s.fates, ','), ' ') from usage_settled s),
 		(select string_agg(h.seq || '/' || h.subscription_id || '/' || h.quantity || '/' || (h.occurred_at = u.occurred_at), ' ' order by h.seq)
 		 from usage_held h join usage_events u using (seq))`).Scan(&settled, &held); err != nil {
 		t.Fatal(err)
 	}
-	if settled != "E1/7/1 E2/7/2" || held != "3/S-2/3/true 4/S-2/4/true" {
-		t.Errorf("after the migration to the latest: settled %q, held %q; want E1/7/1 E2/7/2, 3/S-2/3/true 4/S-2/4/true", settled, held)
+	if settled != "S-1:7:1,2:1,2" || held != "3/S-2/3/true 4/S-2/4/true" {
+		t.Errorf("after the migration to the latest: settled %q, held %q; want S-1:7:1,2:1,2, 3/S-2/3/true 4/S-2/4/true", settled, held)
 	}
 	un, err := st.UnsettledEvents(ctx)
 	if err != nil {

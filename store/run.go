@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/rating"
 )
@@ -379,11 +379,11 @@ func saveSkipped(ctx context.Context, tx pgx.Tx, a Assembly, _ []int64) error {
 	return err
 }
 
-// settle records the events the run settled (appended to usage_settled by number, in
-// ascending order: the order of its primary key), holds back the events the run read and
-// did not settle (usage_held keeps them whole: a skipped buyer's, events not due yet), and
-// moves the usage cursor past the window the run read. No event row is rewritten: the run
-// knows what it read. Every settled event must be one the run read; one settled before
+// settle records the events the run settled (one usage_settled row per subscription:
+// the events' numbers and fates), holds back the events the run read and did not settle
+// (usage_held keeps them whole: a skipped buyer's, events not due yet), and moves the
+// usage cursor past the window the run read. No event row is rewritten: the run knows
+// what it read. Every settled event must be one the run read, once; one settled before
 // fails naming it.
 func settle(ctx context.Context, tx pgx.Tx, runID int64, r UsageRead, outcomes []rating.Outcome) error {
 	// Runs hold the run lock, so the cursor is still where this run read it; a caller
@@ -399,79 +399,134 @@ func settle(ctx context.Context, tx pgx.Tx, runID int64, r UsageRead, outcomes [
 	for _, o := range outcomes {
 		n += len(o.Settled)
 	}
-	all := make([]rating.SettledEvent, 0, n)
+	all := make([]int64, 0, n)
 	for _, o := range outcomes {
-		all = append(all, o.Settled...)
+		for _, e := range o.Settled {
+			all = append(all, e.Seq)
+		}
 	}
-	slices.SortFunc(all, func(a, b rating.SettledEvent) int { return cmp.Compare(a.Seq, b.Seq) })
+	slices.Sort(all)
 	// Both lists ascending: one walk finds the events read and not settled (held), and
 	// any settled event that was not read, or settled twice.
-	held := make([]int64, 0, max(len(r.Seqs)-n, 0))
+	var held, settledHeld []int64
 	i := 0
 	for _, seq := range r.Seqs {
-		if i < len(all) && all[i].Seq < seq {
+		if i < len(all) && all[i] < seq {
 			break
 		}
-		if i < len(all) && all[i].Seq == seq {
+		if i < len(all) && all[i] == seq {
+			if seq <= r.Window.From {
+				settledHeld = append(settledHeld, seq)
+			}
 			i++
 			continue
 		}
 		held = append(held, seq)
 	}
 	if i < len(all) {
-		if i > 0 && all[i].Seq == all[i-1].Seq {
-			return fmt.Errorf("settle usage: %w", twice(ctx, tx, all[i].Seq))
+		if i > 0 && all[i] == all[i-1] {
+			return fmt.Errorf("settle usage: %w", twice(ctx, tx, all[i]))
 		}
-		return unsettleable(ctx, tx, all[i].Seq)
+		return unsettleable(ctx, tx, all[i])
 	}
-	err = bulkNew(ctx, tx, "settling", "seq bigint, fate smallint", n,
-		func(i int, dst []any) { dst[0], dst[1] = all[i].Seq, int16(all[i].Fate) },
-		`insert into usage_settled (seq, run_id, fate) select seq, $1, fate from settling`, "usage_settled_pkey",
-		func() error {
-			var seq int64
-			if err := tx.QueryRow(ctx, `select s.seq from settling s join usage_settled us using (seq) limit 1`).Scan(&seq); err != nil {
-				return fmt.Errorf("settle usage: an event was settled already: %w", err)
-			}
-			return unsettleable(ctx, tx, seq)
-		}, runID)
-	if err != nil {
-		return err
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_settled"}, []string{"subscription_id", "run_id", "seqs", "fates"},
+		&settledRows{outcomes: outcomes, run: runID}); err != nil {
+		return fmt.Errorf("settle usage: %w", err)
 	}
-	// The run read every held event and every event of the window: the held ones it
-	// settled leave usage_held, those of the window it did not settle join them. The
-	// counts make sure no event is dropped unread.
-	stillHeld := r.Held
-	if n > 0 {
-		tag, err = tx.Exec(ctx, `delete from usage_held h using settling s where h.seq = s.seq`)
+	// The held events the run settled leave usage_held; those of the window it did not
+	// settle join them, copied from what the run read. The counts make sure no event is
+	// dropped unread.
+	if len(settledHeld) > 0 {
+		tag, err = tx.Exec(ctx, `delete from usage_held where seq = any($1)`, settledHeld)
 		if err != nil {
 			return fmt.Errorf("settle usage: %w", err)
 		}
-		stillHeld -= int(tag.RowsAffected())
-	}
-	newHeld := held[:0:0]
-	for _, seq := range held {
-		if seq > r.Window.From && seq <= r.Window.Through {
-			newHeld = append(newHeld, seq)
+		if int(tag.RowsAffected()) != len(settledHeld) {
+			return fmt.Errorf("settle usage: %d of the %d held events the run settled are held: the usage read is incomplete; run again", tag.RowsAffected(), len(settledHeld))
 		}
 	}
-	added, err := bulk(ctx, tx, "holding", "seq bigint", len(newHeld), func(i int, dst []any) { dst[0] = newHeld[i] },
-		`insert into usage_held (seq, subscription_id, usage_type, quantity, occurred_at, received_at, via_psp)
-		select u.seq, u.subscription_id, u.usage_type, u.quantity, u.occurred_at, u.received_at, u.via_psp
-		from usage_events u join holding h using (seq) where u.seq > $1 and u.seq <= $2`, r.Window.From, r.Window.Through)
+	hold := make([]bool, r.Window.Through-r.Window.From)
+	newHeld := 0
+	for _, seq := range held {
+		if seq > r.Window.From && seq <= r.Window.Through {
+			hold[seq-r.Window.From-1] = true
+			newHeld++
+		}
+	}
+	rows := &heldRows{events: r.events, hold: hold, from: r.Window.From}
+	added, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_held"},
+		[]string{"seq", "subscription_id", "usage_type", "quantity", "occurred_at", "received_at", "via_psp"}, rows)
 	if err != nil {
-		return fmt.Errorf("settle usage: hold %d events: %w", len(newHeld), err)
+		return fmt.Errorf("settle usage: hold %d events: %w", newHeld, err)
 	}
 	var inWindow, nowHeld int
 	if err := tx.QueryRow(ctx, `select (select count(*) from usage_events where seq > $1 and seq <= $2), (select count(*) from usage_held)`,
 		r.Window.From, r.Window.Through).Scan(&inWindow, &nowHeld); err != nil {
 		return fmt.Errorf("settle usage: %w", err)
 	}
-	if int(added) != len(newHeld) || nowHeld != len(held) || stillHeld != len(held)-len(newHeld) || inWindow != len(r.Seqs)-r.Held {
+	if int(added) != newHeld || nowHeld != len(held) || inWindow != len(r.Seqs)-r.Held {
 		return fmt.Errorf("settle usage: the run read %d held and %d new events, but %d were held and %d are new: the usage read is incomplete; run again",
-			r.Held, len(r.Seqs)-r.Held, nowHeld-len(newHeld)+(r.Held-stillHeld), inWindow)
+			r.Held, len(r.Seqs)-r.Held, nowHeld-int(added)+len(settledHeld), inWindow)
 	}
 	return nil
 }
+
+// settledRows are the usage_settled rows of a run: per outcome with settled events, its
+// subscription, the run, the events' numbers and their fates.
+type settledRows struct {
+	outcomes []rating.Outcome
+	run      int64
+	i        int
+	seqs     []int64
+	fates    []int16
+	values   [4]any
+}
+
+func (r *settledRows) Next() bool {
+	for r.i < len(r.outcomes) {
+		o := &r.outcomes[r.i]
+		r.i++
+		if len(o.Settled) == 0 {
+			continue
+		}
+		r.seqs, r.fates = r.seqs[:0], r.fates[:0]
+		for _, e := range o.Settled {
+			r.seqs = append(r.seqs, e.Seq)
+			r.fates = append(r.fates, int16(e.Fate))
+		}
+		r.values = [4]any{o.SubscriptionID, r.run, r.seqs, r.fates}
+		return true
+	}
+	return false
+}
+
+func (r *settledRows) Values() ([]any, error) { return r.values[:], nil }
+func (r *settledRows) Err() error             { return nil }
+
+// heldRows are the events of the window to hold: those of events marked in hold (by
+// number above from).
+type heldRows struct {
+	events []dataset.UsageEvent
+	hold   []bool
+	from   int64
+	i      int
+	values [7]any
+}
+
+func (r *heldRows) Next() bool {
+	for r.i < len(r.events) {
+		e := &r.events[r.i]
+		r.i++
+		if k := e.Seq - r.from - 1; k >= 0 && k < int64(len(r.hold)) && r.hold[k] {
+			r.values = [7]any{e.Seq, e.SubscriptionID, e.UsageType, e.Quantity, e.OccurredAt.Time(), e.ReceivedAt.Time(), e.ViaPSP}
+			return true
+		}
+	}
+	return false
+}
+
+func (r *heldRows) Values() ([]any, error) { return r.values[:], nil }
+func (r *heldRows) Err() error             { return nil }
 
 // twice says that the event numbered seq is settled twice by one run.
 func twice(ctx context.Context, tx pgx.Tx, seq int64) error {
@@ -505,7 +560,7 @@ func unsettleable(ctx context.Context, tx pgx.Tx, seq int64) error {
 		return fmt.Errorf("settle usage: event number %d is not stored", seq)
 	}
 	var run int64
-	if err := tx.QueryRow(ctx, `select coalesce((select run_id from usage_settled where seq = $1), 0)`, seq).Scan(&run); err != nil {
+	if err := tx.QueryRow(ctx, `select coalesce((select run_id from usage_settled where subscription_id = $1 and $2 = any(seqs)), 0)`, sub, seq).Scan(&run); err != nil {
 		return fmt.Errorf("settle usage: event %s: %w", id, err)
 	}
 	if run != 0 {

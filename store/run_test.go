@@ -134,6 +134,12 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 	if err := st.Pool().QueryRow(ctx, `select event_id from usage_events where seq = $1`, seq).Scan(&event); err != nil {
 		t.Fatal(err)
 	}
+	// An event the next run reads (held by the first).
+	heldSeq := left.Read.Seqs[0]
+	var heldEvent string
+	if err := st.Pool().QueryRow(ctx, `select event_id from usage_events where seq = $1`, heldSeq).Scan(&heldEvent); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		a    store.Assembly
@@ -144,6 +150,8 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 			store.ErrAlreadyBilled, "charge " + a.Invoices[0].Lines[0].ChargeKey},
 		{"an event settled before", withSettled(rating.SettledEvent{Seq: seq, Fate: rating.Rated}),
 			nil, "usage of subscription " + sub + ": event " + event + " was settled already by run"},
+		{"an event settled twice", withSettled(rating.SettledEvent{Seq: heldSeq, Fate: rating.Rated}, rating.SettledEvent{Seq: heldSeq, Fate: rating.Rated}),
+			nil, "event " + heldEvent + " is settled twice"},
 		{"an event that is not stored", withSettled(rating.SettledEvent{Seq: 1 << 40, Fate: rating.Rated}),
 			nil, "event number 1099511627776 is not stored"},
 		{"a ledger read before the last run stored it", func() store.Assembly {
@@ -177,5 +185,86 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 				t.Error("a failed assembly changed what is stored")
 			}
 		})
+	}
+}
+
+// TestHeldEventsAreSettledByALaterRun runs the demo as of 2026-11-01 and 2026-12-01: the
+// events the first run held back (November's, not due yet) are settled by the second,
+// leave usage_held, and no event is ever both settled and held, or settled twice.
+func TestHeldEventsAreSettledByALaterRun(t *testing.T) {
+	ctx := context.Background()
+	_, st := storetest.New(t)
+	ds, err := dataset.LoadDir("../fixtures/demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Import(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	var cursor int64
+	for i, asOf := range []string{"2026-11-01", "2026-12-01"} {
+		run, err := st.StartRun(ctx, calendar.MustParse(asOf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds, err := st.Dataset(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ledger, err := st.Ledger(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		usage, err := st.UnsettledEvents(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, outcomes := rating.RunFrom(ds, calendar.MustParse(asOf), usage.Events, func(sub string) (rating.Prior, bool) {
+			p, ok := ledger[sub]
+			return p, ok
+		})
+		batch := invoice.Assemble(ds, res, invoice.Options{IssueDate: calendar.MustParse(asOf)})
+		settledHeld := 0
+		for _, o := range outcomes {
+			for _, e := range o.Settled {
+				if e.Seq <= usage.Read.Window.From {
+					settledHeld++
+				}
+			}
+		}
+		if err := st.SaveAssembly(ctx, store.Assembly{RunID: run, Invoices: batch.Invoices, Charges: res.Charges, Skipped: batch.Skipped,
+			Outcomes: outcomes, Prior: ledger, Usage: res.Usage, Read: usage.Read}); err != nil {
+			t.Fatalf("run as of %s: %v", asOf, err)
+		}
+		var held, settled, both, twice int
+		if err := st.Pool().QueryRow(ctx, `with s as (select unnest(seqs) as seq from usage_settled)
+			select (select count(*) from usage_held), (select count(*) from s),
+				(select count(*) from s join usage_held using (seq)),
+				(select count(*) from (select seq from s group by seq having count(*) > 1) d)`).Scan(&held, &settled, &both, &twice); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("as of %s: %d read (%d held before), %d settled of them held before; now %d settled, %d held", asOf, len(usage.Read.Seqs), usage.Read.Held, settledHeld, settled, held)
+		if both != 0 || twice != 0 {
+			t.Errorf("%d events both settled and held, %d settled twice", both, twice)
+		}
+		switch i {
+		case 0:
+			cursor = usage.Read.Window.Through
+			if held == 0 || usage.Read.Held != 0 {
+				t.Fatalf("the first run held %d events (read %d held); want some, none", held, usage.Read.Held)
+			}
+		case 1:
+			if usage.Read.Window.From != cursor || usage.Read.Held == 0 || settledHeld == 0 || held >= usage.Read.Held {
+				t.Errorf("the second run read from %d (cursor %d) %d held events, settled %d of them, %d still held; want the held ones read and some settled",
+					usage.Read.Window.From, cursor, usage.Read.Held, settledHeld, held)
+			}
+		}
+		var stored int
+		if err := st.Pool().QueryRow(ctx, `select count(*) from usage_events`).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if settled+held != stored {
+			t.Errorf("%d settled + %d held of %d stored events: every event read is one or the other", settled, held, stored)
+		}
 	}
 }

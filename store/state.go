@@ -167,6 +167,9 @@ type UsageRead struct {
 	Window Window
 	Held   int
 	Seqs   []int64
+	// events are the events read, all of them: settling holds back those not settled
+	// from them. Rating may reorder them, never change them.
+	events []dataset.UsageEvent
 }
 
 // UnsettledEvents returns the usage events no run has settled, by subscription: those
@@ -237,6 +240,7 @@ func (s *Store) UnsettledEvents(ctx context.Context) (Unsettled, error) {
 		return out, fmt.Errorf("load usage: %w", err)
 	}
 	out.Events = dataset.GroupBySubscription(events)
+	out.Read.events = events
 	// Stored in import order, the window comes in ascending order (a sort is then one
 	// pass); held events are not always below it.
 	if !slices.IsSorted(out.Read.Seqs) {

@@ -49,7 +49,8 @@ func Fingerprint(t testing.TB, st *store.Store, archiveDir string) string {
 	query("ledger usage", `select subscription_id, usage_type, period_start::text, units::text from ledger_usage order by 1, 2, 3`)
 	query("ledger subscriptions", `select subscription_id from ledger_subscriptions order by 1`)
 	query("usage", `select u.event_id, coalesce(s.fate, -1), h.seq is not null from usage_events u
-		left join usage_settled s using (seq) left join usage_held h using (seq) order by u.event_id`)
+		left join (select unnest(seqs) as seq, unnest(fates) as fate from usage_settled) s using (seq)
+		left join usage_held h using (seq) order by u.event_id`)
 	query("usage cursor", `select seq from usage_cursor`)
 	var gappy []string
 	rows, err := st.Pool().Query(ctx, `select series from invoices where seq is not null group by series having count(*) <> max(seq)`)
