@@ -183,7 +183,7 @@ func (d *Document) Write(opt Options) ([]byte, error) {
 		}
 		f := df.font
 		base := s.tag + "+" + f.name
-		file := add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode /Length1 %d >>", len(s.program), s.length1), stream: s.program})
+		file := add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode /Length1 %d >>", len(s.program), s.length1), stream: s.program, shared: true})
 		flags := 32 // nonsymbolic
 		if f.fixedPitch {
 			flags |= 1
@@ -194,10 +194,10 @@ func (d *Document) Write(opt Options) ([]byte, error) {
 		desc := add(&object{dict: fmt.Appendf(nil, "<< /Type /FontDescriptor /FontName /%s /Flags %d /FontBBox [%d %d %d %d] /ItalicAngle %s /Ascent %d /Descent %d /CapHeight %d /StemV 80 /FontFile2 %d 0 R >>",
 			base, flags, f.scale(f.bbox[0]), f.scale(f.bbox[1]), f.scale(f.bbox[2]), f.scale(f.bbox[3]),
 			strconv.FormatFloat(f.italic, 'f', -1, 64), f.scale(f.ascent), f.scale(f.descent), f.scale(f.capHeight), file)})
-		gidMap := add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode >>", len(s.cidToGID)), stream: s.cidToGID})
+		gidMap := add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode >>", len(s.cidToGID)), stream: s.cidToGID, shared: true})
 		cid := add(&object{dict: fmt.Appendf(nil, "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor %d 0 R /DW %d /W %s /CIDToGIDMap %d 0 R >>",
 			base, desc, f.widths[0], s.widths, gidMap)})
-		tu := add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode >>", len(s.toUnicode)), stream: s.toUnicode})
+		tu := add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode >>", len(s.toUnicode)), stream: s.toUnicode, shared: true})
 		t0 := add(&object{dict: fmt.Appendf(nil, "<< /Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /Identity-H /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>", base, cid, tu)})
 		fmt.Fprintf(&fontRes, " /F%d %d 0 R", i+1, t0)
 	}
@@ -222,7 +222,7 @@ func (d *Document) Write(opt Options) ([]byte, error) {
 	fs := add(&object{dict: fmt.Appendf(nil, "<< /Type /Filespec /F %s /UF %s /EF << /F %d 0 R /UF %d 0 R >> /Desc %s /AFRelationship /%s >>",
 		literal(a.Name), literal(a.Name), ef, ef, textString(a.Description), a.Relationship)})
 	icc := opt.OutputIntent.deflated
-	iccObj := add(&object{dict: fmt.Appendf(nil, "<< /N 3 /Filter /FlateDecode /Length %d >>", len(icc)), stream: icc})
+	iccObj := add(&object{dict: fmt.Appendf(nil, "<< /N 3 /Filter /FlateDecode /Length %d >>", len(icc)), stream: icc, shared: true})
 	cond := opt.OutputIntent.condition
 	oi := add(&object{dict: fmt.Appendf(nil, "<< /Type /OutputIntent /S /GTS_PDFA1 /OutputConditionIdentifier %s /Info %s /RegistryName (http://www.color.org) /DestOutputProfile %d 0 R >>",
 		textString(cond), textString(cond), iccObj)})

@@ -64,6 +64,9 @@ func NewOutputIntent(profile []byte, condition string) (*OutputIntent, error) {
 type object struct {
 	dict   []byte // the dictionary or, for non-stream objects, the whole body
 	stream []byte // nil for non-stream objects
+	// shared marks a stream that many documents carry alike (a font subset, the ICC
+	// profile): the document ID is computed without it.
+	shared bool
 }
 
 var (
@@ -218,10 +221,19 @@ func sortedKeys(m map[int]*object) []int {
 }
 
 // write serialises the objects with a PDF 1.7 header, a binary comment line, a classic
-// cross-reference table and a trailer whose /ID is the MD5 of the body.
+// cross-reference table and a trailer whose /ID is the MD5 of the body without the
+// shared streams (the fonts are most of a one-page invoice's bytes and identical across
+// documents; the page content and the embedded XML, which make a document what it is,
+// are hashed).
 func write(objs map[int]*object, last, root, info int) []byte {
+	size := 64 + 20*(last+1) + 256
+	for _, o := range objs {
+		size += len(o.dict) + len(o.stream) + 48
+	}
 	var b bytes.Buffer
+	b.Grow(size)
 	b.WriteString("%PDF-1.7\n%\xE2\xE3\xCF\xD3\n")
+	h := md5.New()
 	offsets := make([]int, last+1)
 	for num := 1; num <= last; num++ {
 		o := objs[num]
@@ -231,6 +243,10 @@ func write(objs map[int]*object, last, root, info int) []byte {
 		offsets[num] = b.Len()
 		fmt.Fprintf(&b, "%d 0 obj\n", num)
 		b.Write(o.dict)
+		h.Write(o.dict)
+		if !o.shared {
+			h.Write(o.stream)
+		}
 		if o.stream != nil {
 			b.WriteString("\nstream\n")
 			b.Write(o.stream)
@@ -238,7 +254,8 @@ func write(objs map[int]*object, last, root, info int) []byte {
 		}
 		b.WriteString("\nendobj\n")
 	}
-	id := md5.Sum(b.Bytes())
+	var id [md5.Size]byte
+	h.Sum(id[:0])
 	xref := b.Len()
 	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", last+1)
 	for num := 1; num <= last; num++ {
