@@ -28,7 +28,7 @@ type Store interface {
 	StartRun(ctx context.Context, asOf calendar.Date) (int64, error)
 	FinishRun(ctx context.Context, id int64, summary any) error
 	Dataset(ctx context.Context) (*dataset.Dataset, error)
-	Ledger(ctx context.Context) (map[string]rating.Prior, error)
+	Ledger(ctx context.Context) (store.Ledger, error)
 	UnsettledEvents(ctx context.Context) (store.Unsettled, error)
 	SaveAssembly(ctx context.Context, a store.Assembly) error
 	Invoices(ctx context.Context, status string) ([]store.StoredInvoice, error)
@@ -192,10 +192,7 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 	}
 	crash("loaded")
 	stage("load")
-	res, outcomes := rating.RunFrom(ds, opt.AsOf, usage.Events, func(sub string) (rating.Prior, bool) {
-		p, ok := ledger[sub]
-		return p, ok
-	})
+	res, outcomes := rating.RunFrom(ds, opt.AsOf, usage.Events, ledger.Prior)
 	batch := invoice.Assemble(ds, res, invoice.Options{IssueDate: opt.AsOf})
 	sum.Usage, sum.Skipped, sum.Drafted = res.Counts, batch.Skipped, len(batch.Invoices)
 	stage("rate")
@@ -218,7 +215,7 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 	keep := kept(ds, outcomes, batch.Skipped)
 	if err := st.SaveAssembly(ctx, store.Assembly{
 		RunID: runID, Invoices: batch.Invoices, Charges: res.Charges, Skipped: batch.Skipped,
-		Outcomes: keep, Prior: ledger, Usage: usageOf(keep, res.Usage), Read: usage.Read,
+		Outcomes: keep, Ledger: ledger, Usage: usageOf(keep, res.Usage), Read: usage.Read,
 	}); err != nil {
 		return sum, err
 	}

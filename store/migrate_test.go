@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/rating"
 	"github.com/kontor-billing/kontor/store/storetest"
 )
 
@@ -69,5 +71,64 @@ func TestMigrationKeepsSettledUsage(t *testing.T) {
 	}
 	if back != "E1/7/1 E2/7/2 E3/-/- E4/-/-" {
 		t.Errorf("after migrating down: %q", back)
+	}
+}
+
+// TestMigrationKeepsTheLedger takes a database back to schema 8, where the ledger was a
+// row per billed period, and forward again: every subscription's entries (a subscription
+// without any included) come through both ways, and a run reads them as before.
+func TestMigrationKeepsTheLedger(t *testing.T) {
+	ctx := context.Background()
+	_, st := storetest.New(t)
+	db := st.Pool()
+	if err := st.MigrateSchemaTo(ctx, 8); err != nil {
+		t.Fatalf("down to 8: %v", err)
+	}
+	if _, err := db.Exec(ctx, `insert into runs (id, as_of) values (3, '2026-10-01'), (4, '2026-11-01');
+		insert into ledger_subscriptions (subscription_id, first_run) values ('S-1', 3), ('S-2', 4), ('S-3', 4);
+		insert into ledger_advance (subscription_id, period_start, quantity) values
+			('S-1', '2026-10-01', 5), ('S-1', '2026-09-01', 4), ('S-2', '2026-11-01', 1);
+		insert into ledger_usage (subscription_id, usage_type, period_start, units) values
+			('S-1', 'api', '2026-09-01', 12.50), ('S-1', 'api', '2026-08-01', 3), ('S-1', 'checks', '2026-09-01', 0.1)`); err != nil {
+		t.Fatal(err)
+	}
+	dump := func() string {
+		var adv, use, subs string
+		if err := db.QueryRow(ctx, `select (select string_agg(subscription_id || ' ' || period_start || ' ' || quantity, ', ' order by subscription_id, period_start) from ledger_advance),
+			(select string_agg(subscription_id || ' ' || usage_type || ' ' || period_start || ' ' || units, ', ' order by subscription_id, usage_type, period_start) from ledger_usage),
+			(select string_agg(subscription_id || '@' || first_run, ' ' order by subscription_id) from ledger_subscriptions)`).Scan(&adv, &use, &subs); err != nil {
+			t.Fatal(err)
+		}
+		return adv + "; " + use + "; " + subs
+	}
+	before := dump()
+	if err := st.MigrateSchemaTo(ctx, -1); err != nil {
+		t.Fatalf("up to the latest: %v", err)
+	}
+	var rows string
+	if err := db.QueryRow(ctx, `select string_agg(subscription_id || ' ' || first_run || ' ' || run_id || ' ' || advance_starts::text || ' ' || advance_quantities::text
+		|| ' ' || usage_types::text || ' ' || usage_starts::text || ' ' || usage_units::text, ' | ' order by subscription_id) from ledger`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	want := "S-1 3 3 {2026-09-01,2026-10-01} {4,5} {api,api,checks} {2026-08-01,2026-09-01,2026-09-01} {3,12.50,0.1} | " +
+		"S-2 4 4 {2026-11-01} {1} {} {} {} | S-3 4 4 {} {} {} {} {}"
+	if rows != want {
+		t.Errorf("ledger after the migration:\n%s\nwant\n%s", rows, want)
+	}
+	led, err := st.Ledger(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, ok := led.Prior("S-1")
+	_, ok3 := led.Prior("S-3")
+	if !ok || !ok3 || len(led.Priors) != 3 || s1.Advance[calendar.MustParse("2026-10-01")] != 5 ||
+		s1.Usage[rating.UsageKey{Type: "api", PeriodStart: calendar.MustParse("2026-09-01")}].String() != "12.5" {
+		t.Errorf("ledger as a run reads it: %+v", led.Priors)
+	}
+	if err := st.MigrateSchemaTo(ctx, 8); err != nil {
+		t.Fatalf("down to 8 again: %v", err)
+	}
+	if after := dump(); after != before {
+		t.Errorf("after migrating down:\n%s\nwant\n%s", after, before)
 	}
 }

@@ -1,12 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -91,9 +93,10 @@ type Assembly struct {
 	Charges  []rating.Charge    // the charges on the drafts
 	Skipped  []invoice.Skipped
 	// Outcomes are the ledgers and settled events of the subscriptions whose charges are on
-	// the drafts (or that had nothing to charge); Prior is the ledger they started from.
+	// the drafts (or that had nothing to charge); Ledger is the ledger they started from,
+	// as Store.Ledger read it.
 	Outcomes []rating.Outcome
-	Prior    map[string]rating.Prior
+	Ledger   Ledger
 	// Usage is the rating of the closed usage buckets of those subscriptions.
 	Usage []rating.UsageSummary
 	// Read is the usage the run read (Unsettled.Read): the events it read and the
@@ -282,77 +285,88 @@ func saveCharges(ctx context.Context, tx pgx.Tx, a Assembly, ids []int64) error 
 // the prior ledger has not are inserted (none may be stored: the run read the ledger
 // under the run lock), the few it has with another value are updated.
 func saveLedger(ctx context.Context, tx pgx.Tx, a Assembly, _ []int64) error {
-	type advance struct {
-		sub   string
-		start calendar.Date
-		qty   int64
+	// One row per subscription whose ledger the run changed, or billed for the first time
+	// (then even an empty ledger: it says the opening state was applied); version 0 for
+	// a new row.
+	type row struct {
+		sub     string
+		version int64
+		next    *rating.Prior
 	}
-	type usage struct {
-		sub   string
-		key   rating.UsageKey
-		units string
+	var rows []row
+	for i := range a.Outcomes {
+		o := &a.Outcomes[i]
+		prior, ok := a.Ledger.Prior(o.SubscriptionID)
+		if ok && sameLedger(prior, o.Next) {
+			continue
+		}
+		rows = append(rows, row{o.SubscriptionID, a.Ledger.versions[o.SubscriptionID], &o.Next})
 	}
-	var advs, advsChanged []advance
-	var uses, usesChanged []usage
-	for _, o := range a.Outcomes {
-		prior := a.Prior[o.SubscriptionID]
-		for start, q := range o.Next.Advance {
-			if old, ok := prior.Advance[start]; !ok {
-				advs = append(advs, advance{o.SubscriptionID, start, q})
-			} else if old != q {
-				advsChanged = append(advsChanged, advance{o.SubscriptionID, start, q})
+	if len(rows) == 0 {
+		return nil
+	}
+	// Empty, not nil: a ledger without entries is empty arrays, not NULL.
+	var keys []rating.UsageKey
+	advStarts, useTypes, useStarts, useUnits := []string{}, []string{}, []string{}, []string{}
+	advQty := []int64{}
+	if err := copyTemp(ctx, tx, "new_ledger", "subscription_id text, version bigint, advance_starts text[], advance_quantities bigint[], usage_types text[], usage_starts text[], usage_units text[]", len(rows),
+		func(i int, dst []any) {
+			r := rows[i]
+			advStarts, advQty = advStarts[:0], advQty[:0]
+			for _, d := range slices.SortedFunc(maps.Keys(r.next.Advance), calendar.Date.Compare) {
+				advStarts, advQty = append(advStarts, d.String()), append(advQty, r.next.Advance[d])
 			}
-		}
-		for k, u := range o.Next.Usage {
-			if old, ok := prior.Usage[k]; !ok {
-				uses = append(uses, usage{o.SubscriptionID, k, u.String()})
-			} else if !old.Equal(u) {
-				usesChanged = append(usesChanged, usage{o.SubscriptionID, k, u.String()})
+			keys = slices.AppendSeq(keys[:0], maps.Keys(r.next.Usage))
+			slices.SortFunc(keys, func(a, b rating.UsageKey) int {
+				return cmp.Or(strings.Compare(a.Type, b.Type), a.PeriodStart.Compare(b.PeriodStart))
+			})
+			useTypes, useStarts, useUnits = useTypes[:0], useStarts[:0], useUnits[:0]
+			for _, k := range keys {
+				useTypes, useStarts, useUnits = append(useTypes, k.Type), append(useStarts, k.PeriodStart.String()), append(useUnits, r.next.Usage[k].String())
 			}
+			dst[0], dst[1], dst[2], dst[3], dst[4], dst[5], dst[6] = r.sub, r.version, advStarts, advQty, useTypes, useStarts, useUnits
+		}); err != nil {
+		return err
+	}
+	changed := errors.New("ledger: a subscription's ledger is stored in another version than the run read (the ledger changed since the run read it); run again")
+	tag, err := tx.Exec(ctx, `insert into ledger (subscription_id, first_run, run_id, advance_starts, advance_quantities, usage_types, usage_starts, usage_units)
+		select subscription_id, $1, $1, advance_starts::date[], advance_quantities, usage_types, usage_starts::date[], usage_units::numeric[]
+		from new_ledger where version = 0`, a.RunID)
+	if violates(err, "ledger_pkey") {
+		return changed
+	}
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	inserted := tag.RowsAffected()
+	tag, err = tx.Exec(ctx, `update ledger l set run_id = $1, advance_starts = n.advance_starts::date[], advance_quantities = n.advance_quantities,
+			usage_types = n.usage_types, usage_starts = n.usage_starts::date[], usage_units = n.usage_units::numeric[]
+		from new_ledger n where n.version <> 0 and l.subscription_id = n.subscription_id and l.run_id = n.version`, a.RunID)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	if inserted+tag.RowsAffected() != int64(len(rows)) {
+		return changed
+	}
+	return nil
+}
+
+// sameLedger reports whether two ledgers hold the same entries.
+func sameLedger(a, b rating.Prior) bool {
+	if len(a.Advance) != len(b.Advance) || len(a.Usage) != len(b.Usage) {
+		return false
+	}
+	for d, q := range a.Advance {
+		if r, ok := b.Advance[d]; !ok || r != q {
+			return false
 		}
 	}
-	if _, err := bulk(ctx, tx, "new_ledger_subscriptions", "subscription_id text", len(a.Outcomes),
-		func(i int, dst []any) { dst[0] = a.Outcomes[i].SubscriptionID },
-		`insert into ledger_subscriptions (subscription_id, first_run) select subscription_id, $1 from new_ledger_subscriptions
-		on conflict do nothing`, a.RunID); err != nil {
-		return err
-	}
-	changed := func(table string) func() error {
-		return func() error {
-			return fmt.Errorf("%s: an entry the run did not read is stored (the ledger changed since the run read it); run again", table)
+	for k, u := range a.Usage {
+		if v, ok := b.Usage[k]; !ok || !v.Equal(u) {
+			return false
 		}
 	}
-	const advCols = "subscription_id text, period_start text, quantity bigint"
-	advRow := func(advs []advance) func(int, []any) {
-		return func(i int, dst []any) { dst[0], dst[1], dst[2] = advs[i].sub, advs[i].start.String(), advs[i].qty }
-	}
-	if err := bulkNew(ctx, tx, "new_ledger_advance", advCols, len(advs), advRow(advs),
-		`insert into ledger_advance (subscription_id, period_start, quantity)
-		select subscription_id, period_start::date, quantity from new_ledger_advance`, "ledger_advance_pkey", changed("ledger_advance")); err != nil {
-		return err
-	}
-	if _, err := bulk(ctx, tx, "changed_ledger_advance", advCols, len(advsChanged), advRow(advsChanged),
-		`insert into ledger_advance (subscription_id, period_start, quantity)
-		select subscription_id, period_start::date, quantity from changed_ledger_advance
-		on conflict (subscription_id, period_start) do update set quantity = excluded.quantity`); err != nil {
-		return err
-	}
-	const useCols = "subscription_id text, usage_type text, period_start text, units text"
-	useRow := func(uses []usage) func(int, []any) {
-		return func(i int, dst []any) {
-			dst[0], dst[1], dst[2], dst[3] = uses[i].sub, uses[i].key.Type, uses[i].key.PeriodStart.String(), uses[i].units
-		}
-	}
-	if err := bulkNew(ctx, tx, "new_ledger_usage", useCols, len(uses), useRow(uses),
-		`insert into ledger_usage (subscription_id, usage_type, period_start, units)
-		select subscription_id, usage_type, period_start::date, units::numeric from new_ledger_usage`, "ledger_usage_pkey", changed("ledger_usage")); err != nil {
-		return err
-	}
-	_, err := bulk(ctx, tx, "changed_ledger_usage", useCols, len(usesChanged), useRow(usesChanged),
-		`insert into ledger_usage (subscription_id, usage_type, period_start, units)
-		select subscription_id, usage_type, period_start::date, units::numeric from changed_ledger_usage
-		on conflict (subscription_id, usage_type, period_start) do update set units = excluded.units`)
-	return err
+	return true
 }
 
 // saveUsage stores the rating of the closed usage buckets.

@@ -32,7 +32,7 @@ func assemble(t *testing.T, st *store.Store, runID int64) store.Assembly {
 	res, outcomes := rating.RunFrom(ds, asOf, usage.Events, func(string) (rating.Prior, bool) { return rating.Prior{}, false })
 	batch := invoice.Assemble(ds, res, invoice.Options{IssueDate: asOf})
 	return store.Assembly{RunID: runID, Invoices: batch.Invoices, Charges: res.Charges, Skipped: batch.Skipped,
-		Outcomes: outcomes, Prior: map[string]rating.Prior{}, Usage: res.Usage, Read: usage.Read}
+		Outcomes: outcomes, Usage: res.Usage, Read: usage.Read}
 }
 
 // count is the number of events.
@@ -117,11 +117,18 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 	}
 	before := storetest.Fingerprint(t, st, "")
 
+	// The ledger as the first run stored it, as a run reads it.
+	ledger, err := st.Ledger(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := ledger.Prior(a.Outcomes[0].SubscriptionID); !ok || len(ledger.Priors) != len(a.Outcomes) || len(p.Advance) != len(a.Outcomes[0].Next.Advance) {
+		t.Fatalf("ledger read back: %d subscriptions (%v), want %d", len(ledger.Priors), ok, len(a.Outcomes))
+	}
 	withSettled := func(events ...rating.SettledEvent) store.Assembly {
 		o := a.Outcomes[0]
 		o.Settled = events
-		// The subscription's ledger as the first run stored it, as a run would read it.
-		return store.Assembly{Outcomes: []rating.Outcome{o}, Prior: map[string]rating.Prior{o.SubscriptionID: o.Next}, Read: left.Read}
+		return store.Assembly{Outcomes: []rating.Outcome{o}, Ledger: ledger, Read: left.Read}
 	}
 	var sub, event string
 	var seq int64
@@ -146,7 +153,7 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 		is   error
 		want string
 	}{
-		{"the same charges again", store.Assembly{Invoices: a.Invoices, Charges: a.Charges, Prior: map[string]rating.Prior{}},
+		{"the same charges again", store.Assembly{Invoices: a.Invoices, Charges: a.Charges},
 			store.ErrAlreadyBilled, "charge " + a.Invoices[0].Lines[0].ChargeKey},
 		{"an event settled before", withSettled(rating.SettledEvent{Seq: seq, Fate: rating.Rated}),
 			nil, "usage of subscription " + sub + ": event " + event + " was settled already by run"},
@@ -156,12 +163,29 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 			nil, "event number 1099511627776 is not stored"},
 		{"a ledger read before the last run stored it", func() store.Assembly {
 			as := withSettled()
-			as.Prior = map[string]rating.Prior{}
+			as.Ledger = store.Ledger{}
 			return as
-		}(), nil, "ledger_advance: an entry the run did not read is stored"},
-		{"a read that leaves out the held events", store.Assembly{Prior: map[string]rating.Prior{}, Read: store.UsageRead{Window: left.Read.Window}},
+		}(), nil, "ledger: a subscription's ledger is stored in another version than the run read"},
+		{"a ledger changed since the run read it", func() store.Assembly {
+			as := withSettled()
+			o := as.Outcomes[0]
+			o.Next = rating.Prior{Advance: map[calendar.Date]int64{calendar.MustParse("2099-01-01"): 1}}
+			as.Outcomes = []rating.Outcome{o}
+			stale, err := st.Ledger(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Another run (number 999999) stores this subscription's ledger after this one
+			// read it.
+			if _, err := st.Pool().Exec(ctx, `update ledger set run_id = 999999 where subscription_id = $1`, o.SubscriptionID); err != nil {
+				t.Fatal(err)
+			}
+			as.Ledger = stale
+			return as
+		}(), nil, "ledger: a subscription's ledger is stored in another version than the run read"},
+		{"a read that leaves out the held events", store.Assembly{Read: store.UsageRead{Window: left.Read.Window}},
 			nil, "the usage read is incomplete"},
-		{"usage read before the last run settled it", store.Assembly{Prior: map[string]rating.Prior{}, Read: read.Read},
+		{"usage read before the last run settled it", store.Assembly{Read: read.Read},
 			nil, "the usage was read before another run settled usage"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -219,10 +243,7 @@ func TestHeldEventsAreSettledByALaterRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, outcomes := rating.RunFrom(ds, calendar.MustParse(asOf), usage.Events, func(sub string) (rating.Prior, bool) {
-			p, ok := ledger[sub]
-			return p, ok
-		})
+		res, outcomes := rating.RunFrom(ds, calendar.MustParse(asOf), usage.Events, ledger.Prior)
 		batch := invoice.Assemble(ds, res, invoice.Options{IssueDate: calendar.MustParse(asOf)})
 		settledHeld := 0
 		for _, o := range outcomes {
@@ -233,7 +254,7 @@ func TestHeldEventsAreSettledByALaterRun(t *testing.T) {
 			}
 		}
 		if err := st.SaveAssembly(ctx, store.Assembly{RunID: run, Invoices: batch.Invoices, Charges: res.Charges, Skipped: batch.Skipped,
-			Outcomes: outcomes, Prior: ledger, Usage: res.Usage, Read: usage.Read}); err != nil {
+			Outcomes: outcomes, Ledger: ledger, Usage: res.Usage, Read: usage.Read}); err != nil {
 			t.Fatalf("run as of %s: %v", asOf, err)
 		}
 		var held, settled, both, twice int

@@ -94,57 +94,67 @@ func (s *Store) Seller(ctx context.Context) (dataset.Seller, error) {
 	return seller, nil
 }
 
+// Ledger is what earlier runs billed, by subscription, as a run read it.
+type Ledger struct {
+	// Priors holds the ledger of every subscription a run billed before.
+	Priors map[string]rating.Prior
+	// versions holds the run that wrote each subscription's ledger, as read: a changed
+	// ledger is stored only over that version.
+	versions map[string]int64
+}
+
+// Prior returns the ledger of subscription sub, and whether a run billed it before.
+func (l Ledger) Prior(sub string) (rating.Prior, bool) {
+	p, ok := l.Priors[sub]
+	return p, ok
+}
+
 // Ledger returns what earlier runs billed, by subscription.
-func (s *Store) Ledger(ctx context.Context) (map[string]rating.Prior, error) {
-	q := s.pool
-	led := map[string]rating.Prior{}
-	get := func(sub string) rating.Prior {
-		p, ok := led[sub]
-		if !ok {
-			p = rating.Prior{Advance: map[calendar.Date]int64{}, Usage: map[rating.UsageKey]decimal.Decimal{}}
-			led[sub] = p
+func (s *Store) Ledger(ctx context.Context) (Ledger, error) {
+	led := Ledger{Priors: map[string]rating.Prior{}, versions: map[string]int64{}}
+	rows, err := s.pool.Query(ctx, `select subscription_id, run_id, advance_starts::text[], advance_quantities,
+		usage_types, usage_starts::text[], usage_units::text[] from ledger`)
+	if err != nil {
+		return led, fmt.Errorf("load ledger: %w", err)
+	}
+	var sub string
+	var version int64
+	var advStarts, useTypes, useStarts, useUnits []string
+	var advQty []int64
+	// Usage types repeat across subscriptions: kept once each.
+	types := map[string]string{}
+	if _, err := pgx.ForEachRow(rows, []any{&sub, &version, &advStarts, &advQty, &useTypes, &useStarts, &useUnits}, func() error {
+		if len(advStarts) != len(advQty) || len(useTypes) != len(useStarts) || len(useTypes) != len(useUnits) {
+			return fmt.Errorf("subscription %s: arrays of unequal length", sub)
 		}
-		return p
-	}
-	rows, err := q.Query(ctx, `select subscription_id from ledger_subscriptions`)
-	if err != nil {
-		return nil, fmt.Errorf("load ledger: %w", err)
-	}
-	subs, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("load ledger: %w", err)
-	}
-	for _, sub := range subs {
-		get(sub)
-	}
-	rows, err = q.Query(ctx, `select subscription_id, period_start::text, quantity from ledger_advance`)
-	if err != nil {
-		return nil, fmt.Errorf("load ledger: %w", err)
-	}
-	var sub, day string
-	var qty int64
-	if _, err := pgx.ForEachRow(rows, []any{&sub, &day, &qty}, func() error {
-		d, err := calendar.Parse(day)
-		get(sub).Advance[d] = qty
-		return err
-	}); err != nil {
-		return nil, fmt.Errorf("load ledger: %w", err)
-	}
-	rows, err = q.Query(ctx, `select subscription_id, usage_type, period_start::text, units::text from ledger_usage`)
-	if err != nil {
-		return nil, fmt.Errorf("load ledger: %w", err)
-	}
-	var typ, units string
-	if _, err := pgx.ForEachRow(rows, []any{&sub, &typ, &day, &units}, func() error {
-		d, err := calendar.Parse(day)
-		if err != nil {
-			return err
+		p := rating.Prior{Advance: make(map[calendar.Date]int64, len(advStarts)), Usage: make(map[rating.UsageKey]decimal.Decimal, len(useTypes))}
+		for i, day := range advStarts {
+			d, err := calendar.Parse(day)
+			if err != nil {
+				return fmt.Errorf("subscription %s: %w", sub, err)
+			}
+			p.Advance[d] = advQty[i]
 		}
-		u, err := decimal.NewFromString(units)
-		get(sub).Usage[rating.UsageKey{Type: typ, PeriodStart: d}] = u
-		return err
+		for i, typ := range useTypes {
+			d, err := calendar.Parse(useStarts[i])
+			if err != nil {
+				return fmt.Errorf("subscription %s: %w", sub, err)
+			}
+			u, err := decimal.NewFromString(useUnits[i])
+			if err != nil {
+				return fmt.Errorf("subscription %s: %w", sub, err)
+			}
+			if t, ok := types[typ]; ok {
+				typ = t
+			} else {
+				types[typ] = typ
+			}
+			p.Usage[rating.UsageKey{Type: typ, PeriodStart: d}] = u
+		}
+		led.Priors[sub], led.versions[sub] = p, version
+		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("load ledger: %w", err)
+		return led, fmt.Errorf("load ledger: %w", err)
 	}
 	return led, nil
 }

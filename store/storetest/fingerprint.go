@@ -45,9 +45,9 @@ func Fingerprint(t testing.TB, st *store.Store, archiveDir string) string {
 		from invoices order by series, seq, buyer_kind, buyer_id`)
 	query("documents", `select i.number, d.kind, d.sha256, d.archive_key, d.archived_at is not null from documents d join invoices i on i.id = d.invoice_id order by i.number, d.kind`)
 	query("charges", `select c.key, c.kind, c.net::text, i.number from charges c join invoices i on i.id = c.invoice_id order by c.key`)
-	query("ledger advance", `select subscription_id, period_start::text, quantity from ledger_advance order by 1, 2`)
-	query("ledger usage", `select subscription_id, usage_type, period_start::text, units::text from ledger_usage order by 1, 2, 3`)
-	query("ledger subscriptions", `select subscription_id from ledger_subscriptions order by 1`)
+	query("ledger advance", `select l.subscription_id, a.start::text, a.quantity from ledger l, unnest(l.advance_starts, l.advance_quantities) as a(start, quantity) order by 1, 2`)
+	query("ledger usage", `select l.subscription_id, u.type, u.start::text, u.units::text from ledger l, unnest(l.usage_types, l.usage_starts, l.usage_units) as u(type, start, units) order by 1, 2, 3`)
+	query("ledger subscriptions", `select subscription_id from ledger order by 1`)
 	query("usage", `select u.event_id, coalesce(s.fate, -1), h.seq is not null from usage_events u
 		left join (select unnest(seqs) as seq, unnest(fates) as fate from usage_settled) s using (seq)
 		left join usage_held h using (seq) order by u.event_id`)
