@@ -9,7 +9,6 @@ package pdfa
 
 import (
 	"bytes"
-	"compress/zlib"
 	"crypto/md5"
 	"errors"
 	"fmt"
@@ -20,6 +19,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf16"
+
+	"github.com/klauspost/compress/zlib"
 )
 
 // Options describe the document and its attachment.
@@ -191,6 +192,7 @@ func zlibPool(level int) *sync.Pool {
 
 func compress(pool *sync.Pool, b []byte) []byte {
 	var buf bytes.Buffer
+	buf.Grow(len(b)/2 + 64)
 	w := pool.Get().(*zlib.Writer)
 	w.Reset(&buf)
 	w.Write(b)
