@@ -281,9 +281,10 @@ func saveCharges(ctx context.Context, tx pgx.Tx, a Assembly, ids []int64) error 
 		}, a.RunID)
 }
 
-// saveLedger stores the ledger after the run: what changed against the prior one. Entries
-// the prior ledger has not are inserted (none may be stored: the run read the ledger
-// under the run lock), the few it has with another value are updated.
+// saveLedger stores the ledger after the run: the row of every subscription whose ledger
+// changed against the prior one, whole. A subscription no run billed before gets a new
+// row (none may be stored: the run read the ledger under the run lock); a changed one is
+// updated only if it is still the version the run read. Otherwise nothing is stored.
 func saveLedger(ctx context.Context, tx pgx.Tx, a Assembly, _ []int64) error {
 	// One row per subscription whose ledger the run changed, or billed for the first time
 	// (then even an empty ledger: it says the opening state was applied); version 0 for
