@@ -15,12 +15,30 @@ import (
 	"github.com/kontor-billing/kontor/store/storetest"
 )
 
-// assemble rates the stored demo dataset as of 2026-11-01 the way a run does and returns
-// its assembly for run runID.
-func assemble(t *testing.T, st *store.Store, runID int64) store.Assembly {
+// demo returns a new store with the demo dataset imported.
+func demo(t *testing.T) *store.Store {
+	t.Helper()
+	_, st := storetest.New(t)
+	ds, err := dataset.LoadDir("../fixtures/demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Import(context.Background(), ds); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// assemble rates the stored dataset as of asOf from the stored ledger and unsettled usage
+// the way a run does and returns its assembly for run runID, and the usage it read.
+func assemble(t *testing.T, st *store.Store, runID int64, asOf string) (store.Assembly, store.Unsettled) {
 	t.Helper()
 	ctx := context.Background()
 	ds, err := st.Dataset(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ledger, err := st.Ledger(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,11 +46,11 @@ func assemble(t *testing.T, st *store.Store, runID int64) store.Assembly {
 	if err != nil {
 		t.Fatal(err)
 	}
-	asOf := calendar.MustParse("2026-11-01")
-	res, outcomes := rating.RunFrom(ds, asOf, usage.Events, func(string) (rating.Prior, bool) { return rating.Prior{}, false })
-	batch := invoice.Assemble(ds, res, invoice.Options{IssueDate: asOf})
+	date := calendar.MustParse(asOf)
+	res, outcomes := rating.RunFrom(ds, date, usage.Events, ledger.Prior)
+	batch := invoice.Assemble(ds, res, invoice.Options{IssueDate: date})
 	return store.Assembly{RunID: runID, Invoices: batch.Invoices, Charges: res.Charges, Skipped: batch.Skipped,
-		Outcomes: outcomes, Usage: res.Usage, Read: usage.Read}
+		Outcomes: outcomes, Ledger: ledger, Usage: res.Usage, Read: usage.Read}, usage
 }
 
 // count is the number of events.
@@ -48,23 +66,12 @@ func count(events map[string][]dataset.UsageEvent) int {
 // contradict what is stored: each fails naming the record, and stores nothing.
 func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 	ctx := context.Background()
-	_, st := storetest.New(t)
-	ds, err := dataset.LoadDir("../fixtures/demo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Import(ctx, ds); err != nil {
-		t.Fatal(err)
-	}
+	st := demo(t)
 	first, err := st.StartRun(ctx, calendar.MustParse("2026-11-01"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	read, err := st.UnsettledEvents(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := assemble(t, st, first)
+	a, read := assemble(t, st, first, "2026-11-01")
 	settled := 0
 	for _, o := range a.Outcomes {
 		settled += len(o.Settled)
@@ -217,44 +224,23 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 // leave usage_held, and no event is ever both settled and held, or settled twice.
 func TestHeldEventsAreSettledByALaterRun(t *testing.T) {
 	ctx := context.Background()
-	_, st := storetest.New(t)
-	ds, err := dataset.LoadDir("../fixtures/demo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Import(ctx, ds); err != nil {
-		t.Fatal(err)
-	}
+	st := demo(t)
 	var cursor int64
 	for i, asOf := range []string{"2026-11-01", "2026-12-01"} {
 		run, err := st.StartRun(ctx, calendar.MustParse(asOf))
 		if err != nil {
 			t.Fatal(err)
 		}
-		ds, err := st.Dataset(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ledger, err := st.Ledger(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		usage, err := st.UnsettledEvents(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, outcomes := rating.RunFrom(ds, calendar.MustParse(asOf), usage.Events, ledger.Prior)
-		batch := invoice.Assemble(ds, res, invoice.Options{IssueDate: calendar.MustParse(asOf)})
+		a, usage := assemble(t, st, run, asOf)
 		settledHeld := 0
-		for _, o := range outcomes {
+		for _, o := range a.Outcomes {
 			for _, e := range o.Settled {
 				if e.Seq <= usage.Read.Window.From {
 					settledHeld++
 				}
 			}
 		}
-		if err := st.SaveAssembly(ctx, store.Assembly{RunID: run, Invoices: batch.Invoices, Charges: res.Charges, Skipped: batch.Skipped,
-			Outcomes: outcomes, Ledger: ledger, Usage: res.Usage, Read: usage.Read}); err != nil {
+		if err := st.SaveAssembly(ctx, a); err != nil {
 			t.Fatalf("run as of %s: %v", asOf, err)
 		}
 		var held, settled, both, twice int
