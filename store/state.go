@@ -182,6 +182,10 @@ type UsageRead struct {
 	events []dataset.UsageEvent
 }
 
+// maxPresize bounds how many events UnsettledEvents makes room for before reading
+// (33 million: 2.9 GB).
+const maxPresize = 1 << 25
+
 // UnsettledEvents returns the usage events no run has settled, by subscription: those
 // imported since the last run and those earlier runs held back. The reads share one
 // snapshot. The caller holds RunLock (as a run does), so that no import is numbering
@@ -207,7 +211,10 @@ func (s *Store) UnsettledEvents(ctx context.Context) (Unsettled, error) {
 	if err := tx.QueryRow(ctx, `select count(*) from usage_held`).Scan(&heldCount); err != nil {
 		return out, fmt.Errorf("load usage: %w", err)
 	}
-	bound := heldCount + out.Read.Window.Through - out.Read.Window.From
+	// Numbers an import that rolled back took are never used, so the bound may exceed
+	// what is read; memory reserved and never written is not resident, and beyond
+	// maxPresize events the array grows as it is filled instead.
+	bound := min(heldCount+out.Read.Window.Through-out.Read.Window.From, maxPresize)
 	events := make([]dataset.UsageEvent, 0, bound)
 	out.Read.Seqs = make([]int64, 0, bound)
 	// The events are read by number, not by their text ID: settling needs no more, and a
