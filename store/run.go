@@ -421,9 +421,12 @@ func settle(ctx context.Context, tx pgx.Tx, runID int64, r UsageRead, outcomes [
 		}
 	}
 	slices.Sort(all)
-	// Both lists ascending: one walk finds the events read and not settled (held), and
-	// any settled event that was not read, or settled twice.
-	var held, settledHeld []int64
+	// Both lists ascending: one walk finds the events read and not settled (held; those
+	// of the window are marked in hold, by number above the window's start), and any
+	// settled event that was not read, or settled twice.
+	var settledHeld []int64
+	hold := make([]bool, r.Window.Through-r.Window.From)
+	held, newHeld := 0, 0
 	i := 0
 	for _, seq := range r.Seqs {
 		if i < len(all) && all[i] < seq {
@@ -436,7 +439,11 @@ func settle(ctx context.Context, tx pgx.Tx, runID int64, r UsageRead, outcomes [
 			i++
 			continue
 		}
-		held = append(held, seq)
+		held++
+		if seq > r.Window.From && seq <= r.Window.Through {
+			hold[seq-r.Window.From-1] = true
+			newHeld++
+		}
 	}
 	if i < len(all) {
 		if i > 0 && all[i] == all[i-1] {
@@ -460,14 +467,6 @@ func settle(ctx context.Context, tx pgx.Tx, runID int64, r UsageRead, outcomes [
 			return fmt.Errorf("settle usage: %d of the %d held events the run settled are held: the usage read is incomplete; run again", tag.RowsAffected(), len(settledHeld))
 		}
 	}
-	hold := make([]bool, r.Window.Through-r.Window.From)
-	newHeld := 0
-	for _, seq := range held {
-		if seq > r.Window.From && seq <= r.Window.Through {
-			hold[seq-r.Window.From-1] = true
-			newHeld++
-		}
-	}
 	rows := &heldRows{events: r.events, hold: hold, from: r.Window.From}
 	added, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_held"},
 		[]string{"seq", "subscription_id", "usage_type", "quantity", "occurred_at", "received_at", "via_psp"}, rows)
@@ -479,7 +478,7 @@ func settle(ctx context.Context, tx pgx.Tx, runID int64, r UsageRead, outcomes [
 		r.Window.From, r.Window.Through).Scan(&inWindow, &nowHeld); err != nil {
 		return fmt.Errorf("settle usage: %w", err)
 	}
-	if int(added) != newHeld || nowHeld != len(held) || inWindow != len(r.Seqs)-r.Held {
+	if int(added) != newHeld || nowHeld != held || inWindow != len(r.Seqs)-r.Held {
 		return fmt.Errorf("settle usage: the run read %d held and %d new events, but %d were held and %d are new: the usage read is incomplete; run again",
 			r.Held, len(r.Seqs)-r.Held, nowHeld-int(added)+len(settledHeld), inWindow)
 	}
