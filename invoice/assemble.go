@@ -20,6 +20,9 @@ type Options struct {
 	// DraftPrefix numbers the drafts: DraftPrefix + 0001, 0002, … in buyer order. Final
 	// numbers are assigned when an invoice is finalized.
 	DraftPrefix string
+	// DraftsBefore is how many drafts earlier parts of the same run assembled (a run
+	// assembles its buyers part by part, in buyer order): numbering goes on after them.
+	DraftsBefore int
 }
 
 type buyerKey struct {
@@ -27,7 +30,7 @@ type buyerKey struct {
 }
 
 // Assemble puts the charges of a rating result on invoices: one per buyer and currency
-// (BILLING-RULES 3). A buyer that cannot be invoiced is skipped with its reason while all
+// (BILLING-RULES 3), in buyer order (kind, ID, currency). A buyer that cannot be invoiced is skipped with its reason while all
 // others are invoiced; so are the charges of a customer with a subscription that could not
 // be rated.
 func Assemble(ds *dataset.Dataset, res rating.Result, opt Options) Batch {
@@ -95,10 +98,61 @@ func Assemble(ds *dataset.Dataset, res rating.Result, opt Options) Batch {
 			continue
 		}
 		inv := build(ds, k, party, rule, groups[k], opt)
-		inv.Number = fmt.Sprintf("%s%04d", opt.DraftPrefix, len(b.Invoices)+1)
+		inv.Number = fmt.Sprintf("%s%04d", opt.DraftPrefix, opt.DraftsBefore+len(b.Invoices)+1)
 		b.Invoices = append(b.Invoices, inv)
 	}
+	// Skipped buyers in buyer order too (for one buyer, the problems first), so that
+	// assembling part by part skips them in the same order.
+	sort.SliceStable(b.Skipped, func(i, j int) bool {
+		a, c := b.Skipped[i], b.Skipped[j]
+		if a.BuyerKind != c.BuyerKind {
+			return a.BuyerKind < c.BuyerKind
+		}
+		return a.BuyerID < c.BuyerID
+	})
 	return b
+}
+
+// Parts splits the subscriptions of ds into parts of about size subscriptions (at least
+// one buyer's), for a run that rates and assembles its buyers part by part to hold one
+// part in memory at a time: each buyer's subscriptions in one part (in dataset order),
+// the buyers in the order Assemble puts their invoices, so that the invoices of the parts,
+// one part after the other, are those Assemble makes of all subscriptions at once, in
+// the same order. A dataset without subscriptions is one empty part.
+func Parts(ds *dataset.Dataset, size int) [][]*dataset.Subscription {
+	type buyer struct {
+		kind, id string
+		subs     []*dataset.Subscription
+	}
+	index := map[[2]string]int{}
+	var buyers []buyer
+	for _, s := range ds.Subscriptions {
+		kind, id := BuyerOf(s)
+		i, ok := index[[2]string{kind, id}]
+		if !ok {
+			i = len(buyers)
+			index[[2]string{kind, id}] = i
+			buyers = append(buyers, buyer{kind: kind, id: id})
+		}
+		buyers[i].subs = append(buyers[i].subs, s)
+	}
+	sort.Slice(buyers, func(i, j int) bool {
+		a, b := buyers[i], buyers[j]
+		if a.kind != b.kind {
+			return a.kind < b.kind
+		}
+		return a.id < b.id
+	})
+	parts := [][]*dataset.Subscription{nil}
+	for _, b := range buyers {
+		last := len(parts) - 1
+		if len(parts[last]) > 0 && len(parts[last])+len(b.subs) > size {
+			parts = append(parts, nil)
+			last++
+		}
+		parts[last] = append(parts[last], b.subs...)
+	}
+	return parts
 }
 
 // BuyerOf returns who is invoiced for a subscription: its partner or its customer.

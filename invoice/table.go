@@ -22,18 +22,32 @@ type CurrencyTotal struct {
 
 // TotalsByCurrency sums a batch per currency, in currency order.
 func (b Batch) TotalsByCurrency() []CurrencyTotal {
-	m := map[string]*CurrencyTotal{}
+	t := CurrencyTotals{}
 	for _, inv := range b.Invoices {
-		t := m[inv.Currency]
-		if t == nil {
-			t = &CurrencyTotal{Currency: inv.Currency}
-			m[inv.Currency] = t
-		}
-		t.Invoices++
-		t.Net = t.Net.Add(inv.Totals.TaxBasis)
-		t.VAT = t.VAT.Add(inv.Totals.TaxTotal)
-		t.Gross = t.Gross.Add(inv.Totals.GrandTotal)
+		t.Add(inv)
 	}
+	return t.List()
+}
+
+// CurrencyTotals sums invoices per currency as they come, for a caller that does not keep
+// them (a run that finalizes 100,000 invoices in batches).
+type CurrencyTotals map[string]*CurrencyTotal
+
+// Add adds an invoice to the total of its currency.
+func (m CurrencyTotals) Add(inv *Invoice) {
+	t := m[inv.Currency]
+	if t == nil {
+		t = &CurrencyTotal{Currency: inv.Currency}
+		m[inv.Currency] = t
+	}
+	t.Invoices++
+	t.Net = t.Net.Add(inv.Totals.TaxBasis)
+	t.VAT = t.VAT.Add(inv.Totals.TaxTotal)
+	t.Gross = t.Gross.Add(inv.Totals.GrandTotal)
+}
+
+// List returns the totals in currency order.
+func (m CurrencyTotals) List() []CurrencyTotal {
 	out := make([]CurrencyTotal, 0, len(m))
 	for _, t := range m {
 		out = append(out, *t)

@@ -28,9 +28,10 @@ type Store interface {
 	StartRun(ctx context.Context, asOf calendar.Date) (int64, error)
 	FinishRun(ctx context.Context, id int64, summary any) error
 	Dataset(ctx context.Context) (*dataset.Dataset, error)
-	Ledger(ctx context.Context) (store.Ledger, error)
-	UnsettledEvents(ctx context.Context) (store.Unsettled, error)
-	SaveAssembly(ctx context.Context, a store.Assembly) error
+	Ledger(ctx context.Context, subs []string) (store.Ledger, error)
+	ReadUsage(ctx context.Context, parts [][]string) (*store.UsageReader, error)
+	BeginAssembly(ctx context.Context, runID int64, window store.Window) (*store.Assembler, error)
+	Drafts(ctx context.Context) ([]store.Draft, error)
 	Invoices(ctx context.Context, status string) ([]store.StoredInvoice, error)
 	Finalize(ctx context.Context, ids []int64, series string) ([]store.StoredInvoice, error)
 	DeliveryStore
@@ -46,6 +47,10 @@ type Archive interface {
 
 // DefaultFinalizeBatch is the number of invoices finalized per transaction by default.
 const DefaultFinalizeBatch = 250
+
+// DefaultPart is how many subscriptions a run rates, assembles and stores together by
+// default (RunOptions.Part).
+const DefaultPart = 5000
 
 // RunOptions configure a run.
 type RunOptions struct {
@@ -68,26 +73,33 @@ type RunOptions struct {
 	// FinalizeBatch is how many invoices one transaction numbers and finalizes (default
 	// DefaultFinalizeBatch). The numbers of a batch are a contiguous block.
 	FinalizeBatch int
-	// Progress, when set, is told how many documents a stage has completed (stage
-	// finalize, render or archive; done of total) whenever that grows, by one or by a
-	// batch. It is called from one goroutine at a time.
+	// Part is about how many subscriptions (whole buyers) the run rates, assembles and
+	// stores together (default DefaultPart): the run holds one part's usage events,
+	// ledgers and drafts in memory at a time, whatever the number of customers. The parts
+	// are stored in one transaction; the result does not depend on the size.
+	Part int
+	// Progress, when set, is told how many parts (stage assemble) or documents (stage
+	// finalize, render or archive) a stage has completed, done of total, whenever that
+	// grows, by one or by a batch. It is called from one goroutine at a time.
 	Progress func(stage string, done, total int)
 	// Queue, when set, hands rendering and archiving to worker processes (kontor worker)
 	// through the job queue, and the run waits for them.
 	Queue *Queue
-	// StageDone, when set, is told how long each stage took: load (the dataset, ledger and
-	// unsettled usage), rate (rating and assembling the drafts in memory), assemble (storing
-	// them, the ledger and the settled usage), finalize, deliver (render and archive, by
-	// the run itself or through the queue), licenses, report. A dry run reports load and rate.
+	// StageDone, when set, is told how long each stage took: load (the dataset, and
+	// the unsettled usage sorted into parts), rate (reading each part's usage and ledger,
+	// rating and assembling the drafts in memory), assemble (storing them, the ledger and
+	// the settled usage), finalize, deliver (render and archive, by the run itself or
+	// through the queue), licenses, report. A dry run reports load and rate.
 	StageDone func(stage string, d time.Duration)
 }
 
-// timer reports stage durations to opt.StageDone.
+// timer reports stage durations to opt.StageDone: each call reports the time since the
+// last call; a call with no stage starts timing anew.
 func (opt RunOptions) timer(now func() time.Time) func(stage string) {
 	last := now()
 	return func(stage string) {
 		t := now()
-		if opt.StageDone != nil {
+		if opt.StageDone != nil && stage != "" {
 			opt.StageDone(stage, t.Sub(last))
 		}
 		last = t
@@ -182,45 +194,99 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	ledger, err := st.Ledger(ctx)
+	// The subscriptions in parts, each rated, assembled and stored before the next is
+	// read, so that the run holds one part's usage, ledgers and drafts at a time.
+	parts := invoice.Parts(ds, cmp.Or(max(opt.Part, 0), DefaultPart))
+	ids := make([][]string, len(parts))
+	for i, p := range parts {
+		for _, s := range p {
+			ids[i] = append(ids[i], s.ID)
+		}
+	}
+	usage, err := st.ReadUsage(ctx, ids)
 	if err != nil {
 		return sum, err
 	}
-	usage, err := st.UnsettledEvents(ctx)
-	if err != nil {
-		return sum, err
-	}
+	defer usage.Close(ctx)
 	crash("loaded")
 	stage("load")
-	res, outcomes := rating.RunFrom(ds, opt.AsOf, usage.Events, ledger.Prior)
-	batch := invoice.Assemble(ds, res, invoice.Options{IssueDate: opt.AsOf})
-	sum.Usage, sum.Skipped, sum.Drafted = res.Counts, batch.Skipped, len(batch.Invoices)
-	stage("rate")
+	var runID int64
+	var asm *store.Assembler
+	ledgerOf := st.Ledger
+	if !opt.DryRun {
+		if stopped() {
+			return sum, ErrStopped
+		}
+		if runID, err = st.StartRun(ctx, opt.AsOf); err != nil {
+			return sum, err
+		}
+		sum.RunID = runID
+		log.Info("run started", "run", runID, "as_of", opt.AsOf.String(), "subscriptions", len(ds.Subscriptions), "parts", len(parts))
+		if asm, err = st.BeginAssembly(ctx, runID, usage.Window()); err != nil {
+			return sum, err
+		}
+		defer asm.Rollback(ctx)
+		ledgerOf = asm.Ledger
+	}
+	preview := invoice.Batch{AsOf: opt.AsOf, Invoices: []*invoice.Invoice{}, Skipped: []invoice.Skipped{}}
+	var rated, stored time.Duration // the time of rating and of storing, over the parts
+	for i, part := range parts {
+		t := now()
+		read, err := usage.Next(ctx)
+		if err != nil {
+			return sum, err
+		}
+		ledger, err := ledgerOf(ctx, ids[i])
+		if err != nil {
+			return sum, err
+		}
+		res, outcomes := rating.RunFrom(ds, part, opt.AsOf, read.Events, ledger.Prior)
+		batch := invoice.Assemble(ds, res, invoice.Options{IssueDate: opt.AsOf, DraftsBefore: sum.Drafted})
+		sum.Usage.Add(res.Counts)
+		sum.Skipped = append(sum.Skipped, batch.Skipped...)
+		sum.Drafted += len(batch.Invoices)
+		rated += now().Sub(t)
+		if opt.DryRun {
+			preview.Invoices = append(preview.Invoices, batch.Invoices...)
+			continue
+		}
+		if i == 0 {
+			crash("assembled")
+		}
+		t = now()
+		keep := kept(ds, outcomes, batch.Skipped)
+		if err := asm.Save(ctx, store.Assembly{
+			Invoices: batch.Invoices, Charges: res.Charges, Skipped: batch.Skipped,
+			Outcomes: keep, Ledger: ledger, Usage: usageOf(keep, res.Usage), Read: read.Read,
+		}); err != nil {
+			return sum, err
+		}
+		stored += now().Sub(t)
+		crash(fmt.Sprintf("stored-part-%d", i+1))
+		opt.progress("assemble", i+1, len(parts))
+	}
+	// The reading's snapshot ends here, not with the run: deliveries take minutes.
+	usage.Close(ctx)
+	preview.Skipped = sum.Skipped
+	if opt.StageDone != nil {
+		opt.StageDone("rate", rated)
+	}
 	if opt.DryRun {
-		sum.Preview = &batch
-		sum.Totals = batch.TotalsByCurrency()
+		sum.Preview = &preview
+		sum.Totals = preview.TotalsByCurrency()
 		sum.Seconds = now().Sub(start).Seconds()
 		return sum, nil
 	}
-	if stopped() {
-		return sum, ErrStopped
-	}
-	runID, err := st.StartRun(ctx, opt.AsOf)
-	if err != nil {
+	t := now()
+	if err := asm.Commit(ctx); err != nil {
 		return sum, err
 	}
-	sum.RunID = runID
-	log.Info("run started", "run", runID, "as_of", opt.AsOf.String(), "drafts", len(batch.Invoices), "skipped", len(batch.Skipped))
-	crash("assembled")
-	keep := kept(ds, outcomes, batch.Skipped)
-	if err := st.SaveAssembly(ctx, store.Assembly{
-		RunID: runID, Invoices: batch.Invoices, Charges: res.Charges, Skipped: batch.Skipped,
-		Outcomes: keep, Ledger: ledger, Usage: usageOf(keep, res.Usage), Read: usage.Read,
-	}); err != nil {
-		return sum, err
-	}
+	log.Info("run assembled", "run", runID, "drafts", sum.Drafted, "skipped", len(sum.Skipped))
 	crash("saved")
-	stage("assemble")
+	if opt.StageDone != nil {
+		opt.StageDone("assemble", stored+now().Sub(t))
+	}
+	stage("")
 
 	if err := (pipeline{ctx, st, ds, opt, log, crash, stopped, runID, stage}).complete(&sum); err != nil {
 		return sum, err
@@ -282,7 +348,7 @@ type pipeline struct {
 // while the next are numbered.
 func (p pipeline) complete(sum *Summary) error {
 	ctx, st, ds, opt, log, crash, stopped, runID := p.ctx, p.st, p.ds, p.opt, p.log, p.crash, p.stopped, p.runID
-	drafts, err := st.Invoices(ctx, "draft")
+	drafts, err := st.Drafts(ctx)
 	if err != nil {
 		return err
 	}
@@ -318,14 +384,14 @@ func (p pipeline) complete(sum *Summary) error {
 			return err
 		}
 	}
-	var finalized invoice.Batch
-	defer func() { sum.Totals = finalized.TotalsByCurrency() }()
+	totals := invoice.CurrencyTotals{}
+	defer func() { sum.Totals = totals.List() }()
 	size := opt.FinalizeBatch
 	if size < 1 {
 		size = DefaultFinalizeBatch
 	}
-	seriesOf := func(d store.StoredInvoice) string {
-		if d.Invoice.TypeCode == invoice.CreditNote {
+	seriesOf := func(d store.Draft) string {
+		if d.TypeCode == invoice.CreditNote {
 			return ds.Seller.CreditNoteSeries
 		}
 		return ds.Seller.InvoiceSeries
@@ -352,7 +418,7 @@ func (p pipeline) complete(sum *Summary) error {
 		}
 		for _, si := range invs {
 			inv := si.Invoice
-			finalized.Invoices = append(finalized.Invoices, inv)
+			totals.Add(inv)
 			t := inv.Totals
 			sum.Issued = append(sum.Issued, Issued{Number: inv.Number, Type: inv.TypeCode, Buyer: inv.BuyerKind + " " + inv.BuyerID,
 				Currency: inv.Currency, Net: t.TaxBasis, VAT: t.TaxTotal, Gross: t.GrandTotal})
@@ -413,8 +479,9 @@ func (p pipeline) deliver(sum *Summary, mu *sync.Mutex, toRender, toArchive int)
 		workers = runtime.GOMAXPROCS(0)
 	}
 	size := cmp.Or(max(p.opt.Block, 0), DefaultQueueBlock)
-	dl := &deliveries{ctx: p.ctx, stopped: p.stopped, size: size,
-		blocks: make(chan deliveryBlock, toArchive/size+1)} // never full: numbering never waits
+	// A few blocks wait for each delivering goroutine; beyond that, numbering waits for
+	// deliveries, so that a run of 100,000 invoices does not hold them all in memory.
+	dl := &deliveries{ctx: p.ctx, stopped: p.stopped, size: size, blocks: make(chan deliveryBlock, 4*workers)}
 	dl.d = Delivery{Store: p.st, Renderer: p.opt.Renderer, Archive: p.opt.Archive, Logger: p.log, Crash: p.crash,
 		Done: func(stage string, n int) {
 			mu.Lock()

@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,7 +15,9 @@ import (
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/dataset/datasettest"
+	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/jobs"
+	"github.com/kontor-billing/kontor/rating"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/kontor-billing/kontor/store/storetest"
 	"github.com/kontor-billing/kontor/zugferd"
@@ -282,5 +285,78 @@ func TestFinalizeInBatches(t *testing.T) {
 	var last int64
 	if err := st.Pool().QueryRow(ctx, `select last_number from number_series where series = 'RE-2026-'`).Scan(&last); err != nil || last != 25 {
 		t.Errorf("the series counter is at %d (%v), want 25", last, err)
+	}
+}
+
+// TestPartsDoNotChangeTheResult runs the demo as of 2026-11-01 and 2026-12-01 (the second
+// settles the usage the first held back) with the subscriptions rated, assembled and
+// stored in parts of different sizes: the stored state (numbers, invoices, charges,
+// ledger, settled and held usage, skipped buyers, rated usage, archive) and the dry run's
+// preview equal those of one part, whatever the size.
+func TestPartsDoNotChangeTheResult(t *testing.T) {
+	ctx := context.Background()
+	state := func(t *testing.T, part int) (string, string) {
+		st := demoStore(t)
+		dir := t.TempDir()
+		arc, err := archive.NewLocal(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts int
+		var preview []string
+		for _, asOf := range []string{"2026-11-01", "2026-12-01"} {
+			opt := jobs.RunOptions{AsOf: calendar.MustParse(asOf), Renderer: renderer(t), Archive: arc, Part: part,
+				Progress: func(stage string, done, total int) {
+					if stage == "assemble" {
+						parts = total
+					}
+				}}
+			opt.DryRun = true
+			dry, err := jobs.Run(ctx, st, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.MarshalIndent(struct {
+				*invoice.Batch
+				Counts rating.Counts
+			}{dry.Preview, dry.Usage}, "", " ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			preview = append(preview, string(b))
+			opt.DryRun = false
+			sum, err := jobs.Run(ctx, st, opt)
+			if err != nil {
+				t.Fatalf("run as of %s in parts of %d: %v", asOf, part, err)
+			}
+			if sum.Drafted != len(dry.Preview.Invoices) || len(sum.Issued) != sum.Drafted {
+				t.Errorf("as of %s in parts of %d: %d drafted, %d issued, %d previewed", asOf, part, sum.Drafted, len(sum.Issued), len(dry.Preview.Invoices))
+			}
+		}
+		t.Logf("parts of %d subscriptions: %d parts", part, parts)
+		// The demo's 39 subscriptions belong to 33 buyers, a part holds whole buyers.
+		if want := map[int]int{1: 33, 7: 6, 0: 1}[part]; parts != want {
+			t.Errorf("parts of %d: %d parts, want %d", part, parts, want)
+		}
+		var more string
+		if err := st.Pool().QueryRow(ctx, `select concat_ws(E'\n',
+			(select string_agg(buyer_kind || ' ' || buyer_id || ': ' || reason, E'\n' order by run_id, buyer_kind, buyer_id, reason) from skipped),
+			(select string_agg(concat_ws(' ', run_id, subscription_id, usage_type, period_start, period_end, events, units, overage, blocked, late), E'\n'
+				order by run_id, subscription_id, usage_type, period_start) from usage_rated))`).Scan(&more); err != nil {
+			t.Fatal(err)
+		}
+		return storetest.Fingerprint(t, st, dir) + more, strings.Join(preview, "\n")
+	}
+	want, wantPreview := state(t, 0)
+	for _, part := range []int{1, 7} {
+		t.Run(fmt.Sprint(part), func(t *testing.T) {
+			got, gotPreview := state(t, part)
+			if got != want {
+				t.Errorf("state after runs in parts of %d differs from one part:\n%s", part, storetest.FirstDifference(want, got))
+			}
+			if gotPreview != wantPreview {
+				t.Errorf("dry run in parts of %d differs from one part:\n%s", part, storetest.FirstDifference(wantPreview, gotPreview))
+			}
+		})
 	}
 }

@@ -48,7 +48,7 @@ type Counts struct {
 // (Load delivered it grouped) and may reorder each subscription's events: no result
 // depends on their order.
 func Run(ds *dataset.Dataset, asOf calendar.Date) Result {
-	res, _ := RunFrom(ds, asOf, dataset.GroupBySubscription(ds.Usage), func(string) (Prior, bool) { return Prior{}, false })
+	res, _ := RunFrom(ds, ds.Subscriptions, asOf, dataset.GroupBySubscription(ds.Usage), func(string) (Prior, bool) { return Prior{}, false })
 	res.Counts.Events += ds.Duplicates
 	res.Counts.Duplicates = ds.Duplicates
 	return res
@@ -75,19 +75,37 @@ type SettledEvent struct {
 	Opening bool
 }
 
-// RunFrom rates every subscription of ds as of asOf from what earlier runs billed: prior
+// Add adds the counts of another part of a run.
+func (c *Counts) Add(o Counts) {
+	c.Subscriptions += o.Subscriptions
+	c.Marketplace += o.Marketplace
+	c.NotBilled += o.NotBilled
+	c.Events += o.Events
+	c.Duplicates += o.Duplicates
+	c.SettledBefore += o.SettledBefore
+	c.Rated += o.Rated
+	c.Late += o.Late
+	c.Outside += o.Outside
+	c.Pending += o.Pending
+	c.UnitsBlocked = c.UnitsBlocked.Add(o.UnitsBlocked)
+	c.UnitsOverage = c.UnitsOverage.Add(o.UnitsOverage)
+	c.UnitsIncluded = c.UnitsIncluded.Add(o.UnitsIncluded)
+}
+
+// RunFrom rates the subscriptions subs of ds (all of them, or a part: a run may rate its
+// subscriptions part by part) as of asOf from what earlier runs billed: prior
 // returns a subscription's ledger, or false when no run has billed it yet (then the
 // dataset's opening state, billed_as_of, applies). events are the unsettled usage events
 // by subscription; RunFrom may reorder each subscription's (the events a subscription's
 // opening state leaves unsettled are moved to the front instead of copied), which never
 // changes a result. It returns the rating and, per rated subscription, its outcome.
-func RunFrom(ds *dataset.Dataset, asOf calendar.Date, events map[string][]dataset.UsageEvent, prior func(subscriptionID string) (Prior, bool)) (Result, []Outcome) {
+func RunFrom(ds *dataset.Dataset, subs []*dataset.Subscription, asOf calendar.Date, events map[string][]dataset.UsageEvent, prior func(subscriptionID string) (Prior, bool)) (Result, []Outcome) {
 	res := Result{AsOf: asOf}
 	var outcomes []Outcome
 	for _, evs := range events {
 		res.Counts.Events += len(evs)
 	}
-	for _, s := range ds.Subscriptions {
+	for _, s := range subs {
 		res.Counts.Subscriptions++
 		evs := events[s.ID]
 		if s.Channel == dataset.Marketplace {

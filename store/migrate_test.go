@@ -115,7 +115,7 @@ func TestMigrationKeepsTheLedger(t *testing.T) {
 	if rows != want {
 		t.Errorf("ledger after the migration:\n%s\nwant\n%s", rows, want)
 	}
-	led, err := st.Ledger(ctx)
+	led, err := st.Ledger(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

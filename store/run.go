@@ -109,34 +109,103 @@ type Assembly struct {
 var ErrAlreadyBilled = errors.New("charge already billed")
 
 // SaveAssembly stores the drafts of a run, their charges, the ledger after it, the events it
-// settled and the buyers it skipped, in one transaction.
+// settled and the buyers it skipped, in one transaction: BeginAssembly, Save, Commit.
+func (s *Store) SaveAssembly(ctx context.Context, a Assembly) error {
+	as, err := s.BeginAssembly(ctx, a.RunID, a.Read.Window)
+	if err != nil {
+		return err
+	}
+	defer as.Rollback(ctx)
+	if err := as.Save(ctx, a); err != nil {
+		return err
+	}
+	return as.Commit(ctx)
+}
+
+// Assembler stores the assembly of a run part by part (a part: the drafts of some buyers,
+// with everything of their subscriptions), all parts in one transaction, so that a run
+// holds one part in memory at a time and still stores all or nothing.
+type Assembler struct {
+	tx     pgx.Tx
+	run    int64
+	window Window
+	// What the parts read and held, for the checks of Commit: events of the window read,
+	// held events read, events held now, of them newly, held events settled.
+	read, readHeld, held, added, unheld int
+}
+
+// BeginAssembly begins storing the assembly of run runID, which read the usage of window
+// (UsageReader.Window). The usage cursor moves past the window first: a run that read
+// the usage before another run settled usage is refused at once.
+func (s *Store) BeginAssembly(ctx context.Context, runID int64, window Window) (*Assembler, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("save run %d: %w", runID, err)
+	}
+	// Runs hold the run lock, so the cursor is still where this run read it; a caller
+	// that did not hold the lock is refused.
+	tag, err := tx.Exec(ctx, `update usage_cursor set seq = $2 where seq = $1`, window.From, window.Through)
+	if err == nil && tag.RowsAffected() != 1 {
+		err = fmt.Errorf("settle usage: the usage was read before another run settled usage (the usage cursor moved from %d since); run again", window.From)
+	}
+	if err != nil {
+		tx.Rollback(ctx)
+		return nil, fmt.Errorf("save run %d: %w", runID, err)
+	}
+	return &Assembler{tx: tx, run: runID, window: window}, nil
+}
+
+// Ledger returns what earlier runs billed for the subscriptions subs, as the assembly's
+// transaction sees it.
+func (as *Assembler) Ledger(ctx context.Context, subs []string) (Ledger, error) {
+	return readLedger(ctx, as.tx, subs)
+}
+
+// Save stores a part of the assembly (a.RunID is the assembler's run): its drafts, their
+// charges, the ledger after it, the events it settled, those it read and holds back, and
+// the buyers it skipped. a.Read is the part's usage as UsageReader.Next returned it.
+// After an error, nothing of the assembly may be committed (Rollback).
 //
 // A run of 100,000 customers stores millions of rows, so they are not sent one statement
 // each: the invoices go in pipelined batches (their IDs come back), everything else is
 // copied (COPY) into temporary tables and moved into place by one statement per table.
-func (s *Store) SaveAssembly(ctx context.Context, a Assembly) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("save run %d: %w", a.RunID, err)
-	}
-	defer tx.Rollback(ctx)
-	ids, err := insertInvoices(ctx, tx, a.RunID, a.Invoices)
+func (as *Assembler) Save(ctx context.Context, a Assembly) error {
+	a.RunID = as.run
+	ids, err := insertInvoices(ctx, as.tx, a.RunID, a.Invoices)
 	if err != nil {
 		return fmt.Errorf("save run %d: %w", a.RunID, err)
 	}
 	for _, step := range []func(context.Context, pgx.Tx, Assembly, []int64) error{saveCharges, saveLedger, saveUsage, saveSkipped} {
-		if err := step(ctx, tx, a, ids); err != nil {
+		if err := step(ctx, as.tx, a, ids); err != nil {
 			return fmt.Errorf("save run %d: %w", a.RunID, err)
 		}
 	}
-	if err := settle(ctx, tx, a.RunID, a.Read, a.Outcomes); err != nil {
+	if err := as.settle(ctx, a.Read, a.Outcomes); err != nil {
 		return fmt.Errorf("save run %d: %w", a.RunID, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("save run %d: commit: %w", a.RunID, err)
 	}
 	return nil
 }
+
+// Commit checks that the parts settled or held every event the run read, and no other
+// (the counts of the window and of the held events), and commits.
+func (as *Assembler) Commit(ctx context.Context) error {
+	var inWindow, nowHeld int
+	if err := as.tx.QueryRow(ctx, `select (select count(*) from usage_events where seq > $1 and seq <= $2), (select count(*) from usage_held)`,
+		as.window.From, as.window.Through).Scan(&inWindow, &nowHeld); err != nil {
+		return fmt.Errorf("save run %d: settle usage: %w", as.run, err)
+	}
+	if nowHeld != as.held || inWindow != as.read {
+		return fmt.Errorf("save run %d: settle usage: the run read %d held and %d new events, but %d were held and %d are new: the usage read is incomplete; run again",
+			as.run, as.readHeld, as.read, nowHeld-as.added+as.unheld, inWindow)
+	}
+	if err := as.tx.Commit(ctx); err != nil {
+		return fmt.Errorf("save run %d: commit: %w", as.run, err)
+	}
+	return nil
+}
+
+// Rollback undoes what was stored unless it was committed.
+func (as *Assembler) Rollback(ctx context.Context) { as.tx.Rollback(ctx) }
 
 // invoiceBatch bounds the statements sent in one pipelined batch, so that the wire buffers
 // of a large run stay small.
@@ -189,7 +258,9 @@ func bulk(ctx context.Context, tx pgx.Tx, table, columns string, n int, row func
 
 // copyTemp copies n rows into a new temporary table (dropped at commit).
 func copyTemp(ctx context.Context, tx pgx.Tx, table, columns string, n int, row func(i int, dst []any)) error {
-	if _, err := tx.Exec(ctx, "create temporary table "+table+" ("+columns+") on commit drop"); err != nil {
+	// An earlier part of the assembly left the table: dropped, not reused, so that
+	// nothing of that part is moved again.
+	if _, err := tx.Exec(ctx, "drop table if exists "+table+"; create temporary table "+table+" ("+columns+") on commit drop"); err != nil {
 		return fmt.Errorf("%s: %w", table, err)
 	}
 	var names []string
@@ -394,22 +465,13 @@ func saveSkipped(ctx context.Context, tx pgx.Tx, a Assembly, _ []int64) error {
 	return err
 }
 
-// settle records the events the run settled (one usage_settled row per subscription:
-// the events' numbers and fates), holds back the events the run read and did not settle
-// (usage_held keeps them whole: a skipped buyer's, events not due yet), and moves the
-// usage cursor past the window the run read. No event row is rewritten: the run knows
-// what it read. Every settled event must be one the run read, once; one settled before
-// fails naming it.
-func settle(ctx context.Context, tx pgx.Tx, runID int64, r UsageRead, outcomes []rating.Outcome) error {
-	// Runs hold the run lock, so the cursor is still where this run read it; a caller
-	// that did not hold the lock is refused.
-	tag, err := tx.Exec(ctx, `update usage_cursor set seq = $2 where seq = $1`, r.Window.From, r.Window.Through)
-	if err != nil {
-		return fmt.Errorf("settle usage: %w", err)
-	}
-	if tag.RowsAffected() != 1 {
-		return fmt.Errorf("settle usage: the usage was read before another run settled usage (the usage cursor moved from %d since); run again", r.Window.From)
-	}
+// settle records the events a part of the run settled (one usage_settled row per
+// subscription: the events' numbers and fates) and holds back the events it read and did
+// not settle (usage_held keeps them whole: a skipped buyer's, events not due yet); Commit
+// checks the counts. No event row is rewritten: the run knows what it read. Every settled
+// event must be one the part read, once; one settled before fails naming it.
+func (as *Assembler) settle(ctx context.Context, r UsageRead, outcomes []rating.Outcome) error {
+	tx, runID := as.tx, as.run
 	n := 0
 	for _, o := range outcomes {
 		n += len(o.Settled)
@@ -422,27 +484,25 @@ func settle(ctx context.Context, tx pgx.Tx, runID int64, r UsageRead, outcomes [
 	}
 	slices.Sort(all)
 	// Both lists ascending: one walk finds the events read and not settled (held; those
-	// of the window are marked in hold, by number above the window's start), and any
-	// settled event that was not read, or settled twice.
-	var settledHeld []int64
-	hold := make([]bool, r.Window.Through-r.Window.From)
-	held, newHeld := 0, 0
+	// of the window are listed in hold, ascending), and any settled event that was not
+	// read, or settled twice.
+	var settledHeld, hold []int64
+	held := 0
 	i := 0
 	for _, seq := range r.Seqs {
 		if i < len(all) && all[i] < seq {
 			break
 		}
 		if i < len(all) && all[i] == seq {
-			if seq <= r.Window.From {
+			if seq <= as.window.From {
 				settledHeld = append(settledHeld, seq)
 			}
 			i++
 			continue
 		}
 		held++
-		if seq > r.Window.From && seq <= r.Window.Through {
-			hold[seq-r.Window.From-1] = true
-			newHeld++
+		if seq > as.window.From && seq <= as.window.Through {
+			hold = append(hold, seq)
 		}
 	}
 	if i < len(all) {
@@ -459,7 +519,7 @@ func settle(ctx context.Context, tx pgx.Tx, runID int64, r UsageRead, outcomes [
 	// settle join them, copied from what the run read. The counts make sure no event is
 	// dropped unread.
 	if len(settledHeld) > 0 {
-		tag, err = tx.Exec(ctx, `delete from usage_held where seq = any($1)`, settledHeld)
+		tag, err := tx.Exec(ctx, `delete from usage_held where seq = any($1)`, settledHeld)
 		if err != nil {
 			return fmt.Errorf("settle usage: %w", err)
 		}
@@ -467,21 +527,19 @@ func settle(ctx context.Context, tx pgx.Tx, runID int64, r UsageRead, outcomes [
 			return fmt.Errorf("settle usage: %d of the %d held events the run settled are held: the usage read is incomplete; run again", tag.RowsAffected(), len(settledHeld))
 		}
 	}
-	rows := &heldRows{events: r.events, hold: hold, from: r.Window.From}
 	added, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_held"},
-		[]string{"seq", "subscription_id", "usage_type", "quantity", "occurred_at", "received_at", "via_psp"}, rows)
+		[]string{"seq", "subscription_id", "usage_type", "quantity", "occurred_at", "received_at", "via_psp"}, &heldRows{events: r.events, hold: hold})
 	if err != nil {
-		return fmt.Errorf("settle usage: hold %d events: %w", newHeld, err)
+		return fmt.Errorf("settle usage: hold %d events: %w", len(hold), err)
 	}
-	var inWindow, nowHeld int
-	if err := tx.QueryRow(ctx, `select (select count(*) from usage_events where seq > $1 and seq <= $2), (select count(*) from usage_held)`,
-		r.Window.From, r.Window.Through).Scan(&inWindow, &nowHeld); err != nil {
-		return fmt.Errorf("settle usage: %w", err)
+	if int(added) != len(hold) {
+		return fmt.Errorf("settle usage: %d of the %d events to hold were among those read", added, len(hold))
 	}
-	if int(added) != newHeld || nowHeld != held || inWindow != len(r.Seqs)-r.Held {
-		return fmt.Errorf("settle usage: the run read %d held and %d new events, but %d were held and %d are new: the usage read is incomplete; run again",
-			r.Held, len(r.Seqs)-r.Held, nowHeld-int(added)+len(settledHeld), inWindow)
-	}
+	as.read += len(r.Seqs) - r.Held
+	as.readHeld += r.Held
+	as.held += held
+	as.added += int(added)
+	as.unheld += len(settledHeld)
 	return nil
 }
 
@@ -517,12 +575,10 @@ func (r *settledRows) Next() bool {
 func (r *settledRows) Values() ([]any, error) { return r.values[:], nil }
 func (r *settledRows) Err() error             { return nil }
 
-// heldRows are the events of the window to hold: those of events marked in hold (by
-// number above from).
+// heldRows are the events to hold: those whose numbers are in hold (ascending).
 type heldRows struct {
 	events []dataset.UsageEvent
-	hold   []bool
-	from   int64
+	hold   []int64
 	i      int
 	values [7]any
 }
@@ -531,7 +587,7 @@ func (r *heldRows) Next() bool {
 	for r.i < len(r.events) {
 		e := &r.events[r.i]
 		r.i++
-		if k := e.Seq - r.from - 1; k >= 0 && k < int64(len(r.hold)) && r.hold[k] {
+		if _, ok := slices.BinarySearch(r.hold, e.Seq); ok {
 			r.values = [7]any{e.Seq, e.SubscriptionID, e.UsageType, e.Quantity, e.OccurredAt.Time(), e.ReceivedAt.Time(), e.ViaPSP}
 			return true
 		}
@@ -589,6 +645,31 @@ type StoredInvoice struct {
 	RunID   int64 // 0 for credit notes, issued outside runs
 	Status  string
 	Invoice *invoice.Invoice
+}
+
+// Draft is a draft invoice as a run finalizes it: its ID and type (the type chooses the
+// number series).
+type Draft struct {
+	ID       int64
+	TypeCode string
+}
+
+// Drafts returns the draft invoices, oldest first, without their models: Finalize reads
+// those batch by batch.
+func (s *Store) Drafts(ctx context.Context) ([]Draft, error) {
+	rows, err := s.pool.Query(ctx, `select id, type_code from invoices where status = 'draft' order by id`)
+	if err != nil {
+		return nil, fmt.Errorf("list draft invoices: %w", err)
+	}
+	var out []Draft
+	var d Draft
+	if _, err := pgx.ForEachRow(rows, []any{&d.ID, &d.TypeCode}, func() error {
+		out = append(out, d)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("list draft invoices: %w", err)
+	}
+	return out, nil
 }
 
 // Invoices returns the invoices with a status, oldest first.

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ func assemble(t *testing.T, st *store.Store, runID int64, asOf string) (store.As
 	if err != nil {
 		t.Fatal(err)
 	}
-	ledger, err := st.Ledger(ctx)
+	ledger, err := st.Ledger(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func assemble(t *testing.T, st *store.Store, runID int64, asOf string) (store.As
 		t.Fatal(err)
 	}
 	date := calendar.MustParse(asOf)
-	res, outcomes := rating.RunFrom(ds, date, usage.Events, ledger.Prior)
+	res, outcomes := rating.RunFrom(ds, ds.Subscriptions, date, usage.Events, ledger.Prior)
 	batch := invoice.Assemble(ds, res, invoice.Options{IssueDate: date})
 	return store.Assembly{RunID: runID, Invoices: batch.Invoices, Charges: res.Charges, Skipped: batch.Skipped,
 		Outcomes: outcomes, Ledger: ledger, Usage: res.Usage, Read: usage.Read}, usage
@@ -125,7 +126,7 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 	before := storetest.Fingerprint(t, st, "")
 
 	// The ledger as the first run stored it, as a run reads it.
-	ledger, err := st.Ledger(ctx)
+	ledger, err := st.Ledger(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 		is   error
 		want string
 	}{
-		{"the same charges again", store.Assembly{Invoices: a.Invoices, Charges: a.Charges},
+		{"the same charges again", store.Assembly{Invoices: a.Invoices, Charges: a.Charges, Read: left.Read},
 			store.ErrAlreadyBilled, "charge " + a.Invoices[0].Lines[0].ChargeKey},
 		{"an event settled before", withSettled(rating.SettledEvent{Seq: seq, Fate: rating.Rated}),
 			nil, "usage of subscription " + sub + ": event " + event + " was settled already by run"},
@@ -178,7 +179,7 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 			o := as.Outcomes[0]
 			o.Next = rating.Prior{Advance: map[calendar.Date]int64{calendar.MustParse("2099-01-01"): 1}}
 			as.Outcomes = []rating.Outcome{o}
-			stale, err := st.Ledger(ctx)
+			stale, err := st.Ledger(ctx, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -273,5 +274,74 @@ func TestHeldEventsAreSettledByALaterRun(t *testing.T) {
 		if settled+held != stored {
 			t.Errorf("%d settled + %d held of %d stored events: every event read is one or the other", settled, held, stored)
 		}
+	}
+}
+
+// TestReadUsageInParts reads the demo's unsettled usage in parts of subscriptions, one
+// subscription left out of every part: each part gets exactly its subscriptions' events
+// (the last also the left-out one's), the parts together are what one read returns, and
+// each part's numbers are its events', ascending.
+func TestReadUsageInParts(t *testing.T) {
+	ctx := context.Background()
+	st := demo(t)
+	all, err := st.UnsettledEvents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := st.Dataset(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := "S-002" // has events, in no part
+	if len(all.Events[left]) == 0 {
+		t.Fatalf("%s has no events", left)
+	}
+	parts := make([][]string, 3)
+	partOf := map[string]int{}
+	for i, s := range ds.Subscriptions {
+		if s.ID != left {
+			parts[i%3] = append(parts[i%3], s.ID)
+			partOf[s.ID] = i % 3
+		}
+	}
+	partOf[left] = 2
+	r, err := st.ReadUsage(ctx, parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(ctx)
+	if r.Parts() != 3 || r.Window() != all.Read.Window {
+		t.Fatalf("%d parts, window %+v; want 3, %+v", r.Parts(), r.Window(), all.Read.Window)
+	}
+	var seqs []int64
+	for i := range 3 {
+		u, err := r.Next(ctx)
+		if err != nil {
+			t.Fatalf("part %d: %v", i, err)
+		}
+		var own []int64
+		for sub, evs := range u.Events {
+			if partOf[sub] != i {
+				t.Errorf("part %d has the events of %s (part %d)", i, sub, partOf[sub])
+			}
+			if len(evs) != len(all.Events[sub]) {
+				t.Errorf("part %d has %d events of %s, want %d", i, len(evs), sub, len(all.Events[sub]))
+			}
+			for _, e := range evs {
+				own = append(own, e.Seq)
+			}
+		}
+		slices.Sort(own)
+		if !slices.Equal(own, u.Read.Seqs) || len(own) == 0 {
+			t.Errorf("part %d: numbers %v, its events' %v", i, u.Read.Seqs, own)
+		}
+		seqs = append(seqs, u.Read.Seqs...)
+	}
+	if _, err := r.Next(ctx); err != io.EOF {
+		t.Errorf("after the last part: %v, want io.EOF", err)
+	}
+	slices.Sort(seqs)
+	if !slices.Equal(seqs, all.Read.Seqs) {
+		t.Errorf("the parts read %d events, one read %d", len(seqs), len(all.Read.Seqs))
 	}
 }

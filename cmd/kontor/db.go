@@ -106,7 +106,7 @@ func newImport(dbFlag *string, logger *slog.Logger) *cobra.Command {
 func newRun(dbFlag *string, logger *slog.Logger) *cobra.Command {
 	var asOfFlag, archiveFlag string
 	var dryRun, queued bool
-	var batch, block int
+	var batch, block, part int
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Bill everything due as of a date: assemble, finalize, render, archive",
@@ -128,6 +128,9 @@ database and waits until they have archived every invoice.`,
 			if err != nil {
 				return err
 			}
+			if part < 1 {
+				return fmt.Errorf("--part %d: must be at least 1", part)
+			}
 			r, arc, err := renderAndArchive(ctx, archiveFlag)
 			if err != nil {
 				return err
@@ -138,7 +141,7 @@ database and waits until they have archived every invoice.`,
 			}
 			prog := newProgress(cmd.ErrOrStderr(), logger)
 			sum, err := jobs.Run(ctx, st, jobs.RunOptions{AsOf: asOf, DryRun: dryRun, Renderer: r, Archive: arc, Logger: logger, Crash: crashHook(),
-				Progress: prog.update, FinalizeBatch: batch, Queue: q,
+				Progress: prog.update, FinalizeBatch: batch, Part: part, Queue: q,
 				StageDone: func(stage string, d time.Duration) { logger.Info("stage done", "stage", stage, "seconds", d.Seconds()) }})
 			prog.finish()
 			if errors.Is(err, jobs.ErrStopped) {
@@ -160,6 +163,7 @@ database and waits until they have archived every invoice.`,
 	cmd.Flags().StringVar(&archiveFlag, "archive", "", "archive URL (default $KONTOR_ARCHIVE, else "+archive.DefaultURL+")")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what the run would bill and change nothing")
 	cmd.Flags().IntVar(&batch, "finalize-batch", jobs.DefaultFinalizeBatch, "invoices numbered and finalized per database transaction")
+	cmd.Flags().IntVar(&part, "part", jobs.DefaultPart, "subscriptions rated, assembled and stored together (all parts in one transaction): less holds less in memory")
 	queueFlags(cmd, &queued, &block)
 	return cmd
 }

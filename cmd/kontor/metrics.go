@@ -69,8 +69,10 @@ func (m *runMetrics) instrument(opt *jobs.RunOptions) {
 	progress, stageDone := opt.Progress, opt.StageDone
 	seen := map[string]int{} // documents counted per stage in this run
 	opt.Progress = func(stage string, done, total int) {
-		m.documents.WithLabelValues(stage).Add(float64(max(0, done-seen[stage])))
-		seen[stage] = max(seen[stage], done)
+		if stage != "assemble" { // counts parts, not documents
+			m.documents.WithLabelValues(stage).Add(float64(max(0, done-seen[stage])))
+			seen[stage] = max(seen[stage], done)
+		}
 		if progress != nil {
 			progress(stage, done, total)
 		}

@@ -100,10 +100,11 @@ func reference(t *testing.T) string {
 }
 
 // crashSteps are the named steps of a run where the crash test kills it (see jobs.Run).
-// The crashing run finalizes with --finalize-batch 12, in batches of drafts 1–12, 13–24
-// and 25; the run after it uses the default batch, and the reference run too.
+// The crashing run assembles in parts of about 10 subscriptions (--part 10: 4 parts of the
+// demo's 39) and finalizes with --finalize-batch 12, in batches of drafts 1–12, 13–24
+// and 25; the run after it uses the defaults (one part), and the reference run too.
 var crashSteps = []string{
-	"locked", "loaded", "assembled", "saved",
+	"locked", "loaded", "assembled", "stored-part-1", "stored-part-3", "saved",
 	"finalize-1", "finalized-12", "finalize-13", "finalized-24", "finalize-25", "finalized-25",
 	"render-1", "rendered-1", "render-8", "rendered-25",
 	"put-1-json", "put-1-pdf", "put-1-xml", "archived-1", "put-12-pdf", "archived-12", "archived-25", "reported",
@@ -122,7 +123,7 @@ func TestCrashAnywhereThenRunAgain(t *testing.T) {
 		t.Run(step, func(t *testing.T) {
 			t.Parallel()
 			env, st, arc := demoDB(t)
-			out, err := kontor(t, append(env, crashEnv+"="+step), "run", "--as-of", "2026-11-01", "--finalize-batch", "12")
+			out, err := kontor(t, append(env, crashEnv+"="+step), "run", "--as-of", "2026-11-01", "--finalize-batch", "12", "--part", "10")
 			if !killed(err) {
 				t.Fatalf("the run was not killed at %s: %v\n%s", step, err, out)
 			}
@@ -130,7 +131,7 @@ func TestCrashAnywhereThenRunAgain(t *testing.T) {
 				t.Fatalf("run after the crash: %v\n%s", err, out)
 			}
 			if got := storetest.Fingerprint(t, st, arc); got != want {
-				t.Errorf("state after a crash at %s differs from an uninterrupted run:\n%s", step, firstDifference(want, got))
+				t.Errorf("state after a crash at %s differs from an uninterrupted run:\n%s", step, storetest.FirstDifference(want, got))
 			}
 			out, err = kontor(t, env, "run", "--as-of", "2026-11-01")
 			if err != nil || !regexp.MustCompile(`: 0 invoice\(s\) issued`).MatchString(out) {
@@ -172,7 +173,7 @@ func TestConcurrentRunsEqualOne(t *testing.T) {
 		t.Errorf("4 concurrent runs issued %d invoices together, want 25", issued)
 	}
 	if got := storetest.Fingerprint(t, st, arc); got != want {
-		t.Errorf("4 concurrent runs differ from one:\n%s", firstDifference(want, got))
+		t.Errorf("4 concurrent runs differ from one:\n%s", storetest.FirstDifference(want, got))
 	}
 }
 
@@ -224,23 +225,6 @@ func TestMakeDemoWithS3(t *testing.T) {
 	if len(pdfs) != 25 {
 		t.Errorf("%d PDFs in the bucket, want 25", len(pdfs))
 	}
-}
-
-func firstDifference(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			return fmt.Sprintf("line %d:\n  want %s\n  got  %s", i+1, w, g)
-		}
-	}
-	return ""
 }
 
 // TestScheduleReplicas runs two scheduler replicas ticking every second against one

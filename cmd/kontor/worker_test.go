@@ -143,7 +143,7 @@ func TestCrashWithTwoWorkers(t *testing.T) {
 				t.Fatalf("run after the crash: %v\n%s", err, out)
 			}
 			if got := storetest.Fingerprint(t, st, arc); got != want {
-				t.Errorf("state after a crash at %s differs from an uninterrupted run:\n%s", step, firstDifference(want, got))
+				t.Errorf("state after a crash at %s differs from an uninterrupted run:\n%s", step, storetest.FirstDifference(want, got))
 			}
 			out2, err := kontor(t, env, "run", "--as-of", "2026-11-01", "--queue")
 			if err != nil || !regexp.MustCompile(`: 0 invoice\(s\) issued, 0 rendered, 0 archived`).MatchString(out2) {
@@ -217,6 +217,6 @@ func TestConcurrentQueuedRunsWithTwoWorkers(t *testing.T) {
 		t.Errorf("workers delivered %d and %d invoices; want 25 together, shared", a, b)
 	}
 	if got := storetest.Fingerprint(t, st, arc); got != want {
-		t.Errorf("4 concurrent queued runs differ from one run:\n%s", firstDifference(want, got))
+		t.Errorf("4 concurrent queued runs differ from one run:\n%s", storetest.FirstDifference(want, got))
 	}
 }

@@ -98,3 +98,21 @@ func Fingerprint(t testing.TB, st *store.Store, archiveDir string) string {
 	}
 	return b.String()
 }
+
+// FirstDifference names the first line where two fingerprints (or any texts) differ.
+func FirstDifference(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(wl) || i < len(gl); i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			return fmt.Sprintf("line %d:\n  want %s\n  got  %s", i+1, w, g)
+		}
+	}
+	return ""
+}
