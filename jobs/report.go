@@ -15,7 +15,7 @@ import (
 type ReportStore interface {
 	Run(ctx context.Context, id int64) (store.RunRecord, error)
 	PreviousRun(ctx context.Context, id int64) (store.RunRecord, bool, error)
-	ChargesOn(ctx context.Context, numbers []string) ([]store.InvoicedCharge, error)
+	ChargeTotals(ctx context.Context, numbers []string) ([]store.ChargeTotal, error)
 	UsageRated(ctx context.Context, runIDs []int64) ([]store.RatedUsage, error)
 	RunsOf(ctx context.Context, numbers []string) ([]int64, error)
 	Dataset(ctx context.Context) (*dataset.Dataset, error)
@@ -85,12 +85,12 @@ func factsOf(ctx context.Context, st ReportStore, rec store.RunRecord, sum Summa
 	for _, l := range sum.Licenses {
 		f.Licenses = append(f.Licenses, report.LicenseChange{Customer: l.Customer, State: l.State, Invoice: l.Invoice})
 	}
-	charges, err := st.ChargesOn(ctx, numbers)
+	charges, err := st.ChargeTotals(ctx, numbers)
 	if err != nil {
 		return f, err
 	}
 	for _, c := range charges {
-		f.Charges = append(f.Charges, c.Charge)
+		f.Charges = append(f.Charges, report.Charges{PlanID: c.PlanID, Currency: c.Currency, Kind: c.Kind, Net: c.Net, Count: c.Charges})
 	}
 	runs, err := st.RunsOf(ctx, numbers)
 	if err != nil {

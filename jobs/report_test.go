@@ -132,6 +132,7 @@ func TestRunReportShowsTheRunSummaryAndComparesWithThePreviousRun(t *testing.T) 
 		t.Error("no per-app rows")
 	}
 	perCur := map[string]decimal.Decimal{}
+	charges := 0
 	root, _ := html.Parse(bytes.NewReader(doc))
 	for n := range root.Descendants() {
 		var app, cur string
@@ -151,6 +152,9 @@ func TestRunReportShowsTheRunSummaryAndComparesWithThePreviousRun(t *testing.T) 
 				if a.Key == "data-field" && a.Val == "net" {
 					perCur[cur] = perCur[cur].Add(dec(t, strings.TrimSpace(c.FirstChild.Data)))
 				}
+				if a.Key == "data-field" && a.Val == "charges" {
+					charges += int(dec(t, strings.TrimSpace(c.FirstChild.Data)).IntPart())
+				}
 			}
 		}
 	}
@@ -158,6 +162,13 @@ func TestRunReportShowsTheRunSummaryAndComparesWithThePreviousRun(t *testing.T) 
 		if !perCur[want.Currency].Equal(want.Net) {
 			t.Errorf("%s: per-app nets add up to %s, total net %s", want.Currency, perCur[want.Currency], want.Net)
 		}
+	}
+	var stored int
+	if err := st.Pool().QueryRow(context.Background(), `select count(*) from charges where run_id = $1`, first.RunID).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if charges != stored || stored == 0 {
+		t.Errorf("per-app charges add up to %d, the run stored %d", charges, stored)
 	}
 	// Usage: included + overage + blocked = units, and October's usage is there.
 	usage := table(t, doc, "usage", "data-usage-type")

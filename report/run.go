@@ -53,12 +53,21 @@ type RunFacts struct {
 	// Totals are the run summary's totals per currency.
 	Totals    []invoice.CurrencyTotal
 	Documents []Document
-	// Charges are the charges on Documents.
-	Charges  []rating.Charge
+	// Charges are the charges on Documents, summed by plan, currency and kind.
+	Charges  []Charges
 	Usage    []Usage
 	Counts   rating.Counts
 	Skipped  []invoice.Skipped
 	Licenses []LicenseChange
+}
+
+// Charges sums the charges of one plan, currency and kind.
+type Charges struct {
+	PlanID   string
+	Currency string
+	Kind     rating.Kind
+	Net      decimal.Decimal
+	Count    int
 }
 
 // RunInput is what the run report shows: the run, the one before it (if any) and the
@@ -213,10 +222,10 @@ func appOf(ds *dataset.Dataset, planID string) (id, name string) {
 	return p.App, p.App
 }
 
-func appRows(ds *dataset.Dataset, charges []rating.Charge, prev *RunFacts) []appRow {
+func appRows(ds *dataset.Dataset, charges []Charges, prev *RunFacts) []appRow {
 	type key struct{ app, cur string }
 	rows := map[key]*appRow{}
-	get := func(c rating.Charge) *appRow {
+	get := func(c Charges) *appRow {
 		id, name := appOf(ds, c.PlanID)
 		if id == "" {
 			id, name = "plan "+c.PlanID, "plan "+c.PlanID
@@ -238,7 +247,7 @@ func appRows(ds *dataset.Dataset, charges []rating.Charge, prev *RunFacts) []app
 			r.Usage = r.Usage.Add(c.Net)
 		}
 		r.Net = r.Net.Add(c.Net)
-		r.Charges++
+		r.Charges += c.Count
 	}
 	if prev != nil {
 		for _, c := range prev.Charges {

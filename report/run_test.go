@@ -17,7 +17,7 @@ func TestRunHTML(t *testing.T) {
 	run := RunFacts{ID: 7, AsOf: calendar.MustParse("2026-12-01"), Started: time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC),
 		Totals:    []invoice.CurrencyTotal{{Currency: "EUR", Invoices: 1, Net: d("100"), VAT: d("19"), Gross: d("119")}},
 		Documents: []Document{{Number: "RE-1", Type: "380", Buyer: "customer " + hostile, Currency: "EUR", Net: d("100"), VAT: d("19"), Gross: d("119")}},
-		Charges:   []rating.Charge{{PlanID: hostile, Kind: rating.Advance, Net: d("100"), Currency: "EUR"}},
+		Charges:   []Charges{{PlanID: hostile, Kind: rating.Advance, Net: d("100"), Currency: "EUR", Count: 1}},
 		Usage:     []Usage{{Type: "einvoices", Events: 3, Units: d("12.5"), Overage: d("2.5"), Blocked: d("0")}},
 	}
 	prev := RunFacts{ID: 6, AsOf: calendar.MustParse("2026-11-01"),
