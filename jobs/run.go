@@ -479,9 +479,12 @@ func (p pipeline) deliver(sum *Summary, mu *sync.Mutex, toRender, toArchive int)
 		workers = runtime.GOMAXPROCS(0)
 	}
 	size := cmp.Or(max(p.opt.Block, 0), DefaultQueueBlock)
-	// A few blocks wait for each delivering goroutine; beyond that, numbering waits for
-	// deliveries, so that a run of 100,000 invoices does not hold them all in memory.
-	dl := &deliveries{ctx: p.ctx, stopped: p.stopped, size: size, blocks: make(chan deliveryBlock, 4*workers)}
+	// Two finalized batches and a block per delivering goroutine wait at most: numbering
+	// keeps ahead of deliveries (one batch is numbered while the last is handed over),
+	// but waits for them beyond that, so that a run of 100,000 invoices does not hold
+	// them all in memory.
+	batch := cmp.Or(max(p.opt.FinalizeBatch, 0), DefaultFinalizeBatch)
+	dl := &deliveries{ctx: p.ctx, stopped: p.stopped, size: size, blocks: make(chan deliveryBlock, 2*(batch/size+1)+4*workers)}
 	dl.d = Delivery{Store: p.st, Renderer: p.opt.Renderer, Archive: p.opt.Archive, Logger: p.log, Crash: p.crash,
 		Done: func(stage string, n int) {
 			mu.Lock()
