@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
-	"slices"
 	"sync"
 	"time"
 
@@ -31,8 +30,7 @@ type Store interface {
 	Ledger(ctx context.Context, subs []string) (store.Ledger, error)
 	ReadUsage(ctx context.Context, parts [][]string) (*store.UsageReader, error)
 	BeginAssembly(ctx context.Context, runID int64, window store.Window) (*store.Assembler, error)
-	Drafts(ctx context.Context) ([]store.Draft, error)
-	Invoices(ctx context.Context, status string) ([]store.StoredInvoice, error)
+	InvoiceRefs(ctx context.Context, statuses ...string) ([]store.InvoiceRef, error)
 	Finalize(ctx context.Context, ids []int64, series string) ([]store.StoredInvoice, error)
 	DeliveryStore
 	PaymentAttempts(ctx context.Context, loc *time.Location) (map[string][]licensing.Attempt, error)
@@ -348,23 +346,22 @@ type pipeline struct {
 // while the next are numbered.
 func (p pipeline) complete(sum *Summary) error {
 	ctx, st, ds, opt, log, crash, stopped, runID := p.ctx, p.st, p.ds, p.opt, p.log, p.crash, p.stopped, p.runID
-	drafts, err := st.Drafts(ctx)
+	drafts, err := st.InvoiceRefs(ctx, "draft")
 	if err != nil {
 		return err
 	}
 	// Invoices an interrupted run finalized or rendered and did not archive are delivered
 	// too, first.
-	pending, err := st.Invoices(ctx, "finalized")
+	pending, err := st.InvoiceRefs(ctx, "finalized", "rendered")
 	if err != nil {
 		return err
 	}
-	toRender := len(pending) + len(drafts)
-	rendered, err := st.Invoices(ctx, "rendered")
-	if err != nil {
-		return err
+	toRender := len(drafts)
+	for _, r := range pending {
+		if r.Status == "finalized" {
+			toRender++
+		}
 	}
-	pending = append(pending, rendered...)
-	slices.SortFunc(pending, func(a, b store.StoredInvoice) int { return cmp.Compare(a.ID, b.ID) })
 	var mu sync.Mutex // progress is reported from the delivering goroutines too
 	progress := func(stage string, done, total int) {
 		mu.Lock()
@@ -375,22 +372,34 @@ func (p pipeline) complete(sum *Summary) error {
 	// process, or by workers through the job queue.
 	var dl *deliveries
 	var jobs *queued
+	size := opt.FinalizeBatch
+	if size < 1 {
+		size = DefaultFinalizeBatch
+	}
 	if opt.Queue == nil {
 		dl = p.deliver(sum, &mu, toRender, len(pending)+len(drafts))
-		dl.add(pending)
 	} else {
 		jobs = opt.Queue.start(log)
-		if err := jobs.add(ctx, pending); err != nil {
+	}
+	// Read a batch at a time: after a crash they may be a whole run's.
+	for from := 0; from < len(pending); from += size {
+		ids := make([]int64, 0, size)
+		for _, r := range pending[from:min(from+size, len(pending))] {
+			ids = append(ids, r.ID)
+		}
+		invs, err := st.InvoicesByID(ctx, ids)
+		if err != nil {
+			return dl.finish(err)
+		}
+		if dl != nil {
+			dl.add(invs)
+		} else if err := jobs.add(ctx, invs); err != nil {
 			return err
 		}
 	}
 	totals := invoice.CurrencyTotals{}
 	defer func() { sum.Totals = totals.List() }()
-	size := opt.FinalizeBatch
-	if size < 1 {
-		size = DefaultFinalizeBatch
-	}
-	seriesOf := func(d store.Draft) string {
+	seriesOf := func(d store.InvoiceRef) string {
 		if d.TypeCode == invoice.CreditNote {
 			return ds.Seller.CreditNoteSeries
 		}

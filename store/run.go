@@ -647,27 +647,29 @@ type StoredInvoice struct {
 	Invoice *invoice.Invoice
 }
 
-// Draft is a draft invoice as a run finalizes it: its ID and type (the type chooses the
-// number series).
-type Draft struct {
-	ID       int64
+// InvoiceRef is an invoice as a run lists the work pending: without its model, which the
+// run reads batch by batch (Finalize, InvoicesByID).
+type InvoiceRef struct {
+	ID     int64
+	Status string
+	// TypeCode chooses a draft's number series.
 	TypeCode string
 }
 
-// Drafts returns the draft invoices, oldest first, without their models: Finalize reads
-// those batch by batch.
-func (s *Store) Drafts(ctx context.Context) ([]Draft, error) {
-	rows, err := s.pool.Query(ctx, `select id, type_code from invoices where status = 'draft' order by id`)
+// InvoiceRefs returns the invoices with one of the statuses, oldest first, without their
+// models.
+func (s *Store) InvoiceRefs(ctx context.Context, statuses ...string) ([]InvoiceRef, error) {
+	rows, err := s.pool.Query(ctx, `select id, status, type_code from invoices where status = any($1) order by id`, statuses)
 	if err != nil {
-		return nil, fmt.Errorf("list draft invoices: %w", err)
+		return nil, fmt.Errorf("list %s invoices: %w", strings.Join(statuses, ", "), err)
 	}
-	var out []Draft
-	var d Draft
-	if _, err := pgx.ForEachRow(rows, []any{&d.ID, &d.TypeCode}, func() error {
-		out = append(out, d)
+	var out []InvoiceRef
+	var r InvoiceRef
+	if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.Status, &r.TypeCode}, func() error {
+		out = append(out, r)
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("list draft invoices: %w", err)
+		return nil, fmt.Errorf("list %s invoices: %w", strings.Join(statuses, ", "), err)
 	}
 	return out, nil
 }
