@@ -345,3 +345,97 @@ func TestReadUsageInParts(t *testing.T) {
 		t.Errorf("the parts read %d events, one read %d", len(seqs), len(all.Read.Seqs))
 	}
 }
+
+// TestAssemblyInPartsStoresAllOrNothing stores the demo run's assembly in two parts in one
+// transaction: when the second part fails (it settles an event it did not read), nothing
+// of the first is stored either; the same two parts without the fault commit, and the
+// next run reads only what they held back.
+func TestAssemblyInPartsStoresAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	st := demo(t)
+	ds, err := st.Dataset(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asOf := calendar.MustParse("2026-11-01")
+	parts := invoice.Parts(ds, 20)
+	if len(parts) != 2 {
+		t.Fatalf("%d parts, want 2", len(parts))
+	}
+	ids := make([][]string, len(parts))
+	for i, p := range parts {
+		for _, s := range p {
+			ids[i] = append(ids[i], s.ID)
+		}
+	}
+	before := storetest.Fingerprint(t, st, "")
+	for _, fault := range []bool{true, false} {
+		run, err := st.StartRun(ctx, asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := st.ReadUsage(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		as, err := st.BeginAssembly(ctx, run, r.Window())
+		if err != nil {
+			t.Fatal(err)
+		}
+		drafts, held := 0, 0
+		var saveErr error
+		for i, p := range parts {
+			u, err := r.Next(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			led, err := as.Ledger(ctx, ids[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, outcomes := rating.RunFrom(ds, p, asOf, u.Events, led.Prior)
+			b := invoice.Assemble(ds, res, invoice.Options{IssueDate: asOf, DraftsBefore: drafts})
+			drafts += len(b.Invoices)
+			settled := 0
+			for _, o := range outcomes {
+				settled += len(o.Settled)
+			}
+			held += len(u.Read.Seqs) - settled
+			if fault && i == 1 {
+				outcomes[0].Settled = append(outcomes[0].Settled, rating.SettledEvent{Seq: 1 << 40, Fate: rating.Rated})
+			}
+			if saveErr = as.Save(ctx, store.Assembly{Invoices: b.Invoices, Charges: res.Charges, Skipped: b.Skipped,
+				Outcomes: outcomes, Ledger: led, Usage: res.Usage, Read: u.Read}); saveErr != nil {
+				break
+			}
+		}
+		r.Close(ctx)
+		if fault {
+			as.Rollback(ctx)
+			if saveErr == nil || !strings.Contains(saveErr.Error(), "event number 1099511627776 is not stored") {
+				t.Fatalf("the faulty second part: %v", saveErr)
+			}
+			if storetest.Fingerprint(t, st, "") != before {
+				t.Fatal("a failed second part left the first part stored")
+			}
+			continue
+		}
+		if saveErr != nil {
+			t.Fatal(saveErr)
+		}
+		if err := as.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		stored, err := st.InvoiceRefs(ctx, "draft")
+		if err != nil {
+			t.Fatal(err)
+		}
+		next, err := st.UnsettledEvents(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(stored) != 25 || drafts != 25 || len(next.Read.Seqs) != held || held == 0 {
+			t.Errorf("%d drafts stored of %d assembled (want 25); the next run reads %d events, the parts held %d", len(stored), drafts, len(next.Read.Seqs), held)
+		}
+	}
+}
