@@ -146,9 +146,10 @@ type Summary struct {
 var ErrStopped = errors.New("run stopped before it finished; the next run finishes it")
 
 // Run bills everything due as of opt.AsOf and not billed yet, as persisted stages:
-// assemble the drafts (charges, ledger and settled usage in one transaction), finalize each
-// with the next gapless number, render XML and PDF, archive them, done. Each stage works
-// on everything pending, so a run also finishes what an interrupted run began. Runs hold
+// assemble the drafts (charges, ledger and settled usage in one transaction, rated and
+// stored part by part: RunOptions.Part), finalize each with the next gapless number,
+// render XML and PDF, archive them, done. Each stage works on everything pending, so a
+// run also finishes what an interrupted run began. Runs hold
 // an advisory lock: concurrent runs wait for each other and the later ones find nothing
 // new to bill. When ctx is cancelled (SIGTERM) the run finishes the invoice in hand and
 // returns ErrStopped.

@@ -184,7 +184,7 @@ type Window struct{ From, Through int64 }
 type Unsettled struct {
 	// Events by subscription, in no particular order.
 	Events map[string][]dataset.UsageEvent
-	// Read is what was read; SaveAssembly needs it back (Assembly.Read).
+	// Read is what was read; SaveAssembly and Assembler.Save need it back (Assembly.Read).
 	Read UsageRead
 }
 
