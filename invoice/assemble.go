@@ -1,7 +1,9 @@
 package invoice
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -74,15 +76,8 @@ func Assemble(ds *dataset.Dataset, res rating.Result, opt Options) Batch {
 		}
 		groups[k] = append(groups[k], c)
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, c := keys[i], keys[j]
-		if a.kind != c.kind {
-			return a.kind < c.kind
-		}
-		if a.id != c.id {
-			return a.id < c.id
-		}
-		return a.currency < c.currency
+	slices.SortFunc(keys, func(a, c buyerKey) int {
+		return cmp.Or(compareBuyers(a.kind, a.id, c.kind, c.id), strings.Compare(a.currency, c.currency))
 	})
 	for _, k := range keys {
 		party := buyerParty(ds, k.kind, k.id)
@@ -103,13 +98,7 @@ func Assemble(ds *dataset.Dataset, res rating.Result, opt Options) Batch {
 	}
 	// Skipped buyers in buyer order too (for one buyer, the problems first), so that
 	// assembling part by part skips them in the same order.
-	sort.SliceStable(b.Skipped, func(i, j int) bool {
-		a, c := b.Skipped[i], b.Skipped[j]
-		if a.BuyerKind != c.BuyerKind {
-			return a.BuyerKind < c.BuyerKind
-		}
-		return a.BuyerID < c.BuyerID
-	})
+	slices.SortStableFunc(b.Skipped, func(a, c Skipped) int { return compareBuyers(a.BuyerKind, a.BuyerID, c.BuyerKind, c.BuyerID) })
 	return b
 }
 
@@ -136,13 +125,7 @@ func Parts(ds *dataset.Dataset, size int) [][]*dataset.Subscription {
 		}
 		buyers[i].subs = append(buyers[i].subs, s)
 	}
-	sort.Slice(buyers, func(i, j int) bool {
-		a, b := buyers[i], buyers[j]
-		if a.kind != b.kind {
-			return a.kind < b.kind
-		}
-		return a.id < b.id
-	})
+	slices.SortFunc(buyers, func(a, b buyer) int { return compareBuyers(a.kind, a.id, b.kind, b.id) })
 	parts := [][]*dataset.Subscription{nil}
 	for _, b := range buyers {
 		last := len(parts) - 1
@@ -153,6 +136,12 @@ func Parts(ds *dataset.Dataset, size int) [][]*dataset.Subscription {
 		parts[last] = append(parts[last], b.subs...)
 	}
 	return parts
+}
+
+// compareBuyers orders buyers by kind, then ID: the order of a batch's invoices and
+// skipped buyers, and of a run's parts, which must agree.
+func compareBuyers(kindA, idA, kindB, idB string) int {
+	return cmp.Or(strings.Compare(kindA, kindB), strings.Compare(idA, idB))
 }
 
 // BuyerOf returns who is invoiced for a subscription: its partner or its customer.
