@@ -91,6 +91,11 @@ type RunOptions struct {
 	StageDone func(stage string, d time.Duration)
 }
 
+// finalizeBatch is opt.FinalizeBatch, or its default.
+func (opt RunOptions) finalizeBatch() int {
+	return cmp.Or(max(opt.FinalizeBatch, 0), DefaultFinalizeBatch)
+}
+
 // timer reports stage durations to opt.StageDone: each call reports the time since the
 // last call; a call with no stage starts timing anew.
 func (opt RunOptions) timer(now func() time.Time) func(stage string) {
@@ -373,10 +378,7 @@ func (p pipeline) complete(sum *Summary) error {
 	// process, or by workers through the job queue.
 	var dl *deliveries
 	var jobs *queued
-	size := opt.FinalizeBatch
-	if size < 1 {
-		size = DefaultFinalizeBatch
-	}
+	size := opt.finalizeBatch()
 	if opt.Queue == nil {
 		dl = p.deliver(sum, &mu, toRender, len(pending)+len(drafts))
 	} else {
@@ -493,8 +495,7 @@ func (p pipeline) deliver(sum *Summary, mu *sync.Mutex, toRender, toArchive int)
 	// keeps ahead of deliveries (one batch is numbered while the last is handed over),
 	// but waits for them beyond that, so that a run of 100,000 invoices does not hold
 	// them all in memory.
-	batch := cmp.Or(max(p.opt.FinalizeBatch, 0), DefaultFinalizeBatch)
-	dl := &deliveries{ctx: p.ctx, stopped: p.stopped, size: size, blocks: make(chan deliveryBlock, 2*(batch/size+1)+4*workers)}
+	dl := &deliveries{ctx: p.ctx, stopped: p.stopped, size: size, blocks: make(chan deliveryBlock, 2*(p.opt.finalizeBatch()/size+1)+4*workers)}
 	dl.d = Delivery{Store: p.st, Renderer: p.opt.Renderer, Archive: p.opt.Archive, Logger: p.log, Crash: p.crash,
 		Done: func(stage string, n int) {
 			mu.Lock()
