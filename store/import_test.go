@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/dataset/datasettest"
 	"github.com/kontor-billing/kontor/store"
@@ -30,9 +31,8 @@ func (e events) Each(emit func(*dataset.UsageEvent) error) error {
 	return e.err
 }
 
-// TestImportEvents imports usage events on top of stored ones: new events are added (the
-// copy straight into the table), stored ones are recognised (the copy stops and the
-// events are compared), an event ID stored with other content or a bad row in the
+// TestImportEvents imports usage events on top of stored ones: new events are added (one
+// insert), stored ones are recognised (the insert stops and the events are compared), an event ID stored with other content or a bad row in the
 // dataset imports nothing.
 func TestImportEvents(t *testing.T) {
 	w := datasettest.World{Subscriptions: []string{"S1,C-DE,t-m,end_customer,,,,2026-01-01,"},
@@ -94,6 +94,46 @@ func TestImportEvents(t *testing.T) {
 				t.Errorf("stored %v, want %v", got, tt.storedAfter)
 			}
 		})
+	}
+}
+
+// TestImportNumbersEventsInIDOrder: an import adds its events in the order of their IDs
+// (the unique index on them takes keys in order several times faster), numbered after
+// those stored before, whatever order the files have them in; so does an import that
+// brings stored events again.
+func TestImportNumbersEventsInIDOrder(t *testing.T) {
+	w := datasettest.World{Subscriptions: []string{"S1,C-DE,t-m,end_customer,,,,2026-01-01,"},
+		Usage: []string{"E5,S1,checks,1,2026-10-03T10:00:00+02:00,,", "E2,S1,checks,2,2026-10-04T10:00:00+02:00,,"}}
+	ds := w.Load(t)
+	ev := func(id string) dataset.UsageEvent {
+		e := ds.Usage[0]
+		e.ID = id
+		return e
+	}
+	_, st := storetest.New(t)
+	ctx := context.Background()
+	for i, tt := range []struct {
+		events events
+		want   []string // every stored event ID, by number
+	}{
+		{events{evs: ds.Usage}, []string{"E2", "E5"}},
+		{events{evs: []dataset.UsageEvent{ev("E9"), ev("E1"), ev("E7")}}, []string{"E2", "E5", "E1", "E7", "E9"}},
+		{events{evs: []dataset.UsageEvent{ev("E8"), ds.Usage[1], ev("E3")}}, []string{"E2", "E5", "E1", "E7", "E9", "E3", "E8"}},
+	} {
+		if _, err := st.ImportEvents(ctx, ds, tt.events); err != nil {
+			t.Fatalf("import %d: %v", i+1, err)
+		}
+		rows, err := st.Pool().Query(ctx, `select event_id from usage_events order by seq`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("after import %d: events by number %v, want %v", i+1, got, tt.want)
+		}
 	}
 }
 

@@ -6,7 +6,9 @@ package synthetic
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -227,6 +229,19 @@ func (g *gen) write(dir string) (int, error) {
 	return g.usage(dir, metered)
 }
 
+// eventID returns a random ID in the form of a version 4 UUID, as senders of usage
+// events commonly make them: IDs in no particular order, which is what the store's
+// unique index on them must cope with (sequential IDs would flatter the import).
+func (g *gen) eventID() string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], g.r.Uint64())
+	binary.BigEndian.PutUint64(b[8:], g.r.Uint64())
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
 // usage writes the events: October 2026 mostly, 1 % September events received in October
 // (late), 2 % resent duplicates in a second file.
 func (g *gen) usage(dir string, metered []sub) (int, error) {
@@ -245,7 +260,7 @@ func (g *gen) usage(dir string, metered []sub) (int, error) {
 	oct := time.Date(2026, 10, 1, 0, 0, 0, 0, berlin)
 	written := 0
 	rec := make([]string, 7)
-	for i := range g.opt.Events {
+	for range g.opt.Events {
 		s := metered[g.r.IntN(len(metered))]
 		typ := s.usage[g.r.IntN(len(s.usage))]
 		at := oct.Add(time.Duration(g.r.Int64N(int64(30 * 24 * time.Hour))))
@@ -258,7 +273,7 @@ func (g *gen) usage(dir string, metered []sub) (int, error) {
 		if typ == "payment-instructions" && g.r.IntN(10) < 3 {
 			psp = "true"
 		}
-		rec[0], rec[1], rec[2] = "E"+strconv.Itoa(i), s.id, typ
+		rec[0], rec[1], rec[2] = g.eventID(), s.id, typ
 		rec[3] = strconv.Itoa(1 + g.r.IntN(20))
 		rec[4], rec[5], rec[6] = at.Format(time.RFC3339), recv, psp
 		if err := main.w.Write(rec); err != nil {
