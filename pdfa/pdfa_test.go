@@ -3,6 +3,7 @@ package pdfa
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -93,7 +94,7 @@ func TestWidthsAgreeWithSfnt(t *testing.T) {
 }
 
 func TestSubsets(t *testing.T) {
-	_, f := dejaVu(t)
+	ttf, f := dejaVu(t)
 	a, err := f.subset([]rune("Rechnung"))
 	if err != nil {
 		t.Fatal(err)
@@ -154,6 +155,52 @@ func TestSubsets(t *testing.T) {
 	if composites == 0 {
 		t.Error("no composite glyph among the base characters: the test proves nothing")
 	}
+	// No hinting: neither the font's programs nor the glyphs' instructions, and the
+	// outlines are the font's.
+	tables, err := tableDirectory(program)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range []string{"fpgm", "prep", "cvt "} {
+		if _, ok := tables[tag]; ok {
+			t.Errorf("the subset has the hinting table %q", tag)
+		}
+	}
+	for g := range len(sub.loca) - 1 {
+		data := sub.glyf[sub.loca[g]:sub.loca[g+1]]
+		if len(data) < 10 {
+			continue
+		}
+		if n := int16(binary.BigEndian.Uint16(data)); n >= 0 {
+			if at := 10 + 2*int(n); binary.BigEndian.Uint16(data[at:]) != 0 {
+				t.Errorf("subset glyph %d has instructions", g)
+			}
+		} else if binary.BigEndian.Uint16(data[10:])&haveInstructions != 0 {
+			t.Errorf("composite subset glyph %d has instructions", g)
+		}
+	}
+	orig, err := sfnt.Parse(ttf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subFont, err := sfnt.Parse(program)
+	if err != nil {
+		t.Fatalf("the subset does not parse as sfnt: %v", err)
+	}
+	var buf sfnt.Buffer
+	for _, r := range append([]rune("ΩЖ"), baseRunes...) {
+		want, err := outline(orig, &buf, r)
+		if err != nil {
+			t.Fatalf("%q in the font: %v", r, err)
+		}
+		got, err := outline(subFont, &buf, r)
+		if err != nil {
+			t.Fatalf("%q in the subset: %v", r, err)
+		}
+		if got != want {
+			t.Errorf("%q: the subset's outline differs from the font's:\n%s\n%s", r, got, want)
+		}
+	}
 	// The CID (original glyph) → subset glyph map sends Ω to the subset's Ω.
 	gidMap, err := inflate(c.cidToGID)
 	if err != nil {
@@ -162,6 +209,68 @@ func TestSubsets(t *testing.T) {
 	cid := int(f.cmap['Ω'])
 	if got := binary.BigEndian.Uint16(gidMap[2*cid:]); got != sub.cmap['Ω'] {
 		t.Errorf("CIDToGIDMap sends Ω (CID %d) to glyph %d, the subset has it at %d", cid, got, sub.cmap['Ω'])
+	}
+}
+
+// outline returns the outline of r's glyph in f, as text.
+func outline(f *sfnt.Font, buf *sfnt.Buffer, r rune) (string, error) {
+	g, err := f.GlyphIndex(buf, r)
+	if err != nil {
+		return "", err
+	}
+	segs, err := f.LoadGlyph(buf, g, fixed.I(1000), nil)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprint(segs), nil
+}
+
+// TestWriteUnhintedRefusesTruncated: glyph data that ends early is an error, never a
+// glyph read beyond its end.
+func TestWriteUnhintedRefusesTruncated(t *testing.T) {
+	header := func(contours int16) []byte {
+		return binary.BigEndian.AppendUint16(nil, uint16(contours))[:2:2]
+	}
+	simple := append(header(1), make([]byte, 8)...)       // one contour, bounding box
+	simple = binary.BigEndian.AppendUint16(simple, 2)     // end point: 3 points
+	simple = binary.BigEndian.AppendUint16(simple, 3)     // 3 bytes of instructions
+	simple = append(simple, 0xb0, 0x00, 0x2f)             // the instructions
+	simple = append(simple, 0x01|0x02|0x04|0x08, 2)       // on curve, x and y one byte, repeated twice more
+	simple = append(simple, 1, 2, 3, 4, 5, 6)             // x, then y coordinates
+	composite := append(header(-1), make([]byte, 8)...)   // bounding box
+	composite = append(composite, 0x01, 0x01, 0x00, 0x05) // flags: instructions follow, arguments are words; glyph 5
+	composite = append(composite, 0, 0, 0, 0, 0, 1, 0xb0) // arguments, 1 byte of instructions
+	var w bytes.Buffer
+	if err := writeUnhinted(&w, simple); err != nil {
+		t.Fatal(err)
+	}
+	if want := append(append(append([]byte(nil), simple[:12]...), 0, 0), simple[17:]...); !bytes.Equal(w.Bytes(), want) {
+		t.Errorf("simple glyph unhinted:\n% x, want\n% x", w.Bytes(), want)
+	}
+	w.Reset()
+	if err := writeUnhinted(&w, composite); err != nil {
+		t.Fatal(err)
+	}
+	if want := append(append(append([]byte(nil), composite[:10]...), 0x00, 0x01, 0x00, 0x05), composite[14:18]...); !bytes.Equal(w.Bytes(), want) {
+		t.Errorf("composite glyph unhinted:\n% x, want\n% x", w.Bytes(), want)
+	}
+	for _, tt := range []struct {
+		name string
+		data []byte
+	}{
+		{"header", simple[:9]},
+		{"end points", simple[:11]},
+		{"instructions", simple[:15]},
+		{"flags", simple[:17]},
+		{"repeat count", simple[:18]},
+		{"coordinates", simple[:22]},
+		{"component", composite[:12]},
+		{"component arguments", composite[:16]},
+	} {
+		w.Reset()
+		if err := writeUnhinted(&w, tt.data); err == nil {
+			t.Errorf("%s truncated: no error", tt.name)
+		}
 	}
 }
 
