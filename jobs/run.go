@@ -150,6 +150,43 @@ type Summary struct {
 // between two invoices; the next run finishes the rest.
 var ErrStopped = errors.New("run stopped before it finished; the next run finishes it")
 
+// partRead is one part's usage as readAhead hands it over.
+type partRead struct {
+	usage store.Unsettled
+	err   error
+}
+
+// readAhead reads the parts' usage one part ahead of the caller: while the caller rates
+// and stores a part, the next one is read (on the reader's own connection), so that the
+// run waits for rows less. It holds at most the part it is reading besides the one it
+// hands over. stop ends the reading and returns once the reader is no longer used; it
+// may be called more than once.
+func readAhead(ctx context.Context, usage *store.UsageReader) (reads <-chan partRead, stop func()) {
+	out := make(chan partRead)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		defer close(out)
+		for range usage.Parts() {
+			u, err := usage.Next(ctx)
+			select {
+			case out <- partRead{u, err}:
+			case <-done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return out, func() {
+		once.Do(func() { close(done) })
+		<-finished
+	}
+}
+
 // Run bills everything due as of opt.AsOf and not billed yet, as persisted stages:
 // assemble the drafts (charges, ledger and settled usage in one transaction, rated and
 // stored part by part: RunOptions.Part), finalize each with the next gapless number,
@@ -234,9 +271,15 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 	}
 	preview := invoice.Batch{AsOf: opt.AsOf, Invoices: []*invoice.Invoice{}, Skipped: []invoice.Skipped{}}
 	var rated, stored time.Duration // the time of rating and of storing, over the parts
+	reads, stopReading := readAhead(ctx, usage)
+	defer stopReading()
 	for i, part := range parts {
 		t := now()
-		read, err := usage.Next(ctx)
+		next, ok := <-reads
+		if !ok {
+			return sum, fmt.Errorf("run: usage of part %d of %d not read", i+1, len(parts))
+		}
+		read, err := next.usage, next.err
 		if err != nil {
 			return sum, err
 		}
@@ -270,6 +313,7 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 		opt.progress("assemble", i+1, len(parts))
 	}
 	// The reading's snapshot ends here, not with the run: deliveries take minutes.
+	stopReading()
 	usage.Close(ctx)
 	preview.Skipped = sum.Skipped
 	if opt.StageDone != nil {
