@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/kontor-billing/kontor/dataset"
-	"golang.org/x/sync/errgroup"
 )
 
 // ImportResult says what an import changed.
@@ -90,6 +89,10 @@ func (evs eventSlice) Each(emit func(*dataset.UsageEvent) error) error {
 // ds.Duplicates is read after events is, which may count them.
 func (s *Store) ImportEvents(ctx context.Context, ds *dataset.Dataset, events Events) (ImportResult, error) {
 	var res ImportResult
+	// The usage files are read from the start: the first pass over them (finding resent
+	// events) overlaps storing the records; the events wait for the copy below.
+	rd := readEvents(ctx, events)
+	defer rd.stop()
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
@@ -133,7 +136,7 @@ func (s *Store) ImportEvents(ctx context.Context, ds *dataset.Dataset, events Ev
 		quantity bigint, occurred_at timestamptz, received_at timestamptz, via_psp boolean) on commit drop`); err != nil {
 		return res, fmt.Errorf("import: %w", err)
 	}
-	read, err := copyEvents(ctx, tx, events, "tmp_usage")
+	read, err := copyEvents(ctx, tx, rd, "tmp_usage")
 	if err != nil {
 		return res, err
 	}
@@ -230,54 +233,67 @@ func addNewEvents(ctx context.Context, tx pgx.Tx, order string) (int, error) {
 	return int(tag.RowsAffected()), nil
 }
 
-// copyEvents copies events into table while they are read: events are read (parsed
-// and checked, for a dataset's files) on one goroutine and handed over in batches to
-// the COPY on another, so that reading, encoding and PostgreSQL's work overlap.
-func copyEvents(ctx context.Context, tx pgx.Tx, events Events, table string) (int, error) {
-	g, gctx := errgroup.WithContext(ctx)
-	batches := make(chan []dataset.UsageEvent, 4)
-	var readErr error
-	g.Go(func() error {
-		defer close(batches)
+// eventReader reads events (parsing and checking them, for a dataset's files) on a
+// goroutine of its own and hands them over in batches.
+type eventReader struct {
+	batches chan []dataset.UsageEvent
+	cancel  context.CancelFunc
+	done    chan struct{}
+	err     error // the reading's error; set when done is closed
+}
+
+// readEvents starts reading events. The reading stops at its end, at an error, or when
+// ctx is cancelled or stop called while it waits to hand over a batch.
+func readEvents(ctx context.Context, events Events) *eventReader {
+	ctx, cancel := context.WithCancel(ctx)
+	r := &eventReader{batches: make(chan []dataset.UsageEvent, 4), cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		defer close(r.batches)
 		batch := make([]dataset.UsageEvent, 0, copyBatch)
 		send := func() error {
 			select {
-			case batches <- batch:
+			case r.batches <- batch:
 				batch = make([]dataset.UsageEvent, 0, copyBatch)
 				return nil
-			case <-gctx.Done():
-				return gctx.Err()
+			case <-ctx.Done():
+				return ctx.Err()
 			}
 		}
-		readErr = events.Each(func(ev *dataset.UsageEvent) error {
+		r.err = events.Each(func(ev *dataset.UsageEvent) error {
 			batch = append(batch, *ev)
 			if len(batch) == copyBatch {
 				return send()
 			}
 			return nil
 		})
-		if readErr == nil && len(batch) > 0 {
-			readErr = send()
+		if r.err == nil && len(batch) > 0 {
+			r.err = send()
 		}
-		return nil // the COPY ends with what was sent; readErr is returned below
-	})
-	var copied int64
-	g.Go(func() error {
-		var err error
-		copied, err = tx.CopyFrom(gctx, pgx.Identifier{table},
-			[]string{"event_id", "subscription_id", "usage_type", "quantity", "occurred_at", "received_at", "via_psp"},
-			&eventRows{batches: batches})
-		if err != nil {
-			return fmt.Errorf("import: copy usage into %s: %w", table, err)
-		}
-		return nil
-	})
-	err := g.Wait()
+	}()
+	return r
+}
+
+// stop stops the reading and waits for it to end; it returns the reading's error. It may
+// be called more than once.
+func (r *eventReader) stop() error {
+	r.cancel()
+	<-r.done
+	return r.err
+}
+
+// copyEvents copies the events rd reads into table while they are read, so that reading,
+// encoding and PostgreSQL's work overlap.
+func copyEvents(ctx context.Context, tx pgx.Tx, rd *eventReader, table string) (int, error) {
+	copied, err := tx.CopyFrom(ctx, pgx.Identifier{table},
+		[]string{"event_id", "subscription_id", "usage_type", "quantity", "occurred_at", "received_at", "via_psp"},
+		&eventRows{batches: rd.batches})
+	readErr := rd.stop() // the COPY ends with what was read, or stops it by failing
 	if readErr != nil && !errors.Is(readErr, context.Canceled) {
 		return 0, readErr // the dataset's errors; nothing is imported
 	}
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("import: copy usage into %s: %w", table, err)
 	}
 	if readErr != nil {
 		return 0, fmt.Errorf("import: read usage: %w", readErr)
