@@ -187,6 +187,104 @@ func readAhead(ctx context.Context, usage *store.UsageReader) (reads <-chan part
 	}
 }
 
+// partRunner rates, assembles and stores a run's parts in turn. The next part's usage is
+// read while a part is rated (readAhead), and a part is stored while the next is rated:
+// storing keeps the assembly's connection busy, so the next part's ledger is read from
+// it before the part is handed over (parts share no subscription, so storing one does
+// not change another's ledger). A dry run stores nothing (asm is nil).
+type partRunner struct {
+	ds       *dataset.Dataset
+	parts    [][]*dataset.Subscription
+	ids      [][]string // the parts' subscription IDs
+	usage    *store.UsageReader
+	ledgerOf func(ctx context.Context, subs []string) (store.Ledger, error)
+	asm      *store.Assembler
+	opt      RunOptions
+	now      func() time.Time
+	crash    func(string)
+}
+
+// run goes through the parts, adding to sum (and to preview in a dry run). It returns the
+// time spent rating (reading included) and waiting for parts to be stored, so that the
+// stages' lines add up to the run's time; the caller commits the assembly.
+func (r partRunner) run(ctx context.Context, sum *Summary, preview *invoice.Batch) (rated, stored time.Duration, err error) {
+	reads, stopReading := readAhead(ctx, r.usage)
+	defer stopReading()
+	// A part is stored while the next is rated. Storing keeps the assembly's connection
+	// busy, so the next part's ledger is read from it before the part is handed over.
+	var saving chan error // the part being stored, if any
+	waitSaved := func() error {
+		if saving == nil {
+			return nil
+		}
+		t := r.now()
+		err := <-saving
+		saving = nil
+		stored += r.now().Sub(t)
+		return err
+	}
+	defer waitSaved() // a part still being stored when run fails: the caller rolls back
+	var ledger store.Ledger
+	if len(r.parts) > 0 {
+		if ledger, err = r.ledgerOf(ctx, r.ids[0]); err != nil {
+			return rated, stored, err
+		}
+	}
+	for i, part := range r.parts {
+		t := r.now()
+		next, ok := <-reads
+		if !ok {
+			return rated, stored, fmt.Errorf("run: usage of part %d of %d not read", i+1, len(r.parts))
+		}
+		read, err := next.usage, next.err
+		if err != nil {
+			return rated, stored, err
+		}
+		res, outcomes := rating.RunFrom(r.ds, part, r.opt.AsOf, read.Events, ledger.Prior)
+		batch := invoice.Assemble(r.ds, res, invoice.Options{IssueDate: r.opt.AsOf, DraftsBefore: sum.Drafted})
+		sum.Usage.Add(res.Counts)
+		sum.Skipped = append(sum.Skipped, batch.Skipped...)
+		sum.Drafted += len(batch.Invoices)
+		rated += r.now().Sub(t)
+		var a store.Assembly
+		if !r.opt.DryRun {
+			if i == 0 {
+				r.crash("assembled")
+			}
+			keep := kept(r.ds, outcomes, batch.Skipped)
+			a = store.Assembly{
+				Invoices: batch.Invoices, Charges: res.Charges, Skipped: batch.Skipped,
+				Outcomes: keep, Ledger: ledger, Usage: usageOf(keep, res.Usage), Read: read.Read,
+			}
+		}
+		if err := waitSaved(); err != nil {
+			return rated, stored, err
+		}
+		if i+1 < len(r.parts) {
+			if ledger, err = r.ledgerOf(ctx, r.ids[i+1]); err != nil {
+				return rated, stored, err
+			}
+		}
+		if r.opt.DryRun {
+			preview.Invoices = append(preview.Invoices, batch.Invoices...)
+			continue
+		}
+		saving = make(chan error, 1)
+		go func(part int) {
+			err := r.asm.Save(ctx, a)
+			if err == nil {
+				r.crash(fmt.Sprintf("stored-part-%d", part))
+				r.opt.progress("assemble", part, len(r.parts))
+			}
+			saving <- err
+		}(i + 1)
+	}
+	if err := waitSaved(); err != nil {
+		return rated, stored, err
+	}
+	return rated, stored, nil
+}
+
 // Run bills everything due as of opt.AsOf and not billed yet, as persisted stages:
 // assemble the drafts (charges, ledger and settled usage in one transaction, rated and
 // stored part by part: RunOptions.Part), finalize each with the next gapless number,
@@ -235,8 +333,8 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	// The subscriptions in parts, each rated, assembled and stored before the next is
-	// read, so that the run holds one part's usage, ledgers and drafts at a time.
+	// The subscriptions in parts, rated, assembled and stored in turn (partRunner), so
+	// that the run holds a few parts' usage, ledgers and drafts at a time, not all.
 	parts := invoice.Parts(ds, cmp.Or(max(opt.Part, 0), DefaultPart))
 	ids := make([][]string, len(parts))
 	for i, p := range parts {
@@ -270,85 +368,12 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 		ledgerOf = asm.Ledger
 	}
 	preview := invoice.Batch{AsOf: opt.AsOf, Invoices: []*invoice.Invoice{}, Skipped: []invoice.Skipped{}}
-	// The time spent rating (reading included) and waiting for parts to be stored, over
-	// the parts: the stages' lines add up to the run's time.
-	var rated, stored time.Duration
-	reads, stopReading := readAhead(ctx, usage)
-	defer stopReading()
-	// A part is stored while the next is rated. Storing keeps the assembly's connection
-	// busy, so the next part's ledger is read from it before the part is handed over.
-	var saving chan error // the part being stored, if any
-	waitSaved := func() error {
-		if saving == nil {
-			return nil
-		}
-		t := now()
-		err := <-saving
-		saving = nil
-		stored += now().Sub(t)
-		return err
-	}
-	defer waitSaved() // before the assembly's rollback, deferred above
-	var ledger store.Ledger
-	if len(parts) > 0 {
-		if ledger, err = ledgerOf(ctx, ids[0]); err != nil {
-			return sum, err
-		}
-	}
-	for i, part := range parts {
-		t := now()
-		next, ok := <-reads
-		if !ok {
-			return sum, fmt.Errorf("run: usage of part %d of %d not read", i+1, len(parts))
-		}
-		read, err := next.usage, next.err
-		if err != nil {
-			return sum, err
-		}
-		res, outcomes := rating.RunFrom(ds, part, opt.AsOf, read.Events, ledger.Prior)
-		batch := invoice.Assemble(ds, res, invoice.Options{IssueDate: opt.AsOf, DraftsBefore: sum.Drafted})
-		sum.Usage.Add(res.Counts)
-		sum.Skipped = append(sum.Skipped, batch.Skipped...)
-		sum.Drafted += len(batch.Invoices)
-		rated += now().Sub(t)
-		var a store.Assembly
-		if !opt.DryRun {
-			if i == 0 {
-				crash("assembled")
-			}
-			keep := kept(ds, outcomes, batch.Skipped)
-			a = store.Assembly{
-				Invoices: batch.Invoices, Charges: res.Charges, Skipped: batch.Skipped,
-				Outcomes: keep, Ledger: ledger, Usage: usageOf(keep, res.Usage), Read: read.Read,
-			}
-		}
-		if err := waitSaved(); err != nil {
-			return sum, err
-		}
-		if i+1 < len(parts) {
-			if ledger, err = ledgerOf(ctx, ids[i+1]); err != nil {
-				return sum, err
-			}
-		}
-		if opt.DryRun {
-			preview.Invoices = append(preview.Invoices, batch.Invoices...)
-			continue
-		}
-		saving = make(chan error, 1)
-		go func(part int) {
-			err := asm.Save(ctx, a)
-			if err == nil {
-				crash(fmt.Sprintf("stored-part-%d", part))
-				opt.progress("assemble", part, len(parts))
-			}
-			saving <- err
-		}(i + 1)
-	}
-	if err := waitSaved(); err != nil {
+	rated, stored, err := partRunner{ds: ds, parts: parts, ids: ids, usage: usage, ledgerOf: ledgerOf, asm: asm,
+		opt: opt, now: now, crash: crash}.run(ctx, &sum, &preview)
+	if err != nil {
 		return sum, err
 	}
 	// The reading's snapshot ends here, not with the run: deliveries take minutes.
-	stopReading()
 	usage.Close(ctx)
 	preview.Skipped = sum.Skipped
 	if opt.StageDone != nil {
