@@ -360,3 +360,50 @@ func TestPartsDoNotChangeTheResult(t *testing.T) {
 		})
 	}
 }
+
+// TestPartFailingToStoreStoresNothing: when storing a part fails while the next part is
+// rated and the one after read, the run fails naming the fault and stores nothing of the
+// parts before; run again, it bills what a run without the fault bills.
+func TestPartFailingToStoreStoresNothing(t *testing.T) {
+	ctx := context.Background()
+	run := func(t *testing.T, fault bool) string {
+		st := demoStore(t)
+		dir := t.TempDir()
+		arc, err := archive.NewLocal(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt := jobs.RunOptions{AsOf: calendar.MustParse("2026-11-01"), Renderer: renderer(t), Archive: arc, Part: 1}
+		if fault {
+			// The third statement adding invoices (the third part's) fails.
+			if _, err := st.Pool().Exec(ctx, `create sequence fault_count;
+				create function fault() returns trigger language plpgsql as $$
+				begin
+					if nextval('fault_count') = 3 then raise exception 'injected fault'; end if;
+					return null;
+				end $$;
+				create trigger fault after insert on invoices for each statement execute function fault()`); err != nil {
+				t.Fatal(err)
+			}
+			before := storetest.Fingerprint(t, st, dir)
+			if _, err := jobs.Run(ctx, st, opt); err == nil || !strings.Contains(err.Error(), "injected fault") {
+				t.Fatalf("run with a part failing to store: %v, want the injected fault", err)
+			}
+			if got := storetest.Fingerprint(t, st, dir); got != before {
+				t.Fatalf("the failed run stored something:\n%s", storetest.FirstDifference(before, got))
+			}
+			if _, err := st.Pool().Exec(ctx, `drop trigger fault on invoices`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sum, err := jobs.Run(ctx, st, opt)
+		if err != nil || len(sum.Issued) == 0 {
+			t.Fatalf("run: %v, %d issued", err, len(sum.Issued))
+		}
+		return storetest.Fingerprint(t, st, dir)
+	}
+	want := run(t, false)
+	if got := run(t, true); got != want {
+		t.Errorf("after a failed run, the next differs from a run without the fault:\n%s", storetest.FirstDifference(want, got))
+	}
+}
