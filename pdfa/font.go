@@ -409,21 +409,14 @@ func renumberComponents(data []byte, newID map[uint16]uint16) error {
 	if len(data) < 10 || int16(binary.BigEndian.Uint16(data)) >= 0 {
 		return nil
 	}
-	for p := 10; ; {
-		if p+4 > len(data) {
-			return errors.New("composite glyph truncated")
-		}
-		flags := binary.BigEndian.Uint16(data[p:])
-		id, ok := newID[binary.BigEndian.Uint16(data[p+2:])]
+	return eachComponent(data, func(comp []byte, _ uint16) error {
+		id, ok := newID[binary.BigEndian.Uint16(comp[2:])]
 		if !ok {
 			return errors.New("component not in the subset")
 		}
-		binary.BigEndian.PutUint16(data[p+2:], id)
-		p += 4 + componentArgs(flags)
-		if flags&moreComps == 0 {
-			return nil
-		}
-	}
+		binary.BigEndian.PutUint16(comp[2:], id)
+		return nil
+	})
 }
 
 // writeUnhinted writes a glyph's description (glyf table entry) to w without its
@@ -454,31 +447,13 @@ func writeUnhinted(w *bytes.Buffer, data []byte) error {
 		w.Write(data[end : end+outline]) // without the font's padding: the subset pads its own
 		return nil
 	}
-	start := w.Len()
-	for p := 10; ; {
-		if p+4 > len(data) {
-			return errors.New("composite glyph truncated")
-		}
-		flags := binary.BigEndian.Uint16(data[p:])
-		next := p + 4 + componentArgs(flags)
-		if next > len(data) {
-			return errors.New("composite glyph truncated")
-		}
-		if p == 10 {
-			w.Write(data[:10])
-		}
+	w.Write(data[:10])
+	return eachComponent(data, func(comp []byte, flags uint16) error {
 		at := w.Len()
-		w.Write(data[p:next])
+		w.Write(comp)
 		binary.BigEndian.PutUint16(w.Bytes()[at:], flags&^haveInstructions)
-		if flags&moreComps == 0 {
-			break
-		}
-		p = next
-	}
-	if w.Len() == start {
-		return errors.New("composite glyph without components")
-	}
-	return nil
+		return nil
+	})
 }
 
 // outlineSize returns the size of a simple glyph's flags and coordinates at the start of
@@ -524,6 +499,30 @@ func outlineSize(data, endPts []byte) (int, error) {
 	return p + coords, nil
 }
 
+// eachComponent calls fn for each component of a composite glyph's description, with
+// the component's bytes (flags, glyph index, arguments and transformation) and flags;
+// fn may change the bytes in place. The components' hinting instructions, if any,
+// follow the last and are not visited.
+func eachComponent(data []byte, fn func(comp []byte, flags uint16) error) error {
+	for p := 10; ; {
+		if p+4 > len(data) {
+			return errors.New("composite glyph truncated")
+		}
+		flags := binary.BigEndian.Uint16(data[p:])
+		next := p + 4 + componentArgs(flags)
+		if next > len(data) {
+			return errors.New("composite glyph truncated")
+		}
+		if err := fn(data[p:next], flags); err != nil {
+			return err
+		}
+		if flags&moreComps == 0 {
+			return nil
+		}
+		p = next
+	}
+}
+
 // componentArgs is the size of a component's arguments and transformation after its
 // flags and glyph index.
 func componentArgs(flags uint16) int {
@@ -561,22 +560,19 @@ func (f *Font) glyphClosure(runes []rune) ([]uint16, error) {
 		if len(data) < 10 || int16(binary.BigEndian.Uint16(data)) >= 0 {
 			continue
 		}
-		for p := 10; ; {
-			if p+4 > len(data) {
-				return nil, fmt.Errorf("truetype: composite glyph %d truncated", g)
-			}
-			flags, c := binary.BigEndian.Uint16(data[p:]), binary.BigEndian.Uint16(data[p+2:])
+		err := eachComponent(data, func(comp []byte, _ uint16) error {
+			c := binary.BigEndian.Uint16(comp[2:])
 			if int(c) >= len(f.widths) {
-				return nil, fmt.Errorf("truetype: composite glyph %d refers to glyph %d", g, c)
+				return fmt.Errorf("a component refers to glyph %d", c)
 			}
 			if !seen[c] {
 				seen[c] = true
 				stack = append(stack, c)
 			}
-			p += 4 + componentArgs(flags)
-			if flags&moreComps == 0 {
-				break
-			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("truetype: glyph %d: %w", g, err)
 		}
 	}
 	out := make([]uint16, 0, len(seen))
