@@ -136,7 +136,7 @@ func (s *Store) ImportEvents(ctx context.Context, ds *dataset.Dataset, events Ev
 		quantity bigint, occurred_at timestamptz, received_at timestamptz, via_psp boolean) on commit drop`); err != nil {
 		return res, fmt.Errorf("import: %w", err)
 	}
-	read, err := copyEvents(ctx, tx, rd, "tmp_usage")
+	read, err := copyEvents(ctx, tx, rd)
 	if err != nil {
 		return res, err
 	}
@@ -181,8 +181,12 @@ func (s *Store) ImportEvents(ctx context.Context, ds *dataset.Dataset, events Ev
 	return res, nil
 }
 
-// eventColumns are the columns of a usage event, in usage_events and tmp_usage.
-const eventColumns = `event_id, subscription_id, usage_type, quantity, occurred_at, received_at, via_psp`
+// eventColumnNames are the columns of a usage event, in usage_events and tmp_usage, in
+// the order eventRows gives their values; eventColumns lists them for SQL.
+var (
+	eventColumnNames = []string{"event_id", "subscription_id", "usage_type", "quantity", "occurred_at", "received_at", "via_psp"}
+	eventColumns     = strings.Join(eventColumnNames, ", ")
+)
 
 // idOrder returns the sort key that puts events in the order of usage_events' unique
 // index: event_id, compared as the database's default collation does. Where that
@@ -282,18 +286,16 @@ func (r *eventReader) stop() error {
 	return r.err
 }
 
-// copyEvents copies the events rd reads into table while they are read, so that reading,
-// encoding and PostgreSQL's work overlap.
-func copyEvents(ctx context.Context, tx pgx.Tx, rd *eventReader, table string) (int, error) {
-	copied, err := tx.CopyFrom(ctx, pgx.Identifier{table},
-		[]string{"event_id", "subscription_id", "usage_type", "quantity", "occurred_at", "received_at", "via_psp"},
-		&eventRows{batches: rd.batches})
+// copyEvents copies the events rd reads into tmp_usage while they are read, so that
+// reading, encoding and PostgreSQL's work overlap.
+func copyEvents(ctx context.Context, tx pgx.Tx, rd *eventReader) (int, error) {
+	copied, err := tx.CopyFrom(ctx, pgx.Identifier{"tmp_usage"}, eventColumnNames, &eventRows{batches: rd.batches})
 	readErr := rd.stop() // the COPY ends with what was read, or stops it by failing
 	if readErr != nil && !errors.Is(readErr, context.Canceled) {
 		return 0, readErr // the dataset's errors; nothing is imported
 	}
 	if err != nil {
-		return 0, fmt.Errorf("import: copy usage into %s: %w", table, err)
+		return 0, fmt.Errorf("import: copy usage: %w", err)
 	}
 	if readErr != nil {
 		return 0, fmt.Errorf("import: read usage: %w", readErr)
