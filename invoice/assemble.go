@@ -102,21 +102,22 @@ func Assemble(ds *dataset.Dataset, res rating.Result, opt Options) Batch {
 	return b
 }
 
-// Parts splits the subscriptions of ds into parts of about size subscriptions (at least
-// one buyer's), for a run that rates and assembles its buyers part by part to hold one
-// part in memory at a time: each buyer's subscriptions in one part (in dataset order),
-// the buyers in the order Assemble puts their invoices, so that the invoices of the parts,
-// one part after the other, are those Assemble makes of all subscriptions at once, in
-// the same order. A dataset without subscriptions is one empty part.
-func Parts(ds *dataset.Dataset, size int) [][]*dataset.Subscription {
+// Parts splits subscriptions (in dataset order) into parts of about size subscriptions
+// (at least one buyer's), for a run that rates and assembles its buyers part by part to
+// hold one part in memory at a time: each buyer's subscriptions in one part (in dataset
+// order), the buyers in the order Assemble puts their invoices, so that the invoices of
+// the parts, one part after the other, are those Assemble makes of all subscriptions at
+// once, in the same order. buyerOf returns a subscription's buyer (BuyerOf, for a
+// dataset's). No subscriptions make one empty part.
+func Parts[S any](subs []S, buyerOf func(S) (kind, id string), size int) [][]S {
 	type buyer struct {
 		kind, id string
-		subs     []*dataset.Subscription
+		subs     []S
 	}
 	index := map[[2]string]int{}
 	var buyers []buyer
-	for _, s := range ds.Subscriptions {
-		kind, id := BuyerOf(s)
+	for _, s := range subs {
+		kind, id := buyerOf(s)
 		i, ok := index[[2]string{kind, id}]
 		if !ok {
 			i = len(buyers)
@@ -126,7 +127,7 @@ func Parts(ds *dataset.Dataset, size int) [][]*dataset.Subscription {
 		buyers[i].subs = append(buyers[i].subs, s)
 	}
 	slices.SortFunc(buyers, func(a, b buyer) int { return compareBuyers(a.kind, a.id, b.kind, b.id) })
-	parts := [][]*dataset.Subscription{nil}
+	parts := [][]S{nil}
 	for _, b := range buyers {
 		last := len(parts) - 1
 		if len(parts[last]) > 0 && len(parts[last])+len(b.subs) > size {
@@ -146,10 +147,16 @@ func compareBuyers(kindA, idA, kindB, idB string) int {
 
 // BuyerOf returns who is invoiced for a subscription: its partner or its customer.
 func BuyerOf(s *dataset.Subscription) (kind, id string) {
-	if s.Channel == dataset.ViaPartner {
-		return "partner", s.PartnerID
+	return Buyer(s.Channel, s.CustomerID, s.PartnerID)
+}
+
+// Buyer returns who is invoiced for a subscription of the given channel, customer and
+// partner: the partner for a subscription via a partner, else the customer.
+func Buyer(channel dataset.Channel, customerID, partnerID string) (kind, id string) {
+	if channel == dataset.ViaPartner {
+		return "partner", partnerID
 	}
-	return "customer", s.CustomerID
+	return "customer", customerID
 }
 
 func buyerParty(ds *dataset.Dataset, kind, id string) dataset.Party {

@@ -37,7 +37,7 @@ func TestPartsKeepBuyersWholeAndInOrder(t *testing.T) {
 		size, parts int
 	}{{1, 33}, {2, 19}, {7, 6}, {39, 1}, {1000, 1}} {
 		t.Run(fmt.Sprint(tc.size), func(t *testing.T) {
-			parts := invoice.Parts(ds, tc.size)
+			parts := invoice.Parts(ds.Subscriptions, invoice.BuyerOf, tc.size)
 			if len(parts) != tc.parts {
 				t.Errorf("%d parts, want %d", len(parts), tc.parts)
 			}

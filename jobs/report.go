@@ -42,16 +42,17 @@ func RunReport(ctx context.Context, st ReportStore, id int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return runReport(ctx, st, ds, rec, sum)
+	return runReport(ctx, st, report.RunInput{Dataset: ds}, rec, sum)
 }
 
-// runReport renders the report of run rec whose summary is sum.
-func runReport(ctx context.Context, st ReportStore, ds *dataset.Dataset, rec store.RunRecord, sum Summary) ([]byte, error) {
+// runReport renders the report of run rec whose summary is sum, with in's dataset and
+// subscription changes (nil: from the dataset).
+func runReport(ctx context.Context, st ReportStore, in report.RunInput, rec store.RunRecord, sum Summary) ([]byte, error) {
 	facts, err := factsOf(ctx, st, rec, sum)
 	if err != nil {
 		return nil, err
 	}
-	in := report.RunInput{Run: facts, Dataset: ds}
+	in.Run = facts
 	prev, ok, err := st.PreviousRun(ctx, rec.ID)
 	if err != nil {
 		return nil, err
@@ -110,13 +111,14 @@ func factsOf(ctx context.Context, st ReportStore, rec store.RunRecord, sum Summa
 	return f, nil
 }
 
-// writeReport archives the report of the run that is finishing with summary sum.
-func writeReport(ctx context.Context, st Store, arc Archive, ds *dataset.Dataset, runID int64, sum Summary) (string, error) {
+// writeReport archives the report of the run that is finishing with summary sum; in holds
+// the dataset's catalog and the subscription changes the run gathered.
+func writeReport(ctx context.Context, st Store, arc Archive, in report.RunInput, runID int64, sum Summary) (string, error) {
 	rec, err := st.Run(ctx, runID)
 	if err != nil {
 		return "", err
 	}
-	html, err := runReport(ctx, st, ds, rec, sum)
+	html, err := runReport(ctx, st, in, rec, sum)
 	if err != nil {
 		return "", err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/licensing"
 	"github.com/kontor-billing/kontor/rating"
+	"github.com/kontor-billing/kontor/report"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/kontor-billing/kontor/zugferd"
 	"github.com/shopspring/decimal"
@@ -26,7 +27,8 @@ type Store interface {
 	Lock(ctx context.Context, key int64) (func(), error)
 	StartRun(ctx context.Context, asOf calendar.Date) (int64, error)
 	FinishRun(ctx context.Context, id int64, summary any) error
-	Dataset(ctx context.Context) (*dataset.Dataset, error)
+	DatasetOutline(ctx context.Context) (*store.Outline, error)
+	DatasetPart(ctx context.Context, o *store.Outline, subs []string) (*dataset.Dataset, error)
 	Ledger(ctx context.Context, subs []string) (store.Ledger, error)
 	ReadUsage(ctx context.Context, parts [][]string) (*store.UsageReader, error)
 	BeginAssembly(ctx context.Context, runID int64, window store.Window) (*store.Assembler, error)
@@ -150,28 +152,33 @@ type Summary struct {
 // between two invoices; the next run finishes the rest.
 var ErrStopped = errors.New("run stopped before it finished; the next run finishes it")
 
-// partRead is one part's usage as readAhead hands it over.
+// partRead is one part as readAhead hands it over: its records and its usage.
 type partRead struct {
+	ds    *dataset.Dataset
 	usage store.Unsettled
 	err   error
 }
 
-// readAhead reads the parts' usage one part ahead of the caller: while the caller rates
-// and stores a part, the next one is read (on the reader's own connection), so that the
-// run waits for rows less. It holds at most the part it is reading besides the one it
-// hands over. stop ends the reading and returns once the reader is no longer used; it
-// may be called more than once.
-func readAhead(ctx context.Context, usage *store.UsageReader) (reads <-chan partRead, stop func()) {
+// readAhead reads the parts one part ahead of the caller: while the caller rates and
+// stores a part, the next one's records are loaded (load, given the part's index) and its
+// usage read (on the reader's own connection), so that the run waits for rows less. It
+// holds at most the part it is reading besides the one it hands over. stop ends the
+// reading and returns once the reader is no longer used; it may be called more than once.
+func readAhead(ctx context.Context, usage *store.UsageReader, load func(ctx context.Context, part int) (*dataset.Dataset, error)) (reads <-chan partRead, stop func()) {
 	out := make(chan partRead)
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
 		defer close(out)
-		for range usage.Parts() {
-			u, err := usage.Next(ctx)
+		for i := range usage.Parts() {
+			ds, err := load(ctx, i)
+			var u store.Unsettled
+			if err == nil {
+				u, err = usage.Next(ctx)
+			}
 			select {
-			case out <- partRead{u, err}:
+			case out <- partRead{ds, u, err}:
 			case <-done:
 				return
 			}
@@ -187,28 +194,32 @@ func readAhead(ctx context.Context, usage *store.UsageReader) (reads <-chan part
 	}
 }
 
-// partRunner rates, assembles and stores a run's parts in turn. The next part's usage is
-// read while a part is rated (readAhead), and a part is stored while the next is rated:
-// storing keeps the assembly's connection busy, so the next part's ledger is read from
-// it before the part is handed over (parts share no subscription, so storing one does
-// not change another's ledger). A dry run stores nothing (asm is nil).
+// partRunner rates, assembles and stores a run's parts in turn. The next part's records
+// and usage are read while a part is rated (readAhead), and a part is stored while the
+// next is rated: storing keeps the assembly's connection busy, so the next part's ledger
+// is read from it before the part is handed over (parts share no subscription, so
+// storing one does not change another's ledger). A dry run stores nothing (asm is nil).
 type partRunner struct {
-	ds       *dataset.Dataset
-	parts    [][]*dataset.Subscription
 	ids      [][]string // the parts' subscription IDs
+	load     func(ctx context.Context, subs []string) (*dataset.Dataset, error)
 	usage    *store.UsageReader
 	ledgerOf func(ctx context.Context, subs []string) (store.Ledger, error)
 	asm      *store.Assembler
 	opt      RunOptions
 	now      func() time.Time
 	crash    func(string)
+	// changes, unless nil, gathers the subscription changes in window for the report.
+	changes *report.Changes
+	window  calendar.Period
 }
 
 // run goes through the parts, adding to sum (and to preview in a dry run). It returns the
 // time spent rating (reading included) and waiting for parts to be stored, so that the
 // stages' lines add up to the run's time; the caller commits the assembly.
 func (r partRunner) run(ctx context.Context, sum *Summary, preview *invoice.Batch) (rated, stored time.Duration, err error) {
-	reads, stopReading := readAhead(ctx, r.usage)
+	reads, stopReading := readAhead(ctx, r.usage, func(ctx context.Context, i int) (*dataset.Dataset, error) {
+		return r.load(ctx, r.ids[i])
+	})
 	defer stopReading()
 	// A part is stored while the next is rated. Storing keeps the assembly's connection
 	// busy, so the next part's ledger is read from it before the part is handed over.
@@ -225,23 +236,26 @@ func (r partRunner) run(ctx context.Context, sum *Summary, preview *invoice.Batc
 	}
 	defer waitSaved() // a part still being stored when run fails: the caller rolls back
 	var ledger store.Ledger
-	if len(r.parts) > 0 {
+	if len(r.ids) > 0 {
 		if ledger, err = r.ledgerOf(ctx, r.ids[0]); err != nil {
 			return rated, stored, err
 		}
 	}
-	for i, part := range r.parts {
+	for i := range r.ids {
 		t := r.now()
 		next, ok := <-reads
 		if !ok {
-			return rated, stored, fmt.Errorf("run: usage of part %d of %d not read", i+1, len(r.parts))
+			return rated, stored, fmt.Errorf("run: part %d of %d not read", i+1, len(r.ids))
 		}
-		read, err := next.usage, next.err
+		ds, read, err := next.ds, next.usage, next.err
 		if err != nil {
 			return rated, stored, err
 		}
-		res, outcomes := rating.RunFrom(r.ds, part, r.opt.AsOf, read.Events, ledger.Prior)
-		batch := invoice.Assemble(r.ds, res, invoice.Options{IssueDate: r.opt.AsOf, DraftsBefore: sum.Drafted})
+		res, outcomes := rating.RunFrom(ds, ds.Subscriptions, r.opt.AsOf, read.Events, ledger.Prior)
+		batch := invoice.Assemble(ds, res, invoice.Options{IssueDate: r.opt.AsOf, DraftsBefore: sum.Drafted})
+		if r.changes != nil {
+			r.changes.Add(ds, r.window)
+		}
 		sum.Usage.Add(res.Counts)
 		sum.Skipped = append(sum.Skipped, batch.Skipped...)
 		sum.Drafted += len(batch.Invoices)
@@ -251,7 +265,7 @@ func (r partRunner) run(ctx context.Context, sum *Summary, preview *invoice.Batc
 			if i == 0 {
 				r.crash("assembled")
 			}
-			keep := kept(r.ds, outcomes, batch.Skipped)
+			keep := kept(ds, outcomes, batch.Skipped)
 			a = store.Assembly{
 				Invoices: batch.Invoices, Charges: res.Charges, Skipped: batch.Skipped,
 				Outcomes: keep, Ledger: ledger, Usage: usageOf(keep, res.Usage), Read: read.Read,
@@ -260,7 +274,7 @@ func (r partRunner) run(ctx context.Context, sum *Summary, preview *invoice.Batc
 		if err := waitSaved(); err != nil {
 			return rated, stored, err
 		}
-		if i+1 < len(r.parts) {
+		if i+1 < len(r.ids) {
 			if ledger, err = r.ledgerOf(ctx, r.ids[i+1]); err != nil {
 				return rated, stored, err
 			}
@@ -274,7 +288,7 @@ func (r partRunner) run(ctx context.Context, sum *Summary, preview *invoice.Batc
 			err := r.asm.Save(ctx, a)
 			if err == nil {
 				r.crash(fmt.Sprintf("stored-part-%d", part))
-				r.opt.progress("assemble", part, len(r.parts))
+				r.opt.progress("assemble", part, len(r.ids))
 			}
 			saving <- err
 		}(i + 1)
@@ -329,17 +343,22 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 	crash("locked")
 	ctx = work
 
-	ds, err := st.Dataset(ctx)
+	// The subscriptions in parts, loaded, rated, assembled and stored in turn
+	// (partRunner), so that the run holds a few parts' records, usage, ledgers and drafts
+	// at a time, not all: of the whole dataset only its outline.
+	outline, err := st.DatasetOutline(ctx)
 	if err != nil {
 		return sum, err
 	}
-	// The subscriptions in parts, rated, assembled and stored in turn (partRunner), so
-	// that the run holds a few parts' usage, ledgers and drafts at a time, not all.
-	parts := invoice.Parts(ds, cmp.Or(max(opt.Part, 0), DefaultPart))
+	ds := outline.Base // the seller, catalog and partners
+	parts := invoice.Parts(outline.Subscriptions, func(s store.SubscriptionRef) (string, string) {
+		return invoice.Buyer(s.Channel, s.CustomerID, s.PartnerID)
+	}, cmp.Or(max(opt.Part, 0), DefaultPart))
 	ids := make([][]string, len(parts))
 	for i, p := range parts {
-		for _, s := range p {
-			ids[i] = append(ids[i], s.ID)
+		ids[i] = make([]string, len(p))
+		for j, s := range p {
+			ids[i][j] = s.ID
 		}
 	}
 	usage, err := st.ReadUsage(ctx, ids)
@@ -360,7 +379,7 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 			return sum, err
 		}
 		sum.RunID = runID
-		log.Info("run started", "run", runID, "as_of", opt.AsOf.String(), "subscriptions", len(ds.Subscriptions), "parts", len(parts))
+		log.Info("run started", "run", runID, "as_of", opt.AsOf.String(), "subscriptions", len(outline.Subscriptions), "parts", len(parts))
 		if asm, err = st.BeginAssembly(ctx, runID, usage.Window()); err != nil {
 			return sum, err
 		}
@@ -368,8 +387,23 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 		ledgerOf = asm.Ledger
 	}
 	preview := invoice.Batch{AsOf: opt.AsOf, Invoices: []*invoice.Invoice{}, Skipped: []invoice.Skipped{}}
-	rated, stored, err := partRunner{ds: ds, parts: parts, ids: ids, usage: usage, ledgerOf: ledgerOf, asm: asm,
-		opt: opt, now: now, crash: crash}.run(ctx, &sum, &preview)
+	runner := partRunner{ids: ids, usage: usage, ledgerOf: ledgerOf, asm: asm, opt: opt, now: now, crash: crash,
+		load: func(ctx context.Context, subs []string) (*dataset.Dataset, error) {
+			return st.DatasetPart(ctx, outline, subs)
+		}}
+	if !opt.DryRun {
+		// The report's subscription changes, gathered part by part.
+		prev, ok, err := st.PreviousRun(ctx, runID)
+		if err != nil {
+			return sum, err
+		}
+		var prevAsOf calendar.Date
+		if ok {
+			prevAsOf = prev.AsOf
+		}
+		runner.changes, runner.window = &report.Changes{}, report.ChangesWindow(opt.AsOf, prevAsOf)
+	}
+	rated, stored, err := runner.run(ctx, &sum, &preview)
 	if err != nil {
 		return sum, err
 	}
@@ -423,7 +457,7 @@ func Run(ctx context.Context, st Store, opt RunOptions) (Summary, error) {
 
 	sum.Seconds = now().Sub(start).Seconds()
 	sum.Report = ReportKey(runID)
-	if _, err := writeReport(ctx, st, opt.Archive, ds, runID, sum); err != nil {
+	if _, err := writeReport(ctx, st, opt.Archive, report.RunInput{Dataset: ds, Changes: runner.changes}, runID, sum); err != nil {
 		return sum, err
 	}
 	crash("reported")

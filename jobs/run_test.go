@@ -1,6 +1,7 @@
 package jobs_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -331,6 +332,16 @@ func TestPartsDoNotChangeTheResult(t *testing.T) {
 			}
 			if sum.Drafted != len(dry.Preview.Invoices) || len(sum.Issued) != sum.Drafted {
 				t.Errorf("as of %s in parts of %d: %d drafted, %d issued, %d previewed", asOf, part, sum.Drafted, len(sum.Issued), len(dry.Preview.Invoices))
+			}
+			// The report's subscription changes, gathered part by part, are those of the
+			// whole dataset (kontor report renders the archived report again from it).
+			archived, err := os.ReadFile(filepath.Join(dir, sum.Report))
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := jobs.RunReport(ctx, st, sum.RunID)
+			if err != nil || !bytes.Equal(again, archived) {
+				t.Errorf("as of %s in parts of %d: the run's report differs from the one rendered from the whole dataset (%v)", asOf, part, err)
 			}
 		}
 		t.Logf("parts of %d subscriptions: %d parts", part, parts)

@@ -5,10 +5,13 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"fmt"
 	"html/template"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/kontor-billing/kontor/calendar"
@@ -75,7 +78,65 @@ type Charges struct {
 type RunInput struct {
 	Run      RunFacts
 	Previous *RunFacts
-	Dataset  *dataset.Dataset
+	// Dataset gives the app names (its catalog) and, unless Changes is set, the
+	// subscription changes.
+	Dataset *dataset.Dataset
+	// Changes, when set, are the subscription changes in ChangesWindow, gathered from
+	// the dataset part by part (a run does not hold the whole dataset).
+	Changes *Changes
+}
+
+// Changes are the subscriptions whose billing started in a window, those cancelled in it
+// and the trials running on its last day.
+type Changes struct {
+	New, Cancelled, Trials []SubRow
+}
+
+// ChangesWindow returns the window whose subscription changes the report of a run as of
+// asOf lists: since the previous run (as of previous; zero: none), or the month before
+// the as-of date for the first run.
+func ChangesWindow(asOf, previous calendar.Date) calendar.Period {
+	w := calendar.Period{Start: asOf.AddMonths(-1).AddDays(1), End: asOf}
+	if !previous.IsZero() && previous.Before(asOf) {
+		w.Start = previous.AddDays(1)
+	}
+	return w
+}
+
+// Add adds the changes in window w of the subscriptions of ds (the whole dataset or a
+// part of it; ds must hold each subscription's customer). Rows are kept in the order of
+// the subscriptions' lines in the dataset, whatever order the parts come in.
+func (c *Changes) Add(ds *dataset.Dataset, w calendar.Period) {
+	in := func(d calendar.Date) bool { return !d.IsZero() && !d.Before(w.Start) && !d.After(w.End) }
+	for _, s := range ds.Subscriptions {
+		p, ok := ds.Catalog.PlanByID[s.PlanID]
+		if !ok {
+			continue
+		}
+		row := SubRow{ID: s.ID, Customer: s.CustomerID, Plan: p.Name, App: p.App, line: s.Line}
+		if c, ok := ds.CustomerByID[s.CustomerID]; ok {
+			row.Customer = c.Name
+		}
+		sc := rating.ScheduleOf(s, p, w.End)
+		if in(sc.Start) {
+			r := row
+			r.Date = sc.Start
+			c.New = append(c.New, r)
+		}
+		if in(s.CancelledOn) {
+			r := row
+			r.Date = s.CancelledOn
+			c.Cancelled = append(c.Cancelled, r)
+		}
+		if !s.TrialStart.IsZero() && !s.TrialStart.After(w.End) && !sc.TrialEnd.Before(w.End) {
+			r := row
+			r.Date = sc.TrialEnd
+			c.Trials = append(c.Trials, r)
+		}
+	}
+	for _, rows := range [][]SubRow{c.New, c.Cancelled, c.Trials} {
+		slices.SortStableFunc(rows, func(a, b SubRow) int { return cmp.Or(cmp.Compare(a.line, b.line), strings.Compare(a.ID, b.ID)) })
+	}
 }
 
 //go:embed run.html
@@ -107,9 +168,9 @@ type view struct {
 	Currency  []currencyRow
 	Apps      []appRow
 	Usage     []usageRow
-	New       []subRow
-	Cancelled []subRow
-	Trials    []subRow
+	New       []SubRow
+	Cancelled []SubRow
+	Trials    []SubRow
 	// Charts, each shown in its section.
 	TotalsChart template.HTML
 	AppCharts   []template.HTML
@@ -138,9 +199,11 @@ type usageRow struct {
 	Included decimal.Decimal // units within the included units: Units − Overage − Blocked
 }
 
-type subRow struct {
+// SubRow is a subscription in the report's lists of changes.
+type SubRow struct {
 	ID, Customer, Plan, App string
 	Date                    calendar.Date
+	line                    int // the subscription's line in the dataset: the lists' order
 }
 
 func runView(in RunInput) view {
@@ -153,12 +216,11 @@ func runView(in RunInput) view {
 			v.Invoices++
 		}
 	}
-	// The window whose subscription changes the report lists: since the previous run, or
-	// the month before the as-of date for the first run.
-	v.Window = calendar.Period{Start: r.AsOf.AddMonths(-1).AddDays(1), End: r.AsOf}
-	if in.Previous != nil && in.Previous.AsOf.Before(r.AsOf) {
-		v.Window.Start = in.Previous.AsOf.AddDays(1)
+	var prevAsOf calendar.Date
+	if in.Previous != nil {
+		prevAsOf = in.Previous.AsOf
 	}
+	v.Window = ChangesWindow(r.AsOf, prevAsOf)
 
 	prevTotals := map[string]invoice.CurrencyTotal{}
 	if in.Previous != nil {
@@ -193,7 +255,14 @@ func runView(in RunInput) view {
 	for _, u := range r.Usage {
 		v.Usage = append(v.Usage, usageRow{Usage: u, Included: u.Units.Sub(u.Overage).Sub(u.Blocked)})
 	}
-	v.New, v.Cancelled, v.Trials = subscriptionChanges(in.Dataset, v.Window)
+	changes := in.Changes
+	if changes == nil {
+		changes = &Changes{}
+		if in.Dataset != nil {
+			changes.Add(in.Dataset, v.Window)
+		}
+	}
+	v.New, v.Cancelled, v.Trials = changes.New, changes.Cancelled, changes.Trials
 	charts(&v)
 	return v
 }
@@ -266,43 +335,6 @@ func appRows(ds *dataset.Dataset, charges []Charges, prev *RunFacts) []appRow {
 		return out[i].App < out[j].App
 	})
 	return out
-}
-
-// subscriptionChanges lists the subscriptions whose billing started in the window, those
-// cancelled in it and the trials running on its last day.
-func subscriptionChanges(ds *dataset.Dataset, w calendar.Period) (started, cancelled, trials []subRow) {
-	if ds == nil {
-		return nil, nil, nil
-	}
-	in := func(d calendar.Date) bool { return !d.IsZero() && !d.Before(w.Start) && !d.After(w.End) }
-	for i := range ds.Subscriptions {
-		s := ds.Subscriptions[i]
-		p, ok := ds.Catalog.PlanByID[s.PlanID]
-		if !ok {
-			continue
-		}
-		row := subRow{ID: s.ID, Customer: s.CustomerID, Plan: p.Name, App: p.App}
-		if c, ok := ds.CustomerByID[s.CustomerID]; ok {
-			row.Customer = c.Name
-		}
-		sc := rating.ScheduleOf(s, p, w.End)
-		if in(sc.Start) {
-			r := row
-			r.Date = sc.Start
-			started = append(started, r)
-		}
-		if in(s.CancelledOn) {
-			r := row
-			r.Date = s.CancelledOn
-			cancelled = append(cancelled, r)
-		}
-		if !s.TrialStart.IsZero() && !s.TrialStart.After(w.End) && !sc.TrialEnd.Before(w.End) {
-			r := row
-			r.Date = sc.TrialEnd
-			trials = append(trials, r)
-		}
-	}
-	return started, cancelled, trials
 }
 
 func charts(v *view) {

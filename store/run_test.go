@@ -358,7 +358,7 @@ func TestAssemblyInPartsStoresAllOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	asOf := calendar.MustParse("2026-11-01")
-	parts := invoice.Parts(ds, 20)
+	parts := invoice.Parts(ds.Subscriptions, invoice.BuyerOf, 20)
 	if len(parts) != 2 {
 		t.Fatalf("%d parts, want 2", len(parts))
 	}
