@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
-	"sync"
 	"time"
 	"unicode/utf16"
 
@@ -174,30 +173,54 @@ func readObject(pdf []byte, at, num int) (*object, error) {
 	return &object{dict: dict, stream: body[d : d+n]}, nil
 }
 
-// Compressors are pooled: a new one allocates about a megabyte of state. Font subsets and
-// the output profile, written once and shared by many documents, are compressed at
-// BestCompression; per-document streams (page content, the attachment) at BestSpeed: on a
-// run's documents the higher levels cost two to four times the CPU for a few kilobytes.
+// Compressors are kept for reuse: a new one allocates about a megabyte of state. Font
+// subsets and the output profile, written once and shared by many documents, are
+// compressed at BestCompression; per-document streams (page content, the attachment) at
+// BestSpeed: on a run's documents the higher levels cost two to four times the CPU for a
+// few kilobytes.
 var (
-	bestWriters = zlibPool(zlib.BestCompression)
-	fastWriters = zlibPool(zlib.BestSpeed)
+	bestWriters = newWriters(zlib.BestCompression, 4)
+	fastWriters = newWriters(zlib.BestSpeed, 16)
 )
 
-func zlibPool(level int) *sync.Pool {
-	return &sync.Pool{New: func() any {
-		w, _ := zlib.NewWriterLevel(nil, level)
-		return w
-	}}
+// writers is a free list of zlib writers of one level, holding at most as many as its
+// capacity. Unlike a sync.Pool it keeps them across garbage collections, which a run's
+// rendering sets off every few documents: writers dropped at each collection and made
+// anew were a fifth of the bytes a document allocated.
+type writers struct {
+	level int
+	free  chan *zlib.Writer
 }
 
-func compress(pool *sync.Pool, b []byte) []byte {
+func newWriters(level, capacity int) *writers {
+	return &writers{level: level, free: make(chan *zlib.Writer, capacity)}
+}
+
+func (ws *writers) get() *zlib.Writer {
+	select {
+	case w := <-ws.free:
+		return w
+	default:
+		w, _ := zlib.NewWriterLevel(nil, ws.level)
+		return w
+	}
+}
+
+func (ws *writers) put(w *zlib.Writer) {
+	select {
+	case ws.free <- w:
+	default: // enough kept
+	}
+}
+
+func compress(ws *writers, b []byte) []byte {
 	var buf bytes.Buffer
 	buf.Grow(len(b)/2 + 64)
-	w := pool.Get().(*zlib.Writer)
+	w := ws.get()
 	w.Reset(&buf)
 	w.Write(b)
 	w.Close()
-	pool.Put(w)
+	ws.put(w)
 	return buf.Bytes()
 }
 
