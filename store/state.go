@@ -348,6 +348,9 @@ type UsageReader struct {
 	nextPart int
 	hasNext  bool
 	names    map[string]string
+	// sizeHint is the room a part's lists get up front: a little more than the last
+	// part's events (parts are of about one size), so that they are not grown by copying.
+	sizeHint int
 }
 
 // ReadUsage starts reading the usage no run has settled (the events imported since the
@@ -454,7 +457,8 @@ func (r *UsageReader) Next(ctx context.Context) (Unsettled, error) {
 	if r.part >= r.parts {
 		return out, io.EOF
 	}
-	var events []dataset.UsageEvent
+	events := make([]dataset.UsageEvent, 0, r.sizeHint)
+	out.Read.Seqs = make([]int64, 0, r.sizeHint)
 	for r.hasNext && r.nextPart <= r.part {
 		if r.nextPart < r.part {
 			return out, fmt.Errorf("load usage: event number %d comes after its part", r.next.Seq)
@@ -469,6 +473,7 @@ func (r *UsageReader) Next(ctx context.Context) (Unsettled, error) {
 		}
 	}
 	r.part++
+	r.sizeHint = len(events) + len(events)/8
 	// A part's subscriptions are in no other part: their names are not needed again.
 	clear(r.names)
 	out.Events = dataset.GroupBySubscription(events)
