@@ -32,8 +32,12 @@ func (e events) Each(emit func(*dataset.UsageEvent) error) error {
 }
 
 // TestImportEvents imports usage events on top of stored ones: new events are added (one
-// insert), stored ones are recognised (the insert stops and the events are compared), an event ID stored with other content or a bad row in the
-// dataset imports nothing.
+// insert), stored ones are recognised (the insert stops and the events are compared), an
+// event ID stored with other content or a bad row in the dataset imports nothing. Into a
+// store without events, the events are copied into the table with its primary key
+// dropped and built again: a bad row, or an event ID twice (which the files' reader never
+// hands over), imports nothing and leaves the key in place. After every import the
+// table's indexes are those the migrations made.
 func TestImportEvents(t *testing.T) {
 	w := datasettest.World{Subscriptions: []string{"S1,C-DE,t-m,end_customer,,,,2026-01-01,"},
 		Usage: []string{"E1,S1,checks,1,2026-10-03T10:00:00+02:00,,", "E2,S1,checks,2,2026-10-04T10:00:00+02:00,,"}}
@@ -51,8 +55,16 @@ func TestImportEvents(t *testing.T) {
 		added, known int
 		conflict     []string
 		err          error
+		errContains  string
 		storedAfter  []string
+		empty        bool // import into a store without events
 	}{
+		{name: "into an empty store", empty: true, events: events{evs: []dataset.UsageEvent{ev("E4", 4), ev("E3", 3)}},
+			added: 2, storedAfter: []string{"E3", "E4"}},
+		{name: "a bad row into an empty store", empty: true, events: events{evs: []dataset.UsageEvent{ev("E3", 3)}, err: badRow},
+			err: badRow},
+		{name: "an event ID twice into an empty store", empty: true, events: events{evs: []dataset.UsageEvent{ev("E3", 3), ev("E3", 3)}},
+			errContains: "import: index the usage events"},
 		{name: "new events only", events: events{evs: []dataset.UsageEvent{ev("E3", 3), ev("E4", 4)}},
 			added: 2, storedAfter: []string{"E1", "E2", "E3", "E4"}},
 		{name: "the stored events again", events: events{evs: stored},
@@ -70,8 +82,10 @@ func TestImportEvents(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, st := storetest.New(t)
 			ctx := context.Background()
-			if res, err := st.Import(ctx, ds); err != nil || res.Events != 2 || res.KnownEvents != 0 {
-				t.Fatalf("first import: %+v, %v", res, err)
+			if !tt.empty {
+				if res, err := st.Import(ctx, ds); err != nil || res.Events != 2 || res.KnownEvents != 0 {
+					t.Fatalf("first import: %+v, %v", res, err)
+				}
 			}
 			res, err := st.ImportEvents(ctx, ds, tt.events)
 			var conflict *store.ConflictError
@@ -85,6 +99,10 @@ func TestImportEvents(t *testing.T) {
 				if !errors.As(err, &errs) || err.Error() != tt.err.Error() {
 					t.Errorf("err = %v, want %v", err, tt.err)
 				}
+			case tt.errContains != "":
+				if err == nil || !strings.Contains(err.Error(), tt.errContains) {
+					t.Errorf("err = %v, want one saying %q", err, tt.errContains)
+				}
 			case err != nil:
 				t.Fatal(err)
 			case res.Events != tt.added || res.KnownEvents != tt.known:
@@ -93,14 +111,34 @@ func TestImportEvents(t *testing.T) {
 			if got := storedEvents(t, st); !slices.Equal(got, tt.storedAfter) {
 				t.Errorf("stored %v, want %v", got, tt.storedAfter)
 			}
+			if got := eventIndexes(t, st); got != migratedIndexes {
+				t.Errorf("indexes of usage_events:\n%s\nwant\n%s", got, migratedIndexes)
+			}
 		})
 	}
 }
 
-// TestImportNumbersEventsInIDOrder: an import adds its events in the order of their IDs
-// (the unique index on them takes keys in order several times faster), numbered after
-// those stored before, whatever order the files have them in; so does an import that
-// brings stored events again.
+// migratedIndexes are the indexes of usage_events as the migrations make them.
+const migratedIndexes = `usage_events_pkey p CREATE UNIQUE INDEX usage_events_pkey ON public.usage_events USING btree (event_id)
+usage_events_seq - CREATE INDEX usage_events_seq ON public.usage_events USING brin (seq)`
+
+// eventIndexes lists the indexes of usage_events: name, constraint type, definition.
+func eventIndexes(t *testing.T, st *store.Store) string {
+	t.Helper()
+	var got string
+	if err := st.Pool().QueryRow(context.Background(), `select string_agg(i.indexname || ' ' || coalesce(c.contype::text, '-') || ' ' || i.indexdef, E'\n' order by i.indexname)
+		from pg_indexes i left join pg_constraint c on c.conname = i.indexname and c.conrelid = 'usage_events'::regclass
+		where i.tablename = 'usage_events'`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// TestImportNumbersEventsInIDOrder: an import into a store holding events adds its
+// events in the order of their IDs (the unique index on them takes keys in order several
+// times faster), numbered after those stored before, whatever order the files have them
+// in; so does an import that brings stored events again. The first import, into a store
+// without events, copies them in file order (its key is built after the copy).
 func TestImportNumbersEventsInIDOrder(t *testing.T) {
 	w := datasettest.World{Subscriptions: []string{"S1,C-DE,t-m,end_customer,,,,2026-01-01,"},
 		Usage: []string{"E5,S1,checks,1,2026-10-03T10:00:00+02:00,,", "E2,S1,checks,2,2026-10-04T10:00:00+02:00,,"}}
@@ -116,9 +154,9 @@ func TestImportNumbersEventsInIDOrder(t *testing.T) {
 		events events
 		want   []string // every stored event ID, by number
 	}{
-		{events{evs: ds.Usage}, []string{"E2", "E5"}},
-		{events{evs: []dataset.UsageEvent{ev("E9"), ev("E1"), ev("E7")}}, []string{"E2", "E5", "E1", "E7", "E9"}},
-		{events{evs: []dataset.UsageEvent{ev("E8"), ds.Usage[1], ev("E3")}}, []string{"E2", "E5", "E1", "E7", "E9", "E3", "E8"}},
+		{events{evs: ds.Usage}, []string{"E5", "E2"}},
+		{events{evs: []dataset.UsageEvent{ev("E9"), ev("E1"), ev("E7")}}, []string{"E5", "E2", "E1", "E7", "E9"}},
+		{events{evs: []dataset.UsageEvent{ev("E8"), ds.Usage[1], ev("E3")}}, []string{"E5", "E2", "E1", "E7", "E9", "E3", "E8"}},
 	} {
 		if _, err := st.ImportEvents(ctx, ds, tt.events); err != nil {
 			t.Fatalf("import %d: %v", i+1, err)
