@@ -20,32 +20,36 @@ import (
 
 // Dataset loads the stored dataset (without usage events).
 func (s *Store) Dataset(ctx context.Context) (*dataset.Dataset, error) {
-	rows, err := s.pool.Query(ctx, `select kind, doc from dataset_records order by kind, id`)
+	ds, err := s.loadRecords(ctx, `select kind, doc from dataset_records order by kind, id`)
 	if err != nil {
 		return nil, fmt.Errorf("load dataset: %w", err)
 	}
-	defer rows.Close()
+	return ds, nil
+}
+
+// loadRecords decodes the records query selects (kind, doc) into a dataset and indexes
+// it; a dataset needs a seller and a catalog.
+func (s *Store) loadRecords(ctx context.Context, query string) (*dataset.Dataset, error) {
+	rows, err := s.pool.Query(ctx, query)
+	if err != nil {
+		return nil, err
+	}
 	ds := &dataset.Dataset{LicenseReports: map[string][]dataset.LicenseReport{}}
 	seen := map[string]bool{}
-	for rows.Next() {
-		var kind string
-		var doc []byte
-		if err := rows.Scan(&kind, &doc); err != nil {
-			return nil, fmt.Errorf("load dataset: %w", err)
-		}
+	var kind string
+	var doc []byte
+	_, err = pgx.ForEachRow(rows, []any{&kind, &doc}, func() error {
 		seen[kind] = true
-		if err := addRecord(ds, kind, doc); err != nil {
-			return nil, fmt.Errorf("load dataset: %w", err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load dataset: %w", err)
+		return addRecord(ds, kind, doc)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !seen["seller"] || !seen["catalog"] {
-		return nil, fmt.Errorf("load dataset: nothing imported yet (run kontor import --data DIR)")
+		return nil, fmt.Errorf("nothing imported yet (run kontor import --data DIR)")
 	}
 	if err := ds.Index(); err != nil {
-		return nil, fmt.Errorf("load dataset: %w", err)
+		return nil, err
 	}
 	return ds, nil
 }
@@ -105,36 +109,13 @@ type SubscriptionRef struct {
 
 // DatasetOutline loads the outline of the imported dataset.
 func (s *Store) DatasetOutline(ctx context.Context) (*Outline, error) {
-	rows, err := s.pool.Query(ctx, `select kind, doc from dataset_records
+	base, err := s.loadRecords(ctx, `select kind, doc from dataset_records
 		where kind in ('manifest', 'seller', 'catalog', 'partner') order by kind, id`)
 	if err != nil {
 		return nil, fmt.Errorf("load dataset outline: %w", err)
 	}
-	defer rows.Close()
-	base := &dataset.Dataset{LicenseReports: map[string][]dataset.LicenseReport{}}
-	seen := map[string]bool{}
-	for rows.Next() {
-		var kind string
-		var doc []byte
-		if err := rows.Scan(&kind, &doc); err != nil {
-			return nil, fmt.Errorf("load dataset outline: %w", err)
-		}
-		seen[kind] = true
-		if err := addRecord(base, kind, doc); err != nil {
-			return nil, fmt.Errorf("load dataset outline: %w", err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load dataset outline: %w", err)
-	}
-	if !seen["seller"] || !seen["catalog"] {
-		return nil, fmt.Errorf("load dataset outline: nothing imported yet (run kontor import --data DIR)")
-	}
-	if err := base.Index(); err != nil {
-		return nil, fmt.Errorf("load dataset outline: %w", err)
-	}
 	// Ordered as Dataset orders them: by ID as stored, then stably by line.
-	rows, err = s.pool.Query(ctx, `select id, coalesce(doc->>'CustomerID', ''), coalesce(doc->>'PartnerID', ''),
+	rows, err := s.pool.Query(ctx, `select id, coalesce(doc->>'CustomerID', ''), coalesce(doc->>'PartnerID', ''),
 			coalesce(doc->>'Channel', ''), coalesce((doc->>'Line')::bigint, 0)
 		from dataset_records where kind = 'subscription' order by id`)
 	if err != nil {
