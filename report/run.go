@@ -104,8 +104,8 @@ func ChangesWindow(asOf, previous calendar.Date) calendar.Period {
 }
 
 // Add adds the changes in window w of the subscriptions of ds (the whole dataset or a
-// part of it; ds must hold each subscription's customer). Rows are kept in the order of
-// the subscriptions' lines in the dataset, whatever order the parts come in.
+// part of it; ds must hold each subscription's customer). The report lists them in the
+// order of the subscriptions' lines in the dataset, whatever order the parts came in.
 func (c *Changes) Add(ds *dataset.Dataset, w calendar.Period) {
 	in := func(d calendar.Date) bool { return !d.IsZero() && !d.Before(w.Start) && !d.After(w.End) }
 	for _, s := range ds.Subscriptions {
@@ -133,9 +133,6 @@ func (c *Changes) Add(ds *dataset.Dataset, w calendar.Period) {
 			r.Date = sc.TrialEnd
 			c.Trials = append(c.Trials, r)
 		}
-	}
-	for _, rows := range [][]SubRow{c.New, c.Cancelled, c.Trials} {
-		slices.SortStableFunc(rows, func(a, b SubRow) int { return cmp.Or(cmp.Compare(a.line, b.line), strings.Compare(a.ID, b.ID)) })
 	}
 }
 
@@ -261,6 +258,9 @@ func runView(in RunInput) view {
 		if in.Dataset != nil {
 			changes.Add(in.Dataset, v.Window)
 		}
+	}
+	for _, rows := range [][]SubRow{changes.New, changes.Cancelled, changes.Trials} {
+		slices.SortFunc(rows, func(a, b SubRow) int { return cmp.Or(cmp.Compare(a.line, b.line), strings.Compare(a.ID, b.ID)) })
 	}
 	v.New, v.Cancelled, v.Trials = changes.New, changes.Cancelled, changes.Trials
 	charts(&v)
