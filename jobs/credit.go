@@ -2,44 +2,32 @@ package jobs
 
 import (
 	"context"
-	"log/slog"
-	"time"
+	"fmt"
 
-	"github.com/kontor-billing/kontor/calendar"
-	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/store"
 )
 
-// CreditStore is what issuing a credit note needs of the system of record.
-type CreditStore interface {
-	Store
-	CreateCreditNote(ctx context.Context, number string, lineIDs []string, reason string, issue calendar.Date) (int64, *invoice.Invoice, error)
-}
-
 // CreditNote credits lines of an issued invoice (all not yet credited when lineIDs is
-// empty): a draft credit note (type 381) referencing the invoice is stored, then
-// finalized with the next number of the credit-note series, rendered and archived like an
-// invoice. Crediting a line twice is refused (store.ErrOverCredit). It holds the run lock,
-// so numbers stay in finalization order across runs and credit notes.
-func CreditNote(ctx context.Context, st CreditStore, number string, lineIDs []string, reason string, opt RunOptions) (Summary, error) {
-	sum := Summary{AsOf: opt.AsOf, Issued: []Issued{}, Skipped: []invoice.Skipped{}}
-	log := opt.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+// empty): a draft credit note (type 381) referencing the invoice is stored, then the run's
+// issue stage finalizes it with the next number of the credit-note series, renders and
+// archives it like an invoice. Crediting a line twice is refused (store.ErrOverCredit). It
+// holds the run lock, so numbers stay in finalization order across runs and credit notes.
+func CreditNote(ctx context.Context, st *store.Store, number string, lineIDs []string, reason string, opt RunOptions) (Summary, error) {
+	r := newRunState(context.WithoutCancel(ctx), opt) // a credit note is not stopped halfway
 	unlock, err := st.Lock(ctx, store.RunLock)
 	if err != nil {
-		return sum, err
+		return r.sum, fmt.Errorf("credit invoice %s: %w", number, err)
 	}
 	defer unlock()
-	ds, err := st.Dataset(ctx)
-	if err != nil {
-		return sum, err
+	if r.ds, err = st.Dataset(ctx); err != nil {
+		return r.sum, fmt.Errorf("credit invoice %s: %w", number, err)
 	}
 	if _, _, err := st.CreateCreditNote(ctx, number, lineIDs, reason, opt.AsOf); err != nil {
-		return sum, err
+		return r.sum, fmt.Errorf("credit invoice %s: %w", number, err)
 	}
-	never := func() bool { return false }
-	err = pipeline{ctx, st, ds, opt, log, func(string) {}, never, 0, opt.timer(time.Now)}.complete(&sum)
-	return sum, err
+	s := issueStage{finalize: st, deliver: st}
+	if err := s.run(ctx, r); err != nil {
+		return r.sum, fmt.Errorf("credit invoice %s: %w", number, err)
+	}
+	return r.sum, nil
 }

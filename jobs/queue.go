@@ -8,17 +8,15 @@ import (
 	"log/slog"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/kontor-billing/kontor/archive"
 	"github.com/kontor-billing/kontor/store"
-	"github.com/kontor-billing/kontor/zugferd"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
-	"golang.org/x/sync/errgroup"
 )
 
 // The render and archive stages can be shared by several processes (kontor worker, on any
@@ -48,194 +46,6 @@ type DeliverArgs struct {
 
 // Kind is the river job kind.
 func (DeliverArgs) Kind() string { return "kontor_deliver" }
-
-// DeliveryStore is what rendering and archiving need of the system of record.
-type DeliveryStore interface {
-	InvoicesByID(ctx context.Context, ids []int64) ([]store.StoredInvoice, error)
-	SaveDocuments(ctx context.Context, rendered []store.Rendered) error
-	DocumentHashes(ctx context.Context, ids []int64) (map[int64]map[string]string, error)
-	MarkArchived(ctx context.Context, archived []store.Archived) error
-}
-
-// Delivery is what a worker needs to render and archive invoices.
-type Delivery struct {
-	Store    DeliveryStore
-	Renderer *zugferd.Renderer
-	Archive  Archive
-	Logger   *slog.Logger
-	// Crash, when set, is called at the named steps (as in RunOptions).
-	Crash func(step string)
-	// Done, when set, is told how many invoices of a block were rendered or archived
-	// (stage render or archive). Blocks delivered at once call it concurrently.
-	Done func(stage string, n int)
-}
-
-// deliver delivers a block of invoices: it renders the finalized ones and records their
-// files' hashes and status in one transaction, then archives every one not archived yet
-// and records them archived in one transaction. An invoice rendered before (by a run
-// that stopped before archiving it) is rendered again and must give the recorded bytes.
-// first is the position of invs[0]; the crash steps are named by position.
-func (d Delivery) deliver(ctx context.Context, invs []store.StoredInvoice, first int) error {
-	crash := d.Crash
-	if crash == nil {
-		crash = func(string) {}
-	}
-	done := func(stage string, n int) {
-		if d.Done != nil && n > 0 {
-			d.Done(stage, n)
-		}
-	}
-	files, err := d.render(ctx, invs, first, crash)
-	if err != nil {
-		return err
-	}
-	done("render", len(invs)-len(files.again)-len(files.archived))
-	n, err := d.archive(ctx, invs, files.docs, first, crash)
-	if err != nil {
-		return err
-	}
-	done("archive", n)
-	return nil
-}
-
-// blockFiles are the files of a block's invoices by invoice ID, and which of them were
-// rendered before (again) or are archived already.
-type blockFiles struct {
-	docs            map[int64][]store.Document
-	again, archived []int64
-}
-
-// render renders the block's invoices not archived yet, records the hashes of those
-// rendered for the first time and checks the others against theirs.
-func (d Delivery) render(ctx context.Context, invs []store.StoredInvoice, first int, crash func(string)) (blockFiles, error) {
-	f := blockFiles{docs: make(map[int64][]store.Document, len(invs))}
-	for _, si := range invs {
-		switch si.Status {
-		case "rendered":
-			f.again = append(f.again, si.ID)
-		case "archived":
-			f.archived = append(f.archived, si.ID)
-		}
-	}
-	var recorded map[int64]map[string]string
-	if len(f.again) > 0 {
-		var err error
-		if recorded, err = d.Store.DocumentHashes(ctx, f.again); err != nil {
-			return f, err
-		}
-	}
-	var rendered []store.Rendered
-	for i, si := range invs {
-		if si.Status == "archived" {
-			continue
-		}
-		docs, err := Render(d.Renderer, si.Invoice)
-		if err != nil {
-			return f, fmt.Errorf("render invoice %s: %w", si.Invoice.Number, err)
-		}
-		f.docs[si.ID] = docs
-		if si.Status == "rendered" {
-			if err := sameAsRecorded(si.Invoice.Number, docs, recorded[si.ID]); err != nil {
-				return f, err
-			}
-			continue
-		}
-		crash(fmt.Sprintf("render-%d", first+i))
-		rendered = append(rendered, store.Rendered{ID: si.ID, Docs: docs})
-	}
-	if err := d.Store.SaveDocuments(ctx, rendered); err != nil {
-		return f, err
-	}
-	for i, si := range invs {
-		if si.Status == "finalized" {
-			crash(fmt.Sprintf("rendered-%d", first+i))
-		}
-	}
-	return f, nil
-}
-
-// archive puts the files of the block's invoices not archived yet into the archive and
-// records them archived; it returns how many it archived.
-func (d Delivery) archive(ctx context.Context, invs []store.StoredInvoice, files map[int64][]store.Document, first int, crash func(string)) (int, error) {
-	var objs []archive.Object
-	var steps []string
-	var archived []store.Archived
-	for i, si := range invs {
-		if si.Status == "archived" {
-			continue
-		}
-		docs := files[si.ID]
-		keys := make(map[string]string, len(docs))
-		for _, doc := range docs {
-			key, err := archive.Key(si.Invoice.Number, si.Invoice.IssueDate, doc.Kind)
-			if err != nil {
-				return 0, err
-			}
-			objs = append(objs, archive.Object{Key: key, Data: doc.Bytes})
-			steps = append(steps, fmt.Sprintf("put-%d-%s", first+i, doc.Kind))
-			keys[doc.Kind] = key
-		}
-		archived = append(archived, store.Archived{ID: si.ID, Keys: keys})
-	}
-	if err := putAll(ctx, d.Archive, objs); err != nil {
-		return 0, err
-	}
-	for _, step := range steps {
-		crash(step)
-	}
-	if err := d.Store.MarkArchived(ctx, archived); err != nil {
-		return 0, err
-	}
-	for i, si := range invs {
-		if si.Status != "archived" {
-			crash(fmt.Sprintf("archived-%d", first+i))
-		}
-	}
-	return len(archived), nil
-}
-
-// sameAsRecorded checks that an invoice rendered again gives the files whose hashes were
-// recorded (kind → SHA-256) when it was first rendered.
-func sameAsRecorded(number string, docs []store.Document, recorded map[string]string) error {
-	if len(recorded) != len(docs) {
-		return fmt.Errorf("invoice %s: %d rendered file(s) recorded, it renders to %d", number, len(recorded), len(docs))
-	}
-	for _, doc := range docs {
-		if recorded[doc.Kind] != doc.SHA256 {
-			return fmt.Errorf("invoice %s renders to another %s than was recorded when it was first rendered (SHA-256 %s, now %s): finish its delivery with the kontor version that rendered it", number, doc.Kind, recorded[doc.Kind], doc.SHA256)
-		}
-	}
-	return nil
-}
-
-// allPutter is an archive that stores several objects in one call, more cheaply than one
-// by one (a local directory syncs each directory once for all of them).
-type allPutter interface {
-	PutAll(ctx context.Context, objs []archive.Object) error
-}
-
-// putsAtOnce is how many objects of a block go to an archive at once when it stores them
-// one by one (S3: each put waits on the network).
-const putsAtOnce = 8
-
-// putAll stores objs in arc: all in one call where arc can, else up to putsAtOnce at a
-// time.
-func putAll(ctx context.Context, arc Archive, objs []archive.Object) error {
-	if a, ok := arc.(allPutter); ok {
-		return a.PutAll(ctx, objs)
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(putsAtOnce)
-	for _, o := range objs {
-		g.Go(func() error {
-			if err := arc.Put(gctx, o.Key, o.Data); err != nil {
-				return fmt.Errorf("archive %s: %w", o.Key, err)
-			}
-			return nil
-		})
-	}
-	return g.Wait()
-}
 
 type deliverWorker struct {
 	river.WorkerDefaults[DeliverArgs]
@@ -374,7 +184,8 @@ func NewQueue(pool *pgxpool.Pool, st StatusCounter) (*Queue, error) {
 // their jobs.
 type queued struct {
 	q        *Queue
-	log      *slog.Logger
+	r        *runState
+	mu       *sync.Mutex // held while progress is reported
 	ids      []int64
 	seen     map[int64]bool
 	toRender int // of ids, those finalized when handed out
@@ -382,8 +193,28 @@ type queued struct {
 	next     int // ids[next:] are not in a job yet
 }
 
-func (q *Queue) start(log *slog.Logger) *queued {
-	return &queued{q: q, log: log, seen: map[int64]bool{}}
+// start begins handing a run's invoices out to workers.
+func (q *Queue) start(r *runState, mu *sync.Mutex) *queued {
+	return &queued{q: q, r: r, mu: mu, seen: map[int64]bool{}}
+}
+
+// failed is false: a job that fails is retried, and wait reports what river gave up on.
+func (d *queued) failed() bool { return false }
+
+// finish waits for the workers (unless err says why the caller stopped handing out: the
+// jobs stay queued and the workers finish them) and counts what they rendered and
+// archived into the run's summary.
+func (d *queued) finish(ctx context.Context, err error) error {
+	if err != nil {
+		return err
+	}
+	progress := func(stage string, done, total int) {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		d.r.opt.progress(stage, done, total)
+	}
+	d.r.sum.Rendered, d.r.sum.Archived, err = d.wait(ctx, d.r.stopped, progress)
+	return err
 }
 
 // add hands invoices out in jobs of q.Block invoices (one insert for the jobs of a call;
@@ -440,7 +271,7 @@ func (d *queued) wait(ctx context.Context, stopped func() bool, progress func(st
 	if len(d.ids) == 0 {
 		return 0, 0, nil
 	}
-	d.log.Info("delivery enqueued", "invoices", len(d.ids), "jobs", len(d.jobIDs), "block", cmp.Or(max(d.q.Block, 0), DefaultQueueBlock))
+	d.r.log.Info("delivery enqueued", "invoices", len(d.ids), "jobs", len(d.jobIDs), "block", cmp.Or(max(d.q.Block, 0), DefaultQueueBlock))
 	poll := d.q.Poll
 	if poll <= 0 {
 		poll = 250 * time.Millisecond

@@ -11,13 +11,19 @@ import (
 	"github.com/kontor-billing/kontor/store"
 )
 
-// ReportStore is what the run report needs of the system of record.
+// ReportStore is what the run report reads.
 type ReportStore interface {
+	// Run reads run id's record.
 	Run(ctx context.Context, id int64) (store.RunRecord, error)
+	// PreviousRun reads the record of the run finished before run id, if any.
 	PreviousRun(ctx context.Context, id int64) (store.RunRecord, bool, error)
+	// ChargeTotals sums the charges on the documents numbers by plan, currency and kind.
 	ChargeTotals(ctx context.Context, numbers []string) ([]store.ChargeTotal, error)
+	// UsageRated sums the usage the runs runIDs rated, by usage type.
 	UsageRated(ctx context.Context, runIDs []int64) ([]store.RatedUsage, error)
+	// RunsOf lists the runs that assembled the documents numbers.
 	RunsOf(ctx context.Context, numbers []string) ([]int64, error)
+	// Dataset reads the whole dataset.
 	Dataset(ctx context.Context) (*dataset.Dataset, error)
 }
 
@@ -111,20 +117,27 @@ func factsOf(ctx context.Context, st ReportStore, rec store.RunRecord, sum Summa
 	return f, nil
 }
 
-// writeReport archives the report of the run that is finishing with summary sum; in holds
-// the dataset's catalog and the subscription changes the run gathered.
-func writeReport(ctx context.Context, st Store, arc Archive, in report.RunInput, runID int64, sum Summary) (string, error) {
-	rec, err := st.Run(ctx, runID)
+// reportStage archives the run's HTML report (ReportKey) with the summary so far: what
+// the run issued and rated, compared with the run before it.
+type reportStage struct{ st ReportStore }
+
+func (reportStage) name() string { return "report" }
+
+func (s reportStage) run(ctx context.Context, r *runState) error {
+	r.sum.Seconds = r.seconds()
+	r.sum.Report = ReportKey(r.runID)
+	rec, err := s.st.Run(ctx, r.runID)
 	if err != nil {
-		return "", err
+		return err
 	}
-	html, err := runReport(ctx, st, in, rec, sum)
+	html, err := runReport(ctx, s.st, report.RunInput{Dataset: r.ds, Changes: r.changes}, rec, r.sum)
 	if err != nil {
-		return "", err
+		return err
 	}
-	key := ReportKey(runID)
-	if err := arc.Put(ctx, key, html); err != nil {
-		return "", fmt.Errorf("archive run report %d: %w", runID, err)
+	if err := r.opt.Archive.Put(ctx, r.sum.Report, html); err != nil {
+		return fmt.Errorf("archive run report %d: %w", r.runID, err)
 	}
-	return key, nil
+	r.step("reported")
+	r.timed("report")
+	return nil
 }

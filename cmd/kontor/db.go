@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/kontor-billing/kontor/archive"
@@ -19,10 +18,6 @@ import (
 	"github.com/kontor-billing/kontor/zugferd"
 	"github.com/spf13/cobra"
 )
-
-// crashEnv names the test-only environment variable that kills kontor run with SIGKILL at a
-// named step (see jobs.RunOptions.Crash); the crash tests use it.
-const crashEnv = "KONTOR_CRASH_AT"
 
 func databaseURL(flag string) string {
 	if flag != "" {
@@ -244,19 +239,6 @@ func runDate(flag string, seller dataset.Seller, now time.Time) (calendar.Date, 
 		return d, nil
 	}
 	return calendar.Of(now, seller.Location), nil
-}
-
-func crashHook() func(string) {
-	at := os.Getenv(crashEnv)
-	if at == "" {
-		return nil
-	}
-	return func(step string) {
-		if step == at {
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			select {} // the signal is on its way
-		}
-	}
 }
 
 func writeSummary(w io.Writer, s jobs.Summary) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,6 +28,36 @@ var (
 	binErr  error
 )
 
+// faultsTag is the build tag that compiles the crash hook into kontor, and crashEnv the
+// variable that hook reads (faults.go): the crash tests kill kontor at the named step.
+const (
+	faultsTag = "kontor_faults"
+	crashEnv  = "KONTOR_CRASH_AT"
+)
+
+// TestReleaseBinaryHasNoFaultHook: kontor built without the faults tag carries no crash
+// hook; with it, it does (so that the check can fail).
+func TestReleaseBinaryHasNoFaultHook(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		tags []string
+		want bool
+	}{{nil, false}, {[]string{"-tags", faultsTag}, true}} {
+		bin := filepath.Join(dir, fmt.Sprint("kontor-", c.want))
+		args := append(append([]string{"build"}, c.tags...), "-o", bin, ".")
+		if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+			t.Fatalf("go %v: %v\n%s", args, err, out)
+		}
+		b, err := os.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bytes.Contains(b, []byte(crashEnv)); got != c.want {
+			t.Errorf("go %v: binary mentions %s: %v, want %v", args, crashEnv, got, c.want)
+		}
+	}
+}
+
 // kontorBinary builds the kontor command once for the tests that run it as a process.
 func kontorBinary(t *testing.T) string {
 	t.Helper()
@@ -37,7 +68,8 @@ func kontorBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "kontor")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		// The tests kill runs at named steps: the binary is built with the fault hook.
+		out, err := exec.Command("go", "build", "-tags", faultsTag, "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
