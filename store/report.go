@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/kontor-billing/kontor/calendar"
@@ -14,65 +13,8 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// RunRecord is a run as stored.
-type RunRecord struct {
-	ID      int64
-	AsOf    calendar.Date
-	Status  string // running, done
-	Started time.Time
-	// Summary is the summary the run stored when it finished (nil while running).
-	Summary json.RawMessage
-}
-
 // ErrNoRun means the run asked for does not exist.
 var ErrNoRun = errors.New("no such run")
-
-// Run returns run id.
-func (s *Store) Run(ctx context.Context, id int64) (RunRecord, error) {
-	rows, err := s.pool.Query(ctx, `select id, as_of::text, status, started_at, summary from runs where id = $1`, id)
-	if err != nil {
-		return RunRecord{}, fmt.Errorf("run %d: %w", id, err)
-	}
-	runs, err := collectRuns(rows)
-	if err != nil {
-		return RunRecord{}, fmt.Errorf("run %d: %w", id, err)
-	}
-	if len(runs) == 0 {
-		return RunRecord{}, fmt.Errorf("run %d: %w", id, ErrNoRun)
-	}
-	return runs[0], nil
-}
-
-// PreviousRun returns the latest finished run before run id; ok is false when there is none.
-func (s *Store) PreviousRun(ctx context.Context, id int64) (r RunRecord, ok bool, err error) {
-	rows, err := s.pool.Query(ctx, `select id, as_of::text, status, started_at, summary from runs
-		where id < $1 and status = 'done' order by id desc limit 1`, id)
-	if err != nil {
-		return r, false, fmt.Errorf("run before %d: %w", id, err)
-	}
-	runs, err := collectRuns(rows)
-	if err != nil || len(runs) == 0 {
-		return r, false, err
-	}
-	return runs[0], true, nil
-}
-
-func collectRuns(rows pgx.Rows) ([]RunRecord, error) {
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (RunRecord, error) {
-		var rec RunRecord
-		var asOf string
-		var summary []byte
-		if err := r.Scan(&rec.ID, &asOf, &rec.Status, &rec.Started, &summary); err != nil {
-			return rec, err
-		}
-		d, err := calendar.Parse(asOf)
-		if err != nil {
-			return rec, err
-		}
-		rec.AsOf, rec.Summary = d, summary
-		return rec, nil
-	})
-}
 
 // ChargeTotal sums the charges of one plan, currency and kind.
 type ChargeTotal struct {

@@ -1,0 +1,72 @@
+// License states as runs evaluate them from payment attempts.
+
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/licensing"
+)
+
+// LicenseChange is a license whose state a run changed.
+type LicenseChange struct {
+	Customer string
+	From, To licensing.State
+	Status   licensing.Status
+}
+
+// SaveLicenses records the license states as of a run; a deactivation or reactivation is
+// also recorded as a notification. It returns the changes.
+func (s *Store) SaveLicenses(ctx context.Context, runID int64, asOf calendar.Date, states map[string]licensing.Status) ([]LicenseChange, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("save licenses: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	var changes []LicenseChange
+	for cust, st := range states {
+		var old string
+		err := tx.QueryRow(ctx, `select state from licenses where customer_id = $1 for update`, cust).Scan(&old)
+		if err == pgx.ErrNoRows {
+			old = string(licensing.Active)
+		} else if err != nil {
+			return nil, fmt.Errorf("save licenses: %w", err)
+		}
+		if old == string(st.State) {
+			continue
+		}
+		var failed, deact *string
+		if !st.FailedOn.IsZero() {
+			f, d := st.FailedOn.String(), st.DeactivatedOn.String()
+			failed, deact = &f, &d
+		}
+		if _, err := tx.Exec(ctx, `insert into licenses (customer_id, state, invoice_number, failed_on, deactivated_on, updated_run, updated_at)
+			values ($1, $2, nullif($3, ''), $4, $5, $6, now())
+			on conflict (customer_id) do update set state = excluded.state, invoice_number = excluded.invoice_number,
+			failed_on = excluded.failed_on, deactivated_on = excluded.deactivated_on, updated_run = excluded.updated_run, updated_at = now()`,
+			cust, string(st.State), st.Invoice, failed, deact, runID); err != nil {
+			return nil, fmt.Errorf("save licenses: %w", err)
+		}
+		kind, msg := "", ""
+		switch {
+		case st.State == licensing.Deactivated:
+			kind, msg = "license_deactivated", fmt.Sprintf("Invoice %s is unpaid since the card payment failed on %s; the license is deactivated as of %s.", st.Invoice, st.FailedOn, st.DeactivatedOn)
+		case old == string(licensing.Deactivated) && st.State == licensing.Active:
+			kind, msg = "license_reactivated", "The payment was received; the license is active again."
+		}
+		if kind != "" {
+			if _, err := tx.Exec(ctx, `insert into notifications (customer_id, invoice_number, kind, on_date, message)
+				values ($1, nullif($2, ''), $3, $4, $5) on conflict do nothing`, cust, st.Invoice, kind, asOf.String(), msg); err != nil {
+				return nil, fmt.Errorf("save licenses: %w", err)
+			}
+		}
+		changes = append(changes, LicenseChange{Customer: cust, From: licensing.State(old), To: st.State, Status: st})
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("save licenses: %w", err)
+	}
+	return changes, nil
+}

@@ -1,0 +1,218 @@
+// Numbering: invoices listed by status and drafts finalized with gapless numbers per series.
+
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/kontor-billing/kontor/invoice"
+)
+
+// StoredInvoice is an invoice as stored.
+type StoredInvoice struct {
+	ID      int64
+	RunID   int64 // 0 for credit notes, issued outside runs
+	Status  string
+	Invoice *invoice.Invoice
+}
+
+// InvoiceRef is an invoice as a run lists the work pending: without its model, which the
+// run reads batch by batch (Finalize, InvoicesByID).
+type InvoiceRef struct {
+	ID     int64
+	Status string
+	// TypeCode chooses a draft's number series.
+	TypeCode string
+}
+
+// InvoiceRefs returns the invoices with one of the statuses, oldest first, without their
+// models.
+func (s *Store) InvoiceRefs(ctx context.Context, statuses ...string) ([]InvoiceRef, error) {
+	rows, err := s.pool.Query(ctx, `select id, status, type_code from invoices where status = any($1) order by id`, statuses)
+	if err != nil {
+		return nil, fmt.Errorf("list %s invoices: %w", strings.Join(statuses, ", "), err)
+	}
+	var out []InvoiceRef
+	var r InvoiceRef
+	if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.Status, &r.TypeCode}, func() error {
+		out = append(out, r)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("list %s invoices: %w", strings.Join(statuses, ", "), err)
+	}
+	return out, nil
+}
+
+// Invoices returns the invoices with a status, oldest first.
+func (s *Store) Invoices(ctx context.Context, status string) ([]StoredInvoice, error) {
+	rows, err := s.pool.Query(ctx, `select id, coalesce(run_id, 0), status, model from invoices where status = $1 order by id`, status)
+	if err != nil {
+		return nil, fmt.Errorf("list %s invoices: %w", status, err)
+	}
+	var out []StoredInvoice
+	var si StoredInvoice
+	var model []byte
+	_, err = pgx.ForEachRow(rows, []any{&si.ID, &si.RunID, &si.Status, &model}, func() error {
+		inv := &invoice.Invoice{}
+		if err := json.Unmarshal(model, inv); err != nil {
+			return fmt.Errorf("invoice %d: %w", si.ID, err)
+		}
+		si.Invoice = inv
+		out = append(out, si)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s invoices: %w", status, err)
+	}
+	return out, nil
+}
+
+// InvoicesByID returns the invoices ids, in that order; an ID that is not stored is an
+// error naming it.
+func (s *Store) InvoicesByID(ctx context.Context, ids []int64) ([]StoredInvoice, error) {
+	rows, err := s.pool.Query(ctx, `select id, coalesce(run_id, 0), status, model from invoices where id = any($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load invoices %v: %w", ids, err)
+	}
+	byID := make(map[int64]StoredInvoice, len(ids))
+	var si StoredInvoice
+	var model []byte
+	_, err = pgx.ForEachRow(rows, []any{&si.ID, &si.RunID, &si.Status, &model}, func() error {
+		inv := &invoice.Invoice{}
+		if err := json.Unmarshal(model, inv); err != nil {
+			return fmt.Errorf("invoice %d: %w", si.ID, err)
+		}
+		si.Invoice = inv
+		byID[si.ID] = si
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load invoices %v: %w", ids, err)
+	}
+	out := make([]StoredInvoice, len(ids))
+	for i, id := range ids {
+		si, ok := byID[id]
+		if !ok {
+			return nil, fmt.Errorf("load invoices: invoice %d is not stored", id)
+		}
+		out[i] = si
+	}
+	return out, nil
+}
+
+// StatusCounts counts the invoices ids by status.
+func (s *Store) StatusCounts(ctx context.Context, ids []int64) (map[string]int, error) {
+	rows, err := s.pool.Query(ctx, `select status, count(*) from invoices where id = any($1) group by status`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("count invoices by status: %w", err)
+	}
+	out := map[string]int{}
+	var status string
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&status, &n}, func() error {
+		out[status] = n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count invoices by status: %w", err)
+	}
+	return out, nil
+}
+
+// Finalize assigns the next numbers of series to the draft invoices ids, in that order, in
+// one transaction: the counter advances by exactly the number of drafts, so the numbers
+// are a contiguous block and the series stays gapless whether the transaction commits or
+// not. Invoices already finalized keep their number (a retry after a lost commit). It
+// returns each invoice as finalized (its model carries its number), so that the caller
+// can deliver it without reading it back.
+func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]StoredInvoice, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	what := fmt.Sprintf("finalize %d invoices from %d", len(ids), ids[0])
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer tx.Rollback(ctx)
+	type row struct {
+		run    int64
+		status string
+		number *string
+		model  []byte
+	}
+	rows, err := tx.Query(ctx, `select id, coalesce(run_id, 0), status, number, model from invoices where id = any($1) order by id for update`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	found := map[int64]row{}
+	for rows.Next() {
+		var id int64
+		var r row
+		if err := rows.Scan(&id, &r.run, &r.status, &r.number, &r.model); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		found[id] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	drafts := 0
+	for _, id := range ids {
+		r, ok := found[id]
+		if !ok {
+			return nil, fmt.Errorf("%s: invoice %d does not exist", what, id)
+		}
+		if r.status == "draft" {
+			drafts++
+		}
+	}
+	out := make([]StoredInvoice, len(ids))
+	var last int64
+	if drafts > 0 {
+		if _, err := tx.Exec(ctx, `insert into number_series (series) values ($1) on conflict do nothing`, series); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if err := tx.QueryRow(ctx, `update number_series set last_number = last_number + $2 where series = $1 returning last_number`, series, drafts).Scan(&last); err != nil {
+			return nil, fmt.Errorf("%s: numbers: %w", what, err)
+		}
+	}
+	seq := last - int64(drafts)
+	batch := &pgx.Batch{}
+	for i, id := range ids {
+		r := found[id]
+		inv := &invoice.Invoice{}
+		if err := json.Unmarshal(r.model, inv); err != nil {
+			return nil, fmt.Errorf("finalize invoice %d: model: %w", id, err)
+		}
+		out[i] = StoredInvoice{ID: id, RunID: r.run, Status: r.status, Invoice: inv}
+		if r.status != "draft" {
+			continue
+		}
+		seq++
+		num := fmt.Sprintf("%s%06d", series, seq)
+		out[i].Status = "finalized"
+		inv.Number = num
+		if inv.Payment.Code == "58" {
+			inv.Payment.Reference = num
+		}
+		model, err := json.Marshal(inv)
+		if err != nil {
+			return nil, fmt.Errorf("finalize invoice %d: %w", id, err)
+		}
+		batch.Queue(`update invoices set status = 'finalized', number = $2, series = $3, seq = $4, model = $5, finalized_at = now()
+			where id = $1`, id, num, series, seq, model)
+	}
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("%s: commit: %w", what, err)
+	}
+	return out, nil
+}
