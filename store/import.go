@@ -310,7 +310,7 @@ func (r *eventReader) stop() error {
 // copyEvents copies the events rd reads into table (tmp_usage or usage_events) while they
 // are read, so that reading, encoding and PostgreSQL's work overlap.
 func copyEvents(ctx context.Context, tx pgx.Tx, table string, rd *eventReader) (int, error) {
-	copied, err := tx.CopyFrom(ctx, pgx.Identifier{table}, eventColumnNames, &eventRows{batches: rd.batches})
+	copied, err := tx.CopyFrom(ctx, pgx.Identifier{table}, eventColumnNames, eventRows(rd.batches))
 	readErr := rd.stop() // the COPY ends with what was read, or stops it by failing
 	if readErr != nil && !errors.Is(readErr, context.Canceled) {
 		return 0, readErr // the dataset's errors; nothing is imported
@@ -326,33 +326,26 @@ func copyEvents(ctx context.Context, tx pgx.Tx, table string, rd *eventReader) (
 
 const copyBatch = 1000
 
-// eventRows is pgx's CopyFromSource over batches of events.
-type eventRows struct {
-	batches <-chan []dataset.UsageEvent
-	batch   []dataset.UsageEvent
-	i       int
-	values  [7]any
-}
-
-func (r *eventRows) Next() bool {
-	for r.i >= len(r.batch) {
-		b, ok := <-r.batches
-		if !ok {
-			return false
+// eventRows is pgx's CopyFromSource over batches of events. The row's slice is reused:
+// pgx encodes a row before it asks for the next.
+func eventRows(batches <-chan []dataset.UsageEvent) pgx.CopyFromSource {
+	var batch []dataset.UsageEvent
+	var values [7]any
+	i := 0
+	return pgx.CopyFromFunc(func() ([]any, error) {
+		for i >= len(batch) {
+			b, ok := <-batches
+			if !ok {
+				return nil, nil
+			}
+			batch, i = b, 0
 		}
-		r.batch, r.i = b, 0
-	}
-	r.i++
-	return true
+		e := &batch[i]
+		i++
+		values = [7]any{e.ID, e.SubscriptionID, e.UsageType, e.Quantity, e.OccurredAt.Time(), e.ReceivedAt.Time(), e.ViaPSP}
+		return values[:], nil
+	})
 }
-
-func (r *eventRows) Values() ([]any, error) {
-	e := &r.batch[r.i-1]
-	r.values = [7]any{e.ID, e.SubscriptionID, e.UsageType, e.Quantity, e.OccurredAt.Time(), e.ReceivedAt.Time(), e.ViaPSP}
-	return r.values[:], nil
-}
-
-func (r *eventRows) Err() error { return nil }
 
 // violates reports whether err is PostgreSQL's unique_violation (SQLSTATE 23505) of the
 // unique key named key.

@@ -19,7 +19,47 @@ import (
 // checks the counts. No event row is rewritten: the run knows what it read. Every settled
 // event must be one the part read, once; one settled before fails naming it.
 func (as *Assembler) settle(ctx context.Context, r UsageRead, outcomes []rating.Outcome) error {
-	tx, runID := as.tx, as.run
+	tx := as.tx
+	s := as.sort(r.Seqs, settledSeqs(outcomes))
+	if s.bad > 0 {
+		if s.twice {
+			return fmt.Errorf("settle usage: %w", twice(ctx, tx, s.bad))
+		}
+		return unsettleable(ctx, tx, s.bad)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_settled"}, []string{"subscription_id", "run_id", "seqs", "fates"},
+		settledRows(outcomes, as.run)); err != nil {
+		return fmt.Errorf("settle usage: %w", err)
+	}
+	// The held events the run settled leave usage_held; those of the window it did not
+	// settle join them, copied from what the run read. The counts make sure no event is
+	// dropped unread.
+	if len(s.settledHeld) > 0 {
+		tag, err := tx.Exec(ctx, `delete from usage_held where seq = any($1)`, s.settledHeld)
+		if err != nil {
+			return fmt.Errorf("settle usage: %w", err)
+		}
+		if int(tag.RowsAffected()) != len(s.settledHeld) {
+			return fmt.Errorf("settle usage: %d of the %d held events the run settled are held: the usage read is incomplete; run again", tag.RowsAffected(), len(s.settledHeld))
+		}
+	}
+	added, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_held"}, heldColumns, heldRows(r.events, s.hold))
+	if err != nil {
+		return fmt.Errorf("settle usage: hold %d events: %w", len(s.hold), err)
+	}
+	if int(added) != len(s.hold) {
+		return fmt.Errorf("settle usage: %d of the %d events to hold were among those read", added, len(s.hold))
+	}
+	as.read += len(r.Seqs) - r.Held
+	as.readHeld += r.Held
+	as.held += s.held
+	as.added += int(added)
+	as.unheld += len(s.settledHeld)
+	return nil
+}
+
+// settledSeqs returns the numbers of the events the outcomes settled, ascending.
+func settledSeqs(outcomes []rating.Outcome) []int64 {
 	n := 0
 	for _, o := range outcomes {
 		n += len(o.Settled)
@@ -31,122 +71,88 @@ func (as *Assembler) settle(ctx context.Context, r UsageRead, outcomes []rating.
 		}
 	}
 	slices.Sort(all)
-	// Both lists ascending: one walk finds the events read and not settled (held; those
-	// of the window are listed in hold, ascending), and any settled event that was not
-	// read, or settled twice.
-	var settledHeld, hold []int64
-	held := 0
+	return all
+}
+
+// sorting is what a part's events read and settled come to.
+type sorting struct {
+	settledHeld []int64 // held events settled now
+	hold        []int64 // events of the window read and not settled, ascending
+	held        int     // events read and not settled
+	bad         int64   // a settled event not read (or settled twice, when twice), else 0
+	twice       bool
+}
+
+// sort walks the events read (seqs) and those settled (all), both ascending: it finds the
+// events read and not settled, and any settled event that was not read, or settled twice.
+func (as *Assembler) sort(seqs, all []int64) sorting {
+	var s sorting
 	i := 0
-	for _, seq := range r.Seqs {
+	for _, seq := range seqs {
 		if i < len(all) && all[i] < seq {
 			break
 		}
 		if i < len(all) && all[i] == seq {
 			if seq <= as.window.From {
-				settledHeld = append(settledHeld, seq)
+				s.settledHeld = append(s.settledHeld, seq)
 			}
 			i++
 			continue
 		}
-		held++
+		s.held++
 		if seq > as.window.From && seq <= as.window.Through {
-			hold = append(hold, seq)
+			s.hold = append(s.hold, seq)
 		}
 	}
 	if i < len(all) {
-		if i > 0 && all[i] == all[i-1] {
-			return fmt.Errorf("settle usage: %w", twice(ctx, tx, all[i]))
-		}
-		return unsettleable(ctx, tx, all[i])
+		s.bad, s.twice = all[i], i > 0 && all[i] == all[i-1]
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_settled"}, []string{"subscription_id", "run_id", "seqs", "fates"},
-		&settledRows{outcomes: outcomes, run: runID}); err != nil {
-		return fmt.Errorf("settle usage: %w", err)
-	}
-	// The held events the run settled leave usage_held; those of the window it did not
-	// settle join them, copied from what the run read. The counts make sure no event is
-	// dropped unread.
-	if len(settledHeld) > 0 {
-		tag, err := tx.Exec(ctx, `delete from usage_held where seq = any($1)`, settledHeld)
-		if err != nil {
-			return fmt.Errorf("settle usage: %w", err)
-		}
-		if int(tag.RowsAffected()) != len(settledHeld) {
-			return fmt.Errorf("settle usage: %d of the %d held events the run settled are held: the usage read is incomplete; run again", tag.RowsAffected(), len(settledHeld))
-		}
-	}
-	added, err := tx.CopyFrom(ctx, pgx.Identifier{"usage_held"},
-		[]string{"seq", "subscription_id", "usage_type", "quantity", "occurred_at", "received_at", "via_psp"}, &heldRows{events: r.events, hold: hold})
-	if err != nil {
-		return fmt.Errorf("settle usage: hold %d events: %w", len(hold), err)
-	}
-	if int(added) != len(hold) {
-		return fmt.Errorf("settle usage: %d of the %d events to hold were among those read", added, len(hold))
-	}
-	as.read += len(r.Seqs) - r.Held
-	as.readHeld += r.Held
-	as.held += held
-	as.added += int(added)
-	as.unheld += len(settledHeld)
-	return nil
+	return s
 }
 
 // settledRows are the usage_settled rows of a run: per outcome with settled events, its
 // subscription, the run, the events' numbers and their fates.
-type settledRows struct {
-	outcomes []rating.Outcome
-	run      int64
-	i        int
-	seqs     []int64
-	fates    []int16
-	values   [4]any
+func settledRows(outcomes []rating.Outcome, run int64) pgx.CopyFromSource {
+	var seqs []int64
+	var fates []int16
+	i := 0
+	return pgx.CopyFromFunc(func() ([]any, error) {
+		for i < len(outcomes) {
+			o := &outcomes[i]
+			i++
+			if len(o.Settled) == 0 {
+				continue
+			}
+			seqs, fates = seqs[:0], fates[:0]
+			for _, e := range o.Settled {
+				seqs = append(seqs, e.Seq)
+				fates = append(fates, int16(e.Fate))
+			}
+			return []any{o.SubscriptionID, run, seqs, fates}, nil
+		}
+		return nil, nil
+	})
 }
 
-func (r *settledRows) Next() bool {
-	for r.i < len(r.outcomes) {
-		o := &r.outcomes[r.i]
-		r.i++
-		if len(o.Settled) == 0 {
-			continue
-		}
-		r.seqs, r.fates = r.seqs[:0], r.fates[:0]
-		for _, e := range o.Settled {
-			r.seqs = append(r.seqs, e.Seq)
-			r.fates = append(r.fates, int16(e.Fate))
-		}
-		r.values = [4]any{o.SubscriptionID, r.run, r.seqs, r.fates}
-		return true
-	}
-	return false
-}
-
-func (r *settledRows) Values() ([]any, error) { return r.values[:], nil }
-
-func (r *settledRows) Err() error { return nil }
+// heldColumns are usage_held's columns, as heldRows gives them: an event's, numbered.
+var heldColumns = append([]string{"seq"}, eventColumnNames[1:]...)
 
 // heldRows are the events to hold: those whose numbers are in hold (ascending).
-type heldRows struct {
-	events []dataset.UsageEvent
-	hold   []int64
-	i      int
-	values [7]any
-}
-
-func (r *heldRows) Next() bool {
-	for r.i < len(r.events) {
-		e := &r.events[r.i]
-		r.i++
-		if _, ok := slices.BinarySearch(r.hold, e.Seq); ok {
-			r.values = [7]any{e.Seq, e.SubscriptionID, e.UsageType, e.Quantity, e.OccurredAt.Time(), e.ReceivedAt.Time(), e.ViaPSP}
-			return true
+func heldRows(events []dataset.UsageEvent, hold []int64) pgx.CopyFromSource {
+	var values [7]any // reused: pgx encodes a row before it asks for the next
+	i := 0
+	return pgx.CopyFromFunc(func() ([]any, error) {
+		for i < len(events) {
+			e := &events[i]
+			i++
+			if _, ok := slices.BinarySearch(hold, e.Seq); ok {
+				values = [7]any{e.Seq, e.SubscriptionID, e.UsageType, e.Quantity, e.OccurredAt.Time(), e.ReceivedAt.Time(), e.ViaPSP}
+				return values[:], nil
+			}
 		}
-	}
-	return false
+		return nil, nil
+	})
 }
-
-func (r *heldRows) Values() ([]any, error) { return r.values[:], nil }
-
-func (r *heldRows) Err() error { return nil }
 
 // twice says that the event numbered seq is settled twice by one run.
 func twice(ctx context.Context, tx pgx.Tx, seq int64) error {
