@@ -153,7 +153,7 @@ func (l *loader) readCSV(file string, required, optional []string, each func(*ro
 		l.add(&Error{File: file, Reason: err.Error()})
 		return true
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	var in io.Reader = f
 	if l.onRead != nil {
 		in = &countingReader{r: f, onRead: l.onRead}
@@ -162,7 +162,7 @@ func (l *loader) readCSV(file string, required, optional []string, each func(*ro
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
-	if err == io.EOF {
+	if errors.Is(err, io.EOF) {
 		l.add(&Error{File: file, Line: 1, Reason: "is empty: a header line is required"})
 		return true
 	}

@@ -187,7 +187,7 @@ func appendIDHashes(hashes []uint64, fsys fs.FS, file string, seed maphash.Seed)
 	if err != nil {
 		return hashes
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	cr := csv.NewReader(f)
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = -1

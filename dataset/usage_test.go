@@ -136,7 +136,7 @@ func TestUsageStreamStopsWhenTheConsumerFails(t *testing.T) {
 		}
 		return nil
 	})
-	if err != stop || calls != 3 {
+	if !errors.Is(err, stop) || calls != 3 {
 		t.Errorf("Each = %v after %d calls, want %v after 3", err, calls, stop)
 	}
 	// Each reads the files again from the start (the import does after a failed copy).

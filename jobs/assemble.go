@@ -145,7 +145,8 @@ func (p *partRunner) run(ctx context.Context, preview *invoice.Batch) (rated, st
 		return p.load(ctx, ids[i])
 	})
 	defer stopReading()
-	defer p.waitSaved() // a part still being stored when run fails: the caller rolls back
+	// A part still being stored when run fails: its error is run's; the caller rolls back.
+	defer func() { _ = p.waitSaved() }()
 	var ledger store.Ledger
 	if len(ids) > 0 {
 		if ledger, err = p.ledgerOf(ctx, ids[0]); err != nil {

@@ -314,6 +314,7 @@ func (q *Queue) failed(ctx context.Context, jobIDs []int64) error {
 			switch j.State {
 			case rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
 				ended++
+			default: // still to be worked, or being worked
 			}
 			if j.State == rivertype.JobStateDiscarded || j.State == rivertype.JobStateCancelled {
 				last := "no error recorded"

@@ -209,7 +209,7 @@ func parseCmap(t []byte, numGlyphs int) (map[rune]uint16, error) {
 	if len(t) < 4+8*count {
 		return nil, errors.New("truetype: cmap encoding records truncated")
 	}
-	var f4, f12 int = -1, -1
+	f4, f12 := -1, -1
 	for i := range count {
 		rec := t[4+8*i:]
 		pid, eid, off := binary.BigEndian.Uint16(rec), binary.BigEndian.Uint16(rec[2:]), int(binary.BigEndian.Uint32(rec[4:]))

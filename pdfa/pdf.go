@@ -218,8 +218,8 @@ func compress(ws *writers, b []byte) []byte {
 	buf.Grow(len(b)/2 + 64)
 	w := ws.get()
 	w.Reset(&buf)
-	w.Write(b)
-	w.Close()
+	_, _ = w.Write(b) // into a bytes.Buffer: cannot fail
+	_ = w.Close()
 	ws.put(w)
 	return buf.Bytes()
 }

@@ -300,6 +300,8 @@ func LicenseQuantity(p *dataset.Plan, a *dataset.App, r dataset.LicenseReport) i
 		return int64(max(r.LicensedUsers, 0))
 	case dataset.PerCompany:
 		return int64(max(r.Companies, 0) - max(r.EvaluationCompanies, 0))
+	case dataset.PerTenant:
+		return 1
 	}
 	return 1
 }

@@ -92,7 +92,7 @@ func (s *Store) ImportEvents(ctx context.Context, ds *dataset.Dataset, events Ev
 	// The usage files are read from the start: the first pass over them (finding resent
 	// events) overlaps storing the records; the events wait for the copy below.
 	rd := readEvents(ctx, events)
-	defer rd.stop()
+	defer func() { _ = rd.stop() }() // its error is copyEvents's to report
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)

@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -30,7 +31,7 @@ func (s *Store) SaveLicenses(ctx context.Context, runID int64, asOf calendar.Dat
 	for cust, st := range states {
 		var old string
 		err := tx.QueryRow(ctx, `select state from licenses where customer_id = $1 for update`, cust).Scan(&old)
-		if err == pgx.ErrNoRows {
+		if errors.Is(err, pgx.ErrNoRows) {
 			old = string(licensing.Active)
 		} else if err != nil {
 			return nil, fmt.Errorf("save licenses: %w", err)

@@ -47,7 +47,8 @@ func (s *Store) TryLock(ctx context.Context, key int64) (unlock func(), ok bool,
 
 func unlocker(conn *pgxpool.Conn, key int64) func() {
 	return func() {
-		conn.Exec(context.Background(), "select pg_advisory_unlock($1)", key)
+		// A failed unlock leaves the lock to the session, which Release ends.
+		_, _ = conn.Exec(context.Background(), "select pg_advisory_unlock($1)", key)
 		conn.Release()
 	}
 }

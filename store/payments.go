@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -36,7 +37,7 @@ func (s *Store) ImportPayments(ctx context.Context, results []PaymentResult, loc
 	for _, r := range results {
 		var buyerKind, buyerID, method string
 		err := tx.QueryRow(ctx, `select buyer_kind, buyer_id, model->'payment'->>'method' from invoices where number = $1`, r.Invoice).Scan(&buyerKind, &buyerID, &method)
-		if err == pgx.ErrNoRows {
+		if errors.Is(err, pgx.ErrNoRows) {
 			problems = append(problems, fmt.Sprintf("line %d: invoice %s is not a finalized invoice", r.Line, r.Invoice))
 			continue
 		}

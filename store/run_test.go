@@ -337,7 +337,7 @@ func TestReadUsageInParts(t *testing.T) {
 		}
 		seqs = append(seqs, u.Read.Seqs...)
 	}
-	if _, err := r.Next(ctx); err != io.EOF {
+	if _, err := r.Next(ctx); !errors.Is(err, io.EOF) {
 		t.Errorf("after the last part: %v, want io.EOF", err)
 	}
 	slices.Sort(seqs)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -42,7 +43,7 @@ func (s *Store) Status(ctx context.Context, customerID string) (CustomerStatus, 
 	err := s.pool.QueryRow(ctx, `select state, invoice_number, failed_on::text, deactivated_on::text from licenses where customer_id = $1`, customerID).
 		Scan(&st.License, &inv, &failed, &deact)
 	switch {
-	case err == pgx.ErrNoRows:
+	case errors.Is(err, pgx.ErrNoRows):
 		st.License = "active"
 	case err != nil:
 		return st, fmt.Errorf("status of %s: %w", customerID, err)

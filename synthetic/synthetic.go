@@ -208,6 +208,7 @@ func (g *gen) write(dir string) (int, error) {
 				}
 			case dataset.PerCompany:
 				reps.w.Write([]string{sid, "2023-12-31", "", "", strconv.Itoa(1 + g.r.IntN(8)), strconv.Itoa(g.r.IntN(2))})
+			case dataset.PerTenant: // one tenant: no license report
 			}
 			var types []string
 			for _, u := range p.Usage {

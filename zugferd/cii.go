@@ -301,6 +301,8 @@ func paymentMeansText(p invoice.Payment) string {
 		return "Card payment"
 	case dataset.OnlinePayment:
 		return "Online payment"
+	case dataset.SEPACreditTransfer:
+		return "SEPA credit transfer"
 	}
 	return "SEPA credit transfer"
 }

@@ -10,10 +10,10 @@ import (
 
 // labels are the fixed words of the PDF, per language.
 type labels struct {
-	invoice, creditNote, number, date, due, customer, partnerID, period, currency  string
-	refersTo, pos, item, servicePeriod, qty, unitPrice, net, vat, total, grand     string
-	payment, iban, bic, bank, reference, mandate, creditorID, debtorIBAN, vatID    string
-	taxNumber, page, exemption, contact, paidByCard, online, draft, lineNotesTitle string
+	invoice, creditNote, number, date, due, customer, partnerID, period, currency string
+	refersTo, pos, item, servicePeriod, qty, unitPrice, net, vat, total, grand    string
+	payment, iban, bic, bank, reference, mandate, creditorID, debtorIBAN, vatID   string
+	taxNumber, page, exemption, contact, draft, lineNotesTitle                    string
 }
 
 func labelsFor(lang string) labels {

@@ -113,7 +113,6 @@ func wrap(f *pdfa.Font, size, width float64, s string) []string {
 		}
 		if line != "" {
 			lines = append(lines, line)
-			line = ""
 		}
 		for f.Width(word, size) > width {
 			cut := 0

@@ -72,7 +72,7 @@ func Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	addr := l.Addr().String()
-	l.Close()
+	_ = l.Close()
 	s := &Server{Endpoint: "http://" + addr, Dir: t.TempDir(), addr: addr, bin: bin, t: t}
 	s.Restart()
 	t.Cleanup(s.Stop)
@@ -92,7 +92,7 @@ func (s *Server) Restart() {
 	s.cmd = cmd
 	for range 100 {
 		if c, err := net.DialTimeout("tcp", s.addr, 100*time.Millisecond); err == nil {
-			c.Close()
+			_ = c.Close()
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -103,8 +103,8 @@ func (s *Server) Restart() {
 // Stop stops the server (an outage).
 func (s *Server) Stop() {
 	if s.cmd != nil && s.cmd.Process != nil {
-		s.cmd.Process.Kill()
-		s.cmd.Wait()
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
 		s.cmd = nil
 	}
 }

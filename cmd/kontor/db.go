@@ -140,7 +140,7 @@ database and waits until they have archived every invoice.`,
 				StageDone: func(stage string, d time.Duration) { logger.Info("stage done", "stage", stage, "seconds", d.Seconds()) }})
 			prog.finish()
 			if errors.Is(err, jobs.ErrStopped) {
-				writeSummary(cmd.OutOrStdout(), sum)
+				_ = writeSummary(cmd.OutOrStdout(), sum) // the stop is what the exit code says
 				return &exitError{code: 3, err: err}
 			}
 			if err != nil {

@@ -86,7 +86,7 @@ Nothing is written when a document cannot be booked; every such document is name
 	cmd.Flags().StringVar(&format, "format", "csv", "datev or csv")
 	cmd.Flags().StringVar(&out, "out", "", "file to write (default standard output)")
 	cmd.Flags().StringVar(&configFile, "datev-config", "", "DATEV account mapping (JSON)")
-	cmd.MarkFlagRequired("from")
-	cmd.MarkFlagRequired("to")
+	_ = cmd.MarkFlagRequired("from")
+	_ = cmd.MarkFlagRequired("to")
 	return cmd
 }

@@ -11,10 +11,11 @@ import (
 	"os/signal"
 	"syscall"
 
+	_ "time/tzdata" // billing time zones work on machines without a zoneinfo database
+
 	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/spf13/cobra"
-	_ "time/tzdata" // billing time zones work on machines without a zoneinfo database
 )
 
 // exitError carries a process exit code through cobra.
@@ -34,7 +35,7 @@ func main() {
 	// higher one (400, before) saved little CPU now that runs wait mostly on the database
 	// and the disk, and took twice the memory. GOGC, GOMEMLIMIT and AUTOMEMLIMIT (a ratio,
 	// or off) in the environment still win.
-	memlimit.Set(memlimit.WithRatio(0.8), memlimit.WithProvider(memlimit.ApplyFallback(memlimit.FromCgroup, memlimit.FromSystem)))
+	_, _ = memlimit.Set(memlimit.WithRatio(0.8), memlimit.WithProvider(memlimit.ApplyFallback(memlimit.FromCgroup, memlimit.FromSystem)))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

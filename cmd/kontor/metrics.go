@@ -113,7 +113,7 @@ func serveMetrics(ctx context.Context, addr string, m *runMetrics, health func(c
 			http.Error(w, "unhealthy: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		w.Write([]byte("ok\n"))
+		_, _ = w.Write([]byte("ok\n"))
 	})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -129,7 +129,7 @@ func serveMetrics(ctx context.Context, addr string, m *runMetrics, health func(c
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		srv.Shutdown(sctx)
+		_ = srv.Shutdown(sctx)
 	}()
 	log.Info("metrics listening", "addr", ln.Addr().String())
 	return ln.Addr(), nil

@@ -71,7 +71,7 @@ func kontorBinary(t *testing.T) string {
 		// The tests kill runs at named steps: the binary is built with the fault hook.
 		out, err := exec.Command("go", "build", "-tags", faultsTag, "-o", binPath, ".").CombinedOutput()
 		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+			binErr = fmt.Errorf("go build: %w\n%s", err, out)
 		}
 	})
 	if binErr != nil {

@@ -44,7 +44,7 @@ func (p *progress) update(name string, done, total int) {
 		p.order = append(p.order, st)
 	}
 	if st.bar != nil {
-		st.bar.Set(done)
+		_ = st.bar.Set(done)
 		return
 	}
 	if total > 0 {
@@ -59,7 +59,7 @@ func (p *progress) update(name string, done, total int) {
 func (p *progress) finish() {
 	for _, st := range p.order {
 		if st.bar != nil {
-			st.bar.Finish()
+			_ = st.bar.Finish()
 		}
 	}
 	clear(p.stages)

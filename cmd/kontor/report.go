@@ -119,8 +119,8 @@ the one imported into the database, or --data DIR.`,
 	cmd.Flags().StringVar(&format, "format", "table", "table, csv or html")
 	cmd.Flags().StringVar(&out, "out", "", "file to write (default standard output)")
 	cmd.Flags().StringVar(&data, "data", "", "read this dataset directory instead of the database")
-	cmd.MarkFlagRequired("from")
-	cmd.MarkFlagRequired("to")
+	_ = cmd.MarkFlagRequired("from")
+	_ = cmd.MarkFlagRequired("to")
 	return cmd
 }
 

@@ -51,7 +51,7 @@ file with any error imports nothing and lists every error.`,
 		},
 	}
 	cmd.Flags().StringVar(&file, "file", "", "CSV file of payment results")
-	cmd.MarkFlagRequired("file")
+	_ = cmd.MarkFlagRequired("file")
 	return cmd
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"regexp"
@@ -138,7 +139,8 @@ func TestCrashWithTwoWorkers(t *testing.T) {
 			for _, w := range ws {
 				w.stop(t)
 			}
-			ws = []*workerProc{startWorker(t, env, "c"), startWorker(t, env, "d")}
+			startWorker(t, env, "c") // stopped by the test's cleanup
+			startWorker(t, env, "d")
 			if out, err := kontor(t, env, "run", "--as-of", "2026-11-01", "--queue", "--queue-block", "3"); err != nil {
 				t.Fatalf("run after the crash: %v\n%s", err, out)
 			}
@@ -164,7 +166,8 @@ func stopRun(t *testing.T, run *exec.Cmd, runDone chan error, out *syncBuffer, s
 	run.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-runDone:
-		if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != 3) {
+		var ee *exec.ExitError
+		if err != nil && (!errors.As(err, &ee) || ee.ExitCode() != 3) {
 			t.Fatalf("the run stopped by SIGTERM: %v, want exit 3\n%s", err, out.String())
 		}
 	case <-time.After(30 * time.Second):

@@ -77,6 +77,7 @@ func Open(t testing.TB, path string) *Page {
 			switch m.Type {
 			case chromedp.ConsoleLog, chromedp.ConsoleType("info"), chromedp.ConsoleType("debug"):
 				continue
+			default: // warnings, errors and exceptions are problems
 			}
 			mu.Lock()
 			p.Problems = append(p.Problems, fmt.Sprintf("%s (%s): %s %s", m.Type, m.Source, m.Text, m.URL))

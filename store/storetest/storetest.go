@@ -62,7 +62,7 @@ func New(t testing.TB) (string, *store.Store) {
 		defer cancel()
 		c, err := pgx.ConnectConfig(ctx, mustConfig(ServerURL()))
 		if err == nil {
-			c.Exec(ctx, "drop database if exists "+pgx.Identifier{name}.Sanitize()+" with (force)")
+			_, _ = c.Exec(ctx, "drop database if exists "+pgx.Identifier{name}.Sanitize()+" with (force)")
 			c.Close(ctx)
 		}
 	})
