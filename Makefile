@@ -7,6 +7,9 @@ FUZZTIME ?= 60s
 VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
 # Debian packages the official e-invoice validators in ../shared/validation need.
 VALIDATOR_PKGS := default-jre-headless libsaxonhe-java libxml2-utils qpdf poppler-utils jq python3-fonttools
+# The linters make lint runs (.golangci.yml says why each is on), at a pinned version.
+GOLANGCI_LINT := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+GOBIN := $(shell $(GO) env GOPATH)/bin
 # Debian's Chromium: the run report is tested in a real headless browser.
 BROWSER_PKGS := chromium
 
@@ -38,9 +41,15 @@ test: deps lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 ## deps: install what the tests need when it is missing: PostgreSQL on 127.0.0.1:5432,
-## versitygw, the validators' Debian packages, Chromium
+## versitygw, golangci-lint, the validators' Debian packages, Chromium
 deps:
 	@scripts/ensure-postgres
+	@if [ -x "$(GOBIN)/golangci-lint" ] && "$(GOBIN)/golangci-lint" version 2>/dev/null | grep -q 'version 2.15.0'; then \
+		echo "deps: golangci-lint present"; \
+	else \
+		echo "deps: installing $(GOLANGCI_LINT)"; \
+		GOFLAGS=-buildvcs=false $(GO) install $(GOLANGCI_LINT); \
+	fi
 	@if command -v versitygw >/dev/null || [ -x "$$($(GO) env GOPATH)/bin/versitygw" ]; then \
 		echo "deps: versitygw present"; \
 	else \
@@ -64,7 +73,9 @@ deps:
 		echo "deps: WARNING: the report's browser test cannot run here; install: sudo apt-get install -y $(BROWSER_PKGS)"; \
 	fi
 
+## lint: go vet, gofmt and golangci-lint (.golangci.yml)
 lint: vet fmt-check
+	"$(GOBIN)/golangci-lint" run ./...
 
 vet:
 	$(GO) vet ./...

@@ -218,47 +218,12 @@ func saveCharges(ctx context.Context, tx pgx.Tx, a Assembly, ids []int64) error 
 // row (none may be stored: the run read the ledger under the run lock); a changed one is
 // updated only if it is still the version the run read. Otherwise nothing is stored.
 func saveLedger(ctx context.Context, tx pgx.Tx, a Assembly, _ []int64) error {
-	// One row per subscription whose ledger the run changed, or billed for the first time
-	// (then even an empty ledger: it says the opening state was applied); version 0 for
-	// a new row.
-	type row struct {
-		sub     string
-		version int64
-		next    *rating.Prior
-	}
-	var rows []row
-	for i := range a.Outcomes {
-		o := &a.Outcomes[i]
-		prior, ok := a.Ledger.Prior(o.SubscriptionID)
-		if ok && sameLedger(prior, o.Next) {
-			continue
-		}
-		rows = append(rows, row{o.SubscriptionID, a.Ledger.versions[o.SubscriptionID], &o.Next})
-	}
+	rows := changedLedgers(a)
 	if len(rows) == 0 {
 		return nil
 	}
-	// Empty, not nil: a ledger without entries is empty arrays, not NULL.
-	var keys []rating.UsageKey
-	advStarts, useTypes, useStarts, useUnits := []string{}, []string{}, []string{}, []string{}
-	advQty := []int64{}
 	if err := copyTemp(ctx, tx, "new_ledger", "subscription_id text, version bigint, advance_starts text[], advance_quantities bigint[], usage_types text[], usage_starts text[], usage_units text[]", len(rows),
-		func(i int, dst []any) {
-			r := rows[i]
-			advStarts, advQty = advStarts[:0], advQty[:0]
-			for _, d := range slices.SortedFunc(maps.Keys(r.next.Advance), calendar.Date.Compare) {
-				advStarts, advQty = append(advStarts, d.String()), append(advQty, r.next.Advance[d])
-			}
-			keys = slices.AppendSeq(keys[:0], maps.Keys(r.next.Usage))
-			slices.SortFunc(keys, func(a, b rating.UsageKey) int {
-				return cmp.Or(strings.Compare(a.Type, b.Type), a.PeriodStart.Compare(b.PeriodStart))
-			})
-			useTypes, useStarts, useUnits = useTypes[:0], useStarts[:0], useUnits[:0]
-			for _, k := range keys {
-				useTypes, useStarts, useUnits = append(useTypes, k.Type), append(useStarts, k.PeriodStart.String()), append(useUnits, r.next.Usage[k].String())
-			}
-			dst[0], dst[1], dst[2], dst[3], dst[4], dst[5], dst[6] = r.sub, r.version, advStarts, advQty, useTypes, useStarts, useUnits
-		}); err != nil {
+		ledgerColumns(rows)); err != nil {
 		return err
 	}
 	changed := errors.New("ledger: a subscription's ledger is stored in another version than the run read (the ledger changed since the run read it); run again")
@@ -282,6 +247,55 @@ func saveLedger(ctx context.Context, tx pgx.Tx, a Assembly, _ []int64) error {
 		return changed
 	}
 	return nil
+}
+
+// ledgerRow is a subscription's ledger as a run leaves it: version is the ledger's
+// version the run read (0 for a new row).
+type ledgerRow struct {
+	sub     string
+	version int64
+	next    *rating.Prior
+}
+
+// changedLedgers returns one row per subscription whose ledger the run changed, or
+// billed for the first time (then even an empty ledger: it says the opening state was
+// applied).
+func changedLedgers(a Assembly) []ledgerRow {
+	var rows []ledgerRow
+	for i := range a.Outcomes {
+		o := &a.Outcomes[i]
+		prior, ok := a.Ledger.Prior(o.SubscriptionID)
+		if ok && sameLedger(prior, o.Next) {
+			continue
+		}
+		rows = append(rows, ledgerRow{o.SubscriptionID, a.Ledger.versions[o.SubscriptionID], &o.Next})
+	}
+	return rows
+}
+
+// ledgerColumns fills a new_ledger row from rows[i]: the entries as arrays, in date and
+// usage key order. The arrays are reused from row to row.
+func ledgerColumns(rows []ledgerRow) func(i int, dst []any) {
+	// Empty, not nil: a ledger without entries is empty arrays, not NULL.
+	var keys []rating.UsageKey
+	advStarts, useTypes, useStarts, useUnits := []string{}, []string{}, []string{}, []string{}
+	advQty := []int64{}
+	return func(i int, dst []any) {
+		r := rows[i]
+		advStarts, advQty = advStarts[:0], advQty[:0]
+		for _, d := range slices.SortedFunc(maps.Keys(r.next.Advance), calendar.Date.Compare) {
+			advStarts, advQty = append(advStarts, d.String()), append(advQty, r.next.Advance[d])
+		}
+		keys = slices.AppendSeq(keys[:0], maps.Keys(r.next.Usage))
+		slices.SortFunc(keys, func(a, b rating.UsageKey) int {
+			return cmp.Or(strings.Compare(a.Type, b.Type), a.PeriodStart.Compare(b.PeriodStart))
+		})
+		useTypes, useStarts, useUnits = useTypes[:0], useStarts[:0], useUnits[:0]
+		for _, k := range keys {
+			useTypes, useStarts, useUnits = append(useTypes, k.Type), append(useStarts, k.PeriodStart.String()), append(useUnits, r.next.Usage[k].String())
+		}
+		dst[0], dst[1], dst[2], dst[3], dst[4], dst[5], dst[6] = r.sub, r.version, advStarts, advQty, useTypes, useStarts, useUnits
+	}
 }
 
 // sameLedger reports whether two ledgers hold the same entries.

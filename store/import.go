@@ -99,24 +99,9 @@ func (s *Store) ImportEvents(ctx context.Context, ds *dataset.Dataset, events Ev
 	}
 	defer tx.Rollback(ctx)
 
-	if _, err := tx.Exec(ctx, `create temp table tmp_records (kind text, id text, doc jsonb) on commit drop`); err != nil {
-		return res, fmt.Errorf("import: %w", err)
+	if res.Records, err = saveRecords(ctx, tx, ds); err != nil {
+		return res, err
 	}
-	recs := records(ds)
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"tmp_records"}, []string{"kind", "id", "doc"},
-		pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) {
-			b, err := json.Marshal(recs[i].doc)
-			return []any{recs[i].kind, recs[i].id, string(b)}, err
-		}))
-	if err != nil {
-		return res, fmt.Errorf("import: copy records: %w", err)
-	}
-	tag, err := tx.Exec(ctx, `insert into dataset_records (kind, id, doc) select kind, id, doc from tmp_records
-		on conflict (kind, id) do update set doc = excluded.doc where dataset_records.doc is distinct from excluded.doc`)
-	if err != nil {
-		return res, fmt.Errorf("import: records: %w", err)
-	}
-	res.Records = int(tag.RowsAffected())
 
 	// Events are numbered as they are added (usage_events.seq), and a run reads the
 	// numbers above the last run's: so no run may read between adding them and the commit
@@ -145,45 +130,77 @@ func (s *Store) ImportEvents(ctx context.Context, ds *dataset.Dataset, events Ev
 		}
 		return s.commitImport(ctx, tx, ds, res, res.Events)
 	}
-	// Otherwise the events are copied into a temporary table while the files are read (no
-	// index, no WAL: PostgreSQL keeps up with the reading), then added to usage_events in
-	// the order of their IDs. Event IDs come in no particular order (random UUIDs,
-	// commonly), and a B-tree takes keys in order several times faster than keys at
-	// random places: each leaf page is filled or passed once instead of read and dirtied
-	// again for every few events (measured at 10 million random IDs: 133 s in file
-	// order, 36 s sorted, the sort included). The IDs compare byte for byte, as
-	// usage_events' do (migration 011).
+	read, err := copyIntoExisting(ctx, tx, rd, &res)
+	if err != nil {
+		return res, err
+	}
+	return s.commitImport(ctx, tx, ds, res, read)
+}
+
+// saveRecords stores the dataset's records (added, or updated where they changed) and
+// returns how many it wrote.
+func saveRecords(ctx context.Context, tx pgx.Tx, ds *dataset.Dataset) (int, error) {
+	if _, err := tx.Exec(ctx, `create temp table tmp_records (kind text, id text, doc jsonb) on commit drop`); err != nil {
+		return 0, fmt.Errorf("import: %w", err)
+	}
+	recs := records(ds)
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"tmp_records"}, []string{"kind", "id", "doc"},
+		pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) {
+			b, err := json.Marshal(recs[i].doc)
+			return []any{recs[i].kind, recs[i].id, string(b)}, err
+		}))
+	if err != nil {
+		return 0, fmt.Errorf("import: copy records: %w", err)
+	}
+	tag, err := tx.Exec(ctx, `insert into dataset_records (kind, id, doc) select kind, id, doc from tmp_records
+		on conflict (kind, id) do update set doc = excluded.doc where dataset_records.doc is distinct from excluded.doc`)
+	if err != nil {
+		return 0, fmt.Errorf("import: records: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// copyIntoExisting adds the events rd reads to a store that holds events: they are
+// copied into a temporary table while the files are read (no index, no WAL: PostgreSQL
+// keeps up with the reading), then added to usage_events in the order of their IDs. Event
+// IDs come in no particular order (random UUIDs, commonly), and a B-tree takes keys in
+// order several times faster than keys at random places: each leaf page is filled or
+// passed once instead of read and dirtied again for every few events (measured at 10
+// million random IDs: 133 s in file order, 36 s sorted, the sort included). The IDs
+// compare byte for byte, as usage_events' do (migration 011). It sets res.Events and
+// returns how many events it read.
+func copyIntoExisting(ctx context.Context, tx pgx.Tx, rd *eventReader, res *ImportResult) (int, error) {
 	if _, err := tx.Exec(ctx, `create temp table tmp_usage (event_id text collate "C", subscription_id text, usage_type text,
 		quantity bigint, occurred_at timestamptz, received_at timestamptz, via_psp boolean) on commit drop`); err != nil {
-		return res, fmt.Errorf("import: %w", err)
+		return 0, fmt.Errorf("import: %w", err)
 	}
 	read, err := copyEvents(ctx, tx, "tmp_usage", rd)
 	if err != nil {
-		return res, err
+		return 0, err
 	}
 	// Most imports bring new events only: they are added in one insert. Should an event
 	// be stored already (an import repeated, files that overlap), the insert stops at it
 	// with a unique violation, and the events are compared with the stored ones and only
 	// the new ones added.
 	if _, err := tx.Exec(ctx, `savepoint new_events`); err != nil {
-		return res, fmt.Errorf("import: %w", err)
+		return 0, fmt.Errorf("import: %w", err)
 	}
-	tag, err = tx.Exec(ctx, `insert into usage_events (`+eventColumns+`)
+	tag, err := tx.Exec(ctx, `insert into usage_events (`+eventColumns+`)
 		select `+eventColumns+` from tmp_usage order by event_id`)
 	switch {
 	case err == nil:
 		res.Events = int(tag.RowsAffected())
 	case violates(err, "usage_events_pkey"):
 		if _, err := tx.Exec(ctx, `rollback to savepoint new_events`); err != nil {
-			return res, fmt.Errorf("import: %w", err)
+			return 0, fmt.Errorf("import: %w", err)
 		}
 		if res.Events, err = addNewEvents(ctx, tx); err != nil {
-			return res, err
+			return 0, err
 		}
 	default:
-		return res, fmt.Errorf("import: usage: %w", err)
+		return 0, fmt.Errorf("import: usage: %w", err)
 	}
-	return s.commitImport(ctx, tx, ds, res, read)
+	return read, nil
 }
 
 // commitImport commits an import that read events from the files and added res.Events

@@ -139,49 +139,15 @@ func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]Sto
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer tx.Rollback(ctx)
-	type row struct {
-		run    int64
-		status string
-		number *string
-		model  []byte
-	}
-	rows, err := tx.Query(ctx, `select id, coalesce(run_id, 0), status, number, model from invoices where id = any($1) order by id for update`, ids)
+	found, drafts, err := lockInvoices(ctx, tx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	found := map[int64]row{}
-	for rows.Next() {
-		var id int64
-		var r row
-		if err := rows.Scan(&id, &r.run, &r.status, &r.number, &r.model); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		found[id] = r
-	}
-	if err := rows.Err(); err != nil {
+	last, err := takeNumbers(ctx, tx, series, drafts)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	drafts := 0
-	for _, id := range ids {
-		r, ok := found[id]
-		if !ok {
-			return nil, fmt.Errorf("%s: invoice %d does not exist", what, id)
-		}
-		if r.status == "draft" {
-			drafts++
-		}
-	}
 	out := make([]StoredInvoice, len(ids))
-	var last int64
-	if drafts > 0 {
-		if _, err := tx.Exec(ctx, `insert into number_series (series) values ($1) on conflict do nothing`, series); err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		if err := tx.QueryRow(ctx, `update number_series set last_number = last_number + $2 where series = $1 returning last_number`, series, drafts).Scan(&last); err != nil {
-			return nil, fmt.Errorf("%s: numbers: %w", what, err)
-		}
-	}
 	seq := last - int64(drafts)
 	batch := &pgx.Batch{}
 	for i, id := range ids {
@@ -195,18 +161,9 @@ func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]Sto
 			continue
 		}
 		seq++
-		num := fmt.Sprintf("%s%06d", series, seq)
-		out[i].Status = "finalized"
-		inv.Number = num
-		if inv.Payment.Code == "58" {
-			inv.Payment.Reference = num
+		if err := number(batch, &out[i], series, seq); err != nil {
+			return nil, err
 		}
-		model, err := json.Marshal(inv)
-		if err != nil {
-			return nil, fmt.Errorf("finalize invoice %d: %w", id, err)
-		}
-		batch.Queue(`update invoices set status = 'finalized', number = $2, series = $3, seq = $4, model = $5, finalized_at = now()
-			where id = $1`, id, num, series, seq, model)
 	}
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
@@ -215,4 +172,78 @@ func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]Sto
 		return nil, fmt.Errorf("%s: commit: %w", what, err)
 	}
 	return out, nil
+}
+
+// lockedInvoice is an invoice as Finalize locks it.
+type lockedInvoice struct {
+	run    int64
+	status string
+	model  []byte
+}
+
+// lockInvoices locks the invoices ids for finalizing and counts the drafts among them;
+// an ID that is not stored is an error.
+func lockInvoices(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]lockedInvoice, int, error) {
+	rows, err := tx.Query(ctx, `select id, coalesce(run_id, 0), status, model from invoices where id = any($1) order by id for update`, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	found := map[int64]lockedInvoice{}
+	for rows.Next() {
+		var id int64
+		var r lockedInvoice
+		if err := rows.Scan(&id, &r.run, &r.status, &r.model); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		found[id] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	drafts := 0
+	for _, id := range ids {
+		r, ok := found[id]
+		if !ok {
+			return nil, 0, fmt.Errorf("invoice %d does not exist", id)
+		}
+		if r.status == "draft" {
+			drafts++
+		}
+	}
+	return found, drafts, nil
+}
+
+// takeNumbers advances series' counter by n and returns the last number taken (the
+// counter, unchanged, when n is 0).
+func takeNumbers(ctx context.Context, tx pgx.Tx, series string, n int) (int64, error) {
+	if n == 0 {
+		return 0, nil
+	}
+	if _, err := tx.Exec(ctx, `insert into number_series (series) values ($1) on conflict do nothing`, series); err != nil {
+		return 0, err
+	}
+	var last int64
+	if err := tx.QueryRow(ctx, `update number_series set last_number = last_number + $2 where series = $1 returning last_number`, series, n).Scan(&last); err != nil {
+		return 0, fmt.Errorf("numbers: %w", err)
+	}
+	return last, nil
+}
+
+// number gives the draft si number seq of series and queues its update.
+func number(batch *pgx.Batch, si *StoredInvoice, series string, seq int64) error {
+	inv := si.Invoice
+	num := fmt.Sprintf("%s%06d", series, seq)
+	si.Status = "finalized"
+	inv.Number = num
+	if inv.Payment.Code == "58" {
+		inv.Payment.Reference = num
+	}
+	model, err := json.Marshal(inv)
+	if err != nil {
+		return fmt.Errorf("finalize invoice %d: %w", si.ID, err)
+	}
+	batch.Queue(`update invoices set status = 'finalized', number = $2, series = $3, seq = $4, model = $5, finalized_at = now()
+		where id = $1`, si.ID, num, series, seq, model)
+	return nil
 }
