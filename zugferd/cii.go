@@ -123,23 +123,12 @@ func XML(inv *invoice.Invoice) ([]byte, error) {
 
 	ctx := root.CreateElement("rsm:ExchangedDocumentContext")
 	ctx.CreateElement("ram:GuidelineSpecifiedDocumentContextParameter").CreateElement("ram:ID").SetText(GuidelineEN16931)
-
-	hdr := root.CreateElement("rsm:ExchangedDocument")
-	w.add(hdr, "ID", "number (BT-1)", inv.Number)
-	hdr.CreateElement("ram:TypeCode").SetText(inv.TypeCode)
-	date102(hdr, "ram:IssueDateTime", inv.IssueDate, "udt")
-	for i, n := range inv.Notes {
-		w.add(hdr.CreateElement("ram:IncludedNote"), "Content", fmt.Sprintf("note %d (BT-22)", i+1), n)
-	}
-	if inv.Buyer.MicrosoftPartnerID != "" {
-		w.add(hdr.CreateElement("ram:IncludedNote"), "Content", "buyer Microsoft Partner ID", "Microsoft Partner ID: "+inv.Buyer.MicrosoftPartnerID)
-	}
+	w.header(root.CreateElement("rsm:ExchangedDocument"))
 
 	tx := root.CreateElement("rsm:SupplyChainTradeTransaction")
 	for _, l := range inv.Lines {
 		w.line(tx, l)
 	}
-
 	agr := tx.CreateElement("ram:ApplicableHeaderTradeAgreement")
 	w.party(agr.CreateElement("ram:SellerTradeParty"), "seller", inv.Seller, true)
 	w.party(agr.CreateElement("ram:BuyerTradeParty"), "buyer", inv.Buyer, false)
@@ -147,68 +136,7 @@ func XML(inv *invoice.Invoice) ([]byte, error) {
 	// would be empty (PEPPOL-EN16931-R008) and BR-FX-EN-04 wants a delivery country.
 	tx.CreateElement("ram:ApplicableHeaderTradeDelivery").CreateElement("ram:ShipToTradeParty").
 		CreateElement("ram:PostalTradeAddress").CreateElement("ram:CountryID").SetText(inv.Buyer.Address.Country)
-
-	set := tx.CreateElement("ram:ApplicableHeaderTradeSettlement")
-	p := inv.Payment
-	if p.Code == "59" {
-		w.add(set, "CreditorReferenceID", "creditor ID (BT-90)", p.CreditorID)
-	}
-	if p.Code == "58" {
-		w.add(set, "PaymentReference", "payment reference (BT-83)", inv.Number)
-	}
-	set.CreateElement("ram:InvoiceCurrencyCode").SetText(inv.Currency)
-	pm := set.CreateElement("ram:SpecifiedTradeSettlementPaymentMeans")
-	pm.CreateElement("ram:TypeCode").SetText(p.Code)
-	w.add(pm, "Information", "payment means text (BT-82)", paymentMeansText(p))
-	switch p.Code {
-	case "59":
-		w.add(pm.CreateElement("ram:PayerPartyDebtorFinancialAccount"), "IBANID", "debited account (BT-91)", p.DebtorIBAN)
-	case "58":
-		acct := pm.CreateElement("ram:PayeePartyCreditorFinancialAccount")
-		w.add(acct, "IBANID", "seller IBAN (BT-84)", p.IBAN)
-		w.add(acct, "AccountName", "account name (BT-85)", inv.Seller.Name)
-		if p.BIC != "" {
-			w.add(pm.CreateElement("ram:PayeeSpecifiedCreditorFinancialInstitution"), "BICID", "BIC (BT-86)", p.BIC)
-		}
-	}
-	for _, v := range inv.VAT {
-		tax := set.CreateElement("ram:ApplicableTradeTax")
-		tax.CreateElement("ram:CalculatedAmount").SetText(amount(v.Tax))
-		tax.CreateElement("ram:TypeCode").SetText("VAT")
-		w.add(tax, "ExemptionReason", "VAT exemption reason (BT-120)", v.ExemptionText)
-		tax.CreateElement("ram:BasisAmount").SetText(amount(v.Basis))
-		tax.CreateElement("ram:CategoryCode").SetText(v.Category)
-		w.add(tax, "ExemptionReasonCode", "VAT exemption code (BT-121)", v.ExemptionCode)
-		if v.Category != "O" { // BR-O-05, BR-O-09: no rate for "not subject to VAT"
-			tax.CreateElement("ram:RateApplicablePercent").SetText(amount(v.Rate))
-		}
-	}
-	per := set.CreateElement("ram:BillingSpecifiedPeriod")
-	date102(per, "ram:StartDateTime", inv.Period.Start, "udt")
-	date102(per, "ram:EndDateTime", inv.Period.End, "udt")
-	terms := set.CreateElement("ram:SpecifiedTradePaymentTerms")
-	w.add(terms, "Description", "payment terms (BT-20)", p.Terms)
-	date102(terms, "ram:DueDateDateTime", inv.DueDate, "udt")
-	if p.Code == "59" {
-		w.add(terms, "DirectDebitMandateID", "mandate reference (BT-89)", p.MandateReference)
-	}
-	t := inv.Totals
-	sum := set.CreateElement("ram:SpecifiedTradeSettlementHeaderMonetarySummation")
-	sum.CreateElement("ram:LineTotalAmount").SetText(amount(t.LineTotal))
-	sum.CreateElement("ram:ChargeTotalAmount").SetText("0.00")
-	sum.CreateElement("ram:AllowanceTotalAmount").SetText("0.00")
-	sum.CreateElement("ram:TaxBasisTotalAmount").SetText(amount(t.TaxBasis))
-	tt := sum.CreateElement("ram:TaxTotalAmount")
-	tt.CreateAttr("currencyID", inv.Currency)
-	tt.SetText(amount(t.TaxTotal))
-	sum.CreateElement("ram:GrandTotalAmount").SetText(amount(t.GrandTotal))
-	sum.CreateElement("ram:TotalPrepaidAmount").SetText("0.00")
-	sum.CreateElement("ram:DuePayableAmount").SetText(amount(t.DuePayable))
-	if inv.Preceding != "" {
-		ref := set.CreateElement("ram:InvoiceReferencedDocument")
-		w.add(ref, "IssuerAssignedID", "preceding invoice (BT-25)", inv.Preceding)
-		date102(ref, "ram:FormattedIssueDateTime", inv.PrecedingDate, "qdt")
-	}
+	w.settlement(tx.CreateElement("ram:ApplicableHeaderTradeSettlement"))
 	if w.err != nil {
 		return nil, w.err
 	}
@@ -221,6 +149,99 @@ func XML(inv *invoice.Invoice) ([]byte, error) {
 		return nil, fmt.Errorf("invoice %s: write XML: %w", inv.Number, err)
 	}
 	return b.Bytes(), nil
+}
+
+// header writes the document's number, type, date and notes (BG-1, BT-1 to BT-3).
+func (w *writer) header(hdr *etree.Element) {
+	inv := w.inv
+	w.add(hdr, "ID", "number (BT-1)", inv.Number)
+	hdr.CreateElement("ram:TypeCode").SetText(inv.TypeCode)
+	date102(hdr, "ram:IssueDateTime", inv.IssueDate, "udt")
+	for i, n := range inv.Notes {
+		w.add(hdr.CreateElement("ram:IncludedNote"), "Content", fmt.Sprintf("note %d (BT-22)", i+1), n)
+	}
+	if inv.Buyer.MicrosoftPartnerID != "" {
+		w.add(hdr.CreateElement("ram:IncludedNote"), "Content", "buyer Microsoft Partner ID", "Microsoft Partner ID: "+inv.Buyer.MicrosoftPartnerID)
+	}
+}
+
+// settlement writes the header settlement: payment means, VAT breakdown, billing period,
+// terms, totals and the preceding invoice.
+func (w *writer) settlement(set *etree.Element) {
+	inv, p := w.inv, w.inv.Payment
+	if p.Code == "59" {
+		w.add(set, "CreditorReferenceID", "creditor ID (BT-90)", p.CreditorID)
+	}
+	if p.Code == "58" {
+		w.add(set, "PaymentReference", "payment reference (BT-83)", inv.Number)
+	}
+	set.CreateElement("ram:InvoiceCurrencyCode").SetText(inv.Currency)
+	w.paymentMeans(set.CreateElement("ram:SpecifiedTradeSettlementPaymentMeans"))
+	w.vat(set)
+	per := set.CreateElement("ram:BillingSpecifiedPeriod")
+	date102(per, "ram:StartDateTime", inv.Period.Start, "udt")
+	date102(per, "ram:EndDateTime", inv.Period.End, "udt")
+	terms := set.CreateElement("ram:SpecifiedTradePaymentTerms")
+	w.add(terms, "Description", "payment terms (BT-20)", p.Terms)
+	date102(terms, "ram:DueDateDateTime", inv.DueDate, "udt")
+	if p.Code == "59" {
+		w.add(terms, "DirectDebitMandateID", "mandate reference (BT-89)", p.MandateReference)
+	}
+	w.totals(set.CreateElement("ram:SpecifiedTradeSettlementHeaderMonetarySummation"))
+	if inv.Preceding != "" {
+		ref := set.CreateElement("ram:InvoiceReferencedDocument")
+		w.add(ref, "IssuerAssignedID", "preceding invoice (BT-25)", inv.Preceding)
+		date102(ref, "ram:FormattedIssueDateTime", inv.PrecedingDate, "qdt")
+	}
+}
+
+// paymentMeans writes the payment means (BG-16) and the accounts it names.
+func (w *writer) paymentMeans(pm *etree.Element) {
+	p := w.inv.Payment
+	pm.CreateElement("ram:TypeCode").SetText(p.Code)
+	w.add(pm, "Information", "payment means text (BT-82)", paymentMeansText(p))
+	switch p.Code {
+	case "59":
+		w.add(pm.CreateElement("ram:PayerPartyDebtorFinancialAccount"), "IBANID", "debited account (BT-91)", p.DebtorIBAN)
+	case "58":
+		acct := pm.CreateElement("ram:PayeePartyCreditorFinancialAccount")
+		w.add(acct, "IBANID", "seller IBAN (BT-84)", p.IBAN)
+		w.add(acct, "AccountName", "account name (BT-85)", w.inv.Seller.Name)
+		if p.BIC != "" {
+			w.add(pm.CreateElement("ram:PayeeSpecifiedCreditorFinancialInstitution"), "BICID", "BIC (BT-86)", p.BIC)
+		}
+	}
+}
+
+// vat writes the VAT breakdown (BG-23), one entry per category and rate.
+func (w *writer) vat(set *etree.Element) {
+	for _, v := range w.inv.VAT {
+		tax := set.CreateElement("ram:ApplicableTradeTax")
+		tax.CreateElement("ram:CalculatedAmount").SetText(amount(v.Tax))
+		tax.CreateElement("ram:TypeCode").SetText("VAT")
+		w.add(tax, "ExemptionReason", "VAT exemption reason (BT-120)", v.ExemptionText)
+		tax.CreateElement("ram:BasisAmount").SetText(amount(v.Basis))
+		tax.CreateElement("ram:CategoryCode").SetText(v.Category)
+		w.add(tax, "ExemptionReasonCode", "VAT exemption code (BT-121)", v.ExemptionCode)
+		if v.Category != "O" { // BR-O-05, BR-O-09: no rate for "not subject to VAT"
+			tax.CreateElement("ram:RateApplicablePercent").SetText(amount(v.Rate))
+		}
+	}
+}
+
+// totals writes the document totals (BG-22).
+func (w *writer) totals(sum *etree.Element) {
+	t := w.inv.Totals
+	sum.CreateElement("ram:LineTotalAmount").SetText(amount(t.LineTotal))
+	sum.CreateElement("ram:ChargeTotalAmount").SetText("0.00")
+	sum.CreateElement("ram:AllowanceTotalAmount").SetText("0.00")
+	sum.CreateElement("ram:TaxBasisTotalAmount").SetText(amount(t.TaxBasis))
+	tt := sum.CreateElement("ram:TaxTotalAmount")
+	tt.CreateAttr("currencyID", w.inv.Currency)
+	tt.SetText(amount(t.TaxTotal))
+	sum.CreateElement("ram:GrandTotalAmount").SetText(amount(t.GrandTotal))
+	sum.CreateElement("ram:TotalPrepaidAmount").SetText("0.00")
+	sum.CreateElement("ram:DuePayableAmount").SetText(amount(t.DuePayable))
 }
 
 func (w *writer) line(tx *etree.Element, l invoice.Line) {
