@@ -168,6 +168,7 @@ func buyerParty(ds *dataset.Dataset, kind, id string) dataset.Party {
 
 var kindRank = map[rating.Kind]int{rating.Advance: 0, rating.Increase: 1, rating.Overage: 2}
 
+// build assembles the invoice of buyer k (party) from its charges under VAT rule rule.
 func build(ds *dataset.Dataset, k buyerKey, party dataset.Party, rule VATRule, charges []rating.Charge, opt Options) *Invoice {
 	lang := Language(party)
 	t := textsFor(lang)
@@ -187,7 +188,34 @@ func build(ds *dataset.Dataset, k buyerKey, party dataset.Party, rule VATRule, c
 		// number (BT-32) identifies the seller.
 		inv.Seller.VATID, inv.Buyer.VATID = "", ""
 	}
+	sortCharges(charges)
+	var finals []string
+	for i, c := range charges {
+		l := chargeLine(ds, k, rule, c, i, lang, t)
+		if c.Final && (len(finals) == 0 || finals[len(finals)-1] != c.SubscriptionID) {
+			finals = append(finals, c.SubscriptionID)
+		}
+		inv.Lines = append(inv.Lines, l)
+		if i == 0 || l.Period.Start.Before(inv.Period.Start) {
+			inv.Period.Start = l.Period.Start
+		}
+		if i == 0 || l.Period.End.After(inv.Period.End) {
+			inv.Period.End = l.Period.End
+		}
+	}
+	inv.VAT, inv.Totals = Totalize(inv.Lines, rule)
+	inv.Notes = documentNotes(k, rule, finals, t)
+	inv.Payment = payment(sel, party, opt.IssueDate, t, lang)
+	inv.DueDate = opt.IssueDate
+	if inv.Payment.Method != dataset.Card {
+		inv.DueDate = opt.IssueDate.AddDays(sel.PaymentTermsDays)
+	}
+	return inv
+}
 
+// sortCharges orders an invoice's charges: by end customer, subscription, service start,
+// kind (advance, increase, overage) and usage type.
+func sortCharges(charges []rating.Charge) {
 	sort.SliceStable(charges, func(i, j int) bool {
 		a, c := charges[i], charges[j]
 		if a.CustomerID != c.CustomerID {
@@ -204,80 +232,73 @@ func build(ds *dataset.Dataset, k buyerKey, party dataset.Party, rule VATRule, c
 		}
 		return a.UsageType < c.UsageType
 	})
-	var finals []string
-	for i, c := range charges {
-		cust := ds.CustomerByID[c.CustomerID]
-		l := Line{
-			ID: fmt.Sprint(i + 1), ChargeKey: c.Key, Kind: c.Kind, SubscriptionID: c.SubscriptionID,
-			EndCustomer: EndCustomer{ID: cust.ID, Name: cust.Name, TenantID: cust.TenantID, TenantName: cust.TenantName},
-			Period:      c.Service, Quantity: c.Quantity, UnitCode: c.UnitCode, UnitPrice: c.UnitPrice, Net: c.Net,
-			VATCategory: rule.Category, VATRate: rule.Rate, Late: c.Late, Final: c.Final,
+}
+
+// chargeLine is the invoice line of charge c, the i-th (from 0), with its name and notes
+// in the buyer's language.
+func chargeLine(ds *dataset.Dataset, k buyerKey, rule VATRule, c rating.Charge, i int, lang string, t texts) Line {
+	cust := ds.CustomerByID[c.CustomerID]
+	l := Line{
+		ID: fmt.Sprint(i + 1), ChargeKey: c.Key, Kind: c.Kind, SubscriptionID: c.SubscriptionID,
+		EndCustomer: EndCustomer{ID: cust.ID, Name: cust.Name, TenantID: cust.TenantID, TenantName: cust.TenantName},
+		Period:      c.Service, Quantity: c.Quantity, UnitCode: c.UnitCode, UnitPrice: c.UnitPrice, Net: c.Net,
+		VATCategory: rule.Category, VATRate: rule.Rate, Late: c.Late, Final: c.Final,
+	}
+	plan := ds.Catalog.PlanByID[c.PlanID]
+	var notes []string
+	if k.kind == "partner" {
+		tenant := cust.TenantID
+		if cust.TenantName != "" {
+			tenant = cust.TenantName + " (" + cust.TenantID + ")"
 		}
-		plan := ds.Catalog.PlanByID[c.PlanID]
-		var notes []string
-		if k.kind == "partner" {
-			tenant := cust.TenantID
-			if cust.TenantName != "" {
-				tenant = cust.TenantName + " (" + cust.TenantID + ")"
-			}
-			name := cust.Name
-			if name == "" {
-				name = cust.ID
-			}
-			notes = append(notes, fmt.Sprintf("%s: %s, %s %s", t.endCustomer, name, t.tenant, tenant))
+		name := cust.Name
+		if name == "" {
+			name = cust.ID
 		}
-		planName := dataset.Localized(plan.Name, plan.NameDE, lang)
-		switch c.Kind {
-		case rating.Advance:
-			l.Name = planName
-		case rating.Increase:
-			l.Name = planName + " – " + t.additional
-			notes = append(notes, fmt.Sprintf(t.reported, FormatDate(c.Service.Start, lang)))
-		case rating.Overage:
-			ut := ds.Catalog.UsageTypeByID[c.UsageType]
-			l.Name = dataset.Localized(ut.Name, ut.NameDE, lang) + " – " + t.overage
-			notes = append(notes, fmt.Sprintf(t.used, c.Used, c.Included))
-			if c.Late {
-				notes = append(notes, t.late)
-			}
-		}
-		if c.BasisDays > 0 {
-			notes = append(notes, fmt.Sprintf(t.proRata, c.ProrateDays, c.BasisDays))
-		}
-		if c.Final {
-			notes = append(notes, fmt.Sprintf(t.final, FormatDate(c.Service.End, lang)))
-			if len(finals) == 0 || finals[len(finals)-1] != c.SubscriptionID {
-				finals = append(finals, c.SubscriptionID)
-			}
-		}
-		l.Note = strings.Join(notes, "; ")
-		inv.Lines = append(inv.Lines, l)
-		if i == 0 || l.Period.Start.Before(inv.Period.Start) {
-			inv.Period.Start = l.Period.Start
-		}
-		if i == 0 || l.Period.End.After(inv.Period.End) {
-			inv.Period.End = l.Period.End
+		notes = append(notes, fmt.Sprintf("%s: %s, %s %s", t.endCustomer, name, t.tenant, tenant))
+	}
+	planName := dataset.Localized(plan.Name, plan.NameDE, lang)
+	switch c.Kind {
+	case rating.Advance:
+		l.Name = planName
+	case rating.Increase:
+		l.Name = planName + " – " + t.additional
+		notes = append(notes, fmt.Sprintf(t.reported, FormatDate(c.Service.Start, lang)))
+	case rating.Overage:
+		ut := ds.Catalog.UsageTypeByID[c.UsageType]
+		l.Name = dataset.Localized(ut.Name, ut.NameDE, lang) + " – " + t.overage
+		notes = append(notes, fmt.Sprintf(t.used, c.Used, c.Included))
+		if c.Late {
+			notes = append(notes, t.late)
 		}
 	}
-	inv.VAT, inv.Totals = Totalize(inv.Lines, rule)
+	if c.BasisDays > 0 {
+		notes = append(notes, fmt.Sprintf(t.proRata, c.ProrateDays, c.BasisDays))
+	}
+	if c.Final {
+		notes = append(notes, fmt.Sprintf(t.final, FormatDate(c.Service.End, lang)))
+	}
+	l.Note = strings.Join(notes, "; ")
+	return l
+}
+
+// documentNotes are the invoice's notes (BT-22): why no VAT is charged, how a partner's
+// lines are grouped, which subscriptions end.
+func documentNotes(k buyerKey, rule VATRule, finals []string, t texts) []string {
+	var notes []string
 	switch rule.Category {
 	case "AE":
-		inv.Notes = append(inv.Notes, t.reverseCharge)
+		notes = append(notes, t.reverseCharge)
 	case "O":
-		inv.Notes = append(inv.Notes, t.notSubject)
+		notes = append(notes, t.notSubject)
 	}
 	if k.kind == "partner" {
-		inv.Notes = append(inv.Notes, t.partnerGrouping)
+		notes = append(notes, t.partnerGrouping)
 	}
 	if len(finals) > 0 {
-		inv.Notes = append(inv.Notes, fmt.Sprintf(t.finalNote, strings.Join(finals, ", ")))
+		notes = append(notes, fmt.Sprintf(t.finalNote, strings.Join(finals, ", ")))
 	}
-	inv.Payment = payment(sel, party, opt.IssueDate, t, lang)
-	inv.DueDate = opt.IssueDate
-	if inv.Payment.Method != dataset.Card {
-		inv.DueDate = opt.IssueDate.AddDays(sel.PaymentTermsDays)
-	}
-	return inv
+	return notes
 }
 
 // Totalize computes the VAT breakdown and document totals of lines that all fall under one

@@ -317,6 +317,32 @@ type bucket struct {
 // usageCharges rates the events of every period that ended before the as-of date
 // (BILLING-RULES 2.4, 2.5).
 func usageCharges(in Input, res *SubscriptionResult) {
+	buckets := bucketEvents(in, res)
+	sort.Slice(buckets, func(i, j int) bool {
+		if c := buckets[i].key.PeriodStart.Compare(buckets[j].key.PeriodStart); c != 0 {
+			return c < 0
+		}
+		return buckets[i].key.Type < buckets[j].key.Type
+	})
+	for _, b := range buckets {
+		rateBucket(in, res, b)
+	}
+	// Buckets with no new events still close when their period ends, so that events
+	// arriving after the run are recognised as late.
+	sc := res.Schedule
+	for _, a := range in.Plan.Usage {
+		for per, ok := sc.PeriodAt(sc.Start); ok && per.End.Before(in.AsOf); per, ok = sc.next(per) {
+			k := UsageKey{Type: a.Type, PeriodStart: per.Start}
+			if _, seen := res.Next.Usage[k]; !seen {
+				res.Next.Usage[k] = decimal.Zero
+			}
+		}
+	}
+}
+
+// bucketEvents sums the events received by the as-of date into buckets (usage type ×
+// closed period) and records each event's fate.
+func bucketEvents(in Input, res *SubscriptionResult) []*bucket {
 	sc := res.Schedule
 	// A subscription has a few buckets (usage types × closed periods): a linear search is
 	// cheaper than hashing a string key for every event.
@@ -329,10 +355,8 @@ func usageCharges(in Input, res *SubscriptionResult) {
 			continue // not received yet as of the run date
 		}
 		day := days.OfUnix(ev.OccurredAt.Unix())
-		var b *bucket
-		if last != nil && last.key.Type == ev.UsageType && last.period.Contains(day) {
-			b = last
-		} else {
+		b := last
+		if b == nil || b.key.Type != ev.UsageType || !b.period.Contains(day) {
 			per, ok := sc.PeriodAt(day)
 			if !ok {
 				if sc.Billed() || (!sc.TrialEnd.IsZero() && !day.After(sc.TrialEnd)) {
@@ -343,17 +367,7 @@ func usageCharges(in Input, res *SubscriptionResult) {
 			if !per.End.Before(in.AsOf) {
 				continue // the period has not ended: billed by a later run
 			}
-			k := UsageKey{Type: ev.UsageType, PeriodStart: per.Start}
-			for _, c := range buckets {
-				if c.key == k {
-					b = c
-					break
-				}
-			}
-			if b == nil {
-				b = &bucket{key: k, period: per}
-				buckets = append(buckets, b)
-			}
+			b = findBucket(&buckets, UsageKey{Type: ev.UsageType, PeriodStart: per.Start}, per)
 		}
 		last = b
 		b.events++
@@ -363,63 +377,63 @@ func usageCharges(in Input, res *SubscriptionResult) {
 		} else {
 			b.plain += ev.Quantity
 		}
-		// Every event in a bucket is rated: each bucket below is summarised, whether or not
-		// it has overage.
+		// Every event in a bucket is rated: each bucket is summarised, whether or not it
+		// has overage.
 		res.Fates[i] = Rated
 	}
-	sort.Slice(buckets, func(i, j int) bool {
-		if c := buckets[i].key.PeriodStart.Compare(buckets[j].key.PeriodStart); c != 0 {
-			return c < 0
+	return buckets
+}
+
+// findBucket returns the bucket of key k, added (for period per) when there is none.
+func findBucket(buckets *[]*bucket, k UsageKey, per calendar.Period) *bucket {
+	for _, c := range *buckets {
+		if c.key == k {
+			return c
 		}
-		return buckets[i].key.Type < buckets[j].key.Type
+	}
+	b := &bucket{key: k, period: per}
+	*buckets = append(*buckets, b)
+	return b
+}
+
+// rateBucket rates one bucket: its units (PSP-initiated events weighted) on top of what
+// the ledger holds for it, the overage beyond the included units up to the spending limit,
+// and the overage charge.
+func rateBucket(in Input, res *SubscriptionResult, b *bucket) {
+	k := b.key
+	ut := in.UsageTypes[k.Type]
+	allow, _ := in.Plan.Allowance(k.Type)
+	units := decimal.NewFromInt(b.plain)
+	if b.psp > 0 {
+		units = units.Add(decimal.NewFromInt(b.psp).Mul(ut.PSPWeight.Decimal))
+	}
+	prior, late := in.Prior.Usage[k]
+	total := prior.Add(units)
+	res.Next.Usage[k] = total
+	if in.opening {
+		return // the opening state needs the ledger, not the rating
+	}
+	limit := in.Subscription.SpendingLimits[k.Type]
+	over := overage(total, allow.Included, limit).Sub(overage(prior, allow.Included, limit))
+	blocked := blockedUnits(total, limit).Sub(blockedUnits(prior, limit))
+	res.Usage = append(res.Usage, UsageSummary{
+		SubscriptionID: in.Subscription.ID, UsageType: k.Type, Period: b.period,
+		Events: b.events, PSPEvents: b.pspEvts, Units: units, PriorUnits: prior,
+		Included: allow.Included, Limit: limit, Overage: over, Blocked: blocked, Late: late,
 	})
-	for _, b := range buckets {
-		k := b.key
-		ut := in.UsageTypes[k.Type]
-		allow, _ := in.Plan.Allowance(k.Type)
-		units := decimal.NewFromInt(b.plain)
-		if b.psp > 0 {
-			units = units.Add(decimal.NewFromInt(b.psp).Mul(ut.PSPWeight.Decimal))
-		}
-		prior, late := in.Prior.Usage[k]
-		total := prior.Add(units)
-		if in.opening {
-			res.Next.Usage[k] = total // the opening state needs the ledger, not the rating
-			continue
-		}
-		limit := in.Subscription.SpendingLimits[k.Type]
-		over := overage(total, allow.Included, limit).Sub(overage(prior, allow.Included, limit))
-		blocked := blockedUnits(total, limit).Sub(blockedUnits(prior, limit))
-		res.Usage = append(res.Usage, UsageSummary{
-			SubscriptionID: in.Subscription.ID, UsageType: k.Type, Period: b.period,
-			Events: b.events, PSPEvents: b.pspEvts, Units: units, PriorUnits: prior,
-			Included: allow.Included, Limit: limit, Overage: over, Blocked: blocked, Late: late,
-		})
-		res.Next.Usage[k] = total
-		if !over.IsPositive() {
-			continue
-		}
-		key := k.Type + "/" + k.PeriodStart.String()
-		if late {
-			key += "/late-" + in.AsOf.String()
-		}
-		c := in.charge(Overage, key, b.period)
-		c.UsageType, c.UnitCode, c.Late, c.Final = k.Type, ut.UnitCode, late, final(sc, b.period)
-		c.Quantity, c.UnitPrice = over, allow.OverageUnitPrice
-		c.Used, c.Included = total, allow.Included
-		c.Net = over.Mul(allow.OverageUnitPrice).Round(2)
-		res.Charges = append(res.Charges, c)
+	if !over.IsPositive() {
+		return
 	}
-	// Buckets with no new events still close when their period ends, so that events
-	// arriving after the run are recognised as late.
-	for _, a := range in.Plan.Usage {
-		for per, ok := sc.PeriodAt(sc.Start); ok && per.End.Before(in.AsOf); per, ok = sc.next(per) {
-			k := UsageKey{Type: a.Type, PeriodStart: per.Start}
-			if _, seen := res.Next.Usage[k]; !seen {
-				res.Next.Usage[k] = decimal.Zero
-			}
-		}
+	key := k.Type + "/" + k.PeriodStart.String()
+	if late {
+		key += "/late-" + in.AsOf.String()
 	}
+	c := in.charge(Overage, key, b.period)
+	c.UsageType, c.UnitCode, c.Late, c.Final = k.Type, ut.UnitCode, late, final(res.Schedule, b.period)
+	c.Quantity, c.UnitPrice = over, allow.OverageUnitPrice
+	c.Used, c.Included = total, allow.Included
+	c.Net = over.Mul(allow.OverageUnitPrice).Round(2)
+	res.Charges = append(res.Charges, c)
 }
 
 // billable is the usage that may be billed: at most the spending limit, included units
