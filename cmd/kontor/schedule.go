@@ -12,6 +12,7 @@ import (
 	"github.com/kontor-billing/kontor/archive"
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/jobs"
+	"github.com/kontor-billing/kontor/store"
 	"github.com/robfig/cron/v3"
 	"github.com/spf13/cobra"
 )
@@ -68,37 +69,10 @@ the database answers).`,
 					return fmt.Errorf("--metrics-addr %s: %w", metricsAddr, err)
 				}
 			}
+			t := ticker{st: st, loc: loc, replica: replica, log: log, metrics: m,
+				opt: jobs.RunOptions{Renderer: r, Archive: arc, Logger: log, Crash: crashHook(), Queue: q}}
 			c := cron.New(cron.WithLocation(loc), cron.WithParser(parser))
-			c.Schedule(sched, cron.FuncJob(func() {
-				tick := time.Now().In(loc).Truncate(time.Second)
-				if ctx.Err() != nil {
-					return
-				}
-				won, err := st.ClaimTick(ctx, tick, replica)
-				if err != nil {
-					log.Error("tick", "tick", tick, "error", err.Error())
-					return
-				}
-				if !won {
-					log.Info("tick executed by another replica", "tick", tick)
-					return
-				}
-				asOf := calendar.Of(tick, loc)
-				log.Info("tick", "tick", tick, "as_of", asOf.String())
-				opt := jobs.RunOptions{AsOf: asOf, Renderer: r, Archive: arc, Logger: log, Crash: crashHook(), Queue: q}
-				m.instrument(&opt)
-				m.started()
-				sum, err := jobs.Run(ctx, st, opt)
-				m.finished(sum, err)
-				switch {
-				case errors.Is(err, jobs.ErrStopped):
-					log.Warn("run stopped by signal", "as_of", asOf.String(), "issued", len(sum.Issued))
-				case err != nil:
-					log.Error("run failed", "as_of", asOf.String(), "error", err.Error())
-				default:
-					log.Info("run summary", "run", sum.RunID, "as_of", asOf.String(), "issued", len(sum.Issued), "archived", sum.Archived, "skipped", len(sum.Skipped), "seconds", sum.Seconds)
-				}
-			}))
+			c.Schedule(sched, cron.FuncJob(func() { t.tick(ctx) }))
 			c.Start()
 			log.Info("schedule started", "cron", spec, "time_zone", loc.String(), "next", sched.Next(time.Now().In(loc)))
 			<-ctx.Done()
@@ -116,4 +90,47 @@ the database answers).`,
 	queueFlags(cmd, &queued, &block)
 	cmd.Flags().StringVar(&replica, "replica", fmt.Sprintf("%s-%d", host, os.Getpid()), "name of this replica in logs and tick claims")
 	return cmd
+}
+
+// ticker runs kontor run at a tick of the schedule, when this replica claims the tick.
+type ticker struct {
+	st      *store.Store
+	loc     *time.Location
+	replica string
+	log     *slog.Logger
+	metrics *runMetrics
+	opt     jobs.RunOptions // the run's options but its date
+}
+
+// tick claims the tick now and, when this replica wins it, runs as of today.
+func (t ticker) tick(ctx context.Context) {
+	tick := time.Now().In(t.loc).Truncate(time.Second)
+	if ctx.Err() != nil {
+		return
+	}
+	won, err := t.st.ClaimTick(ctx, tick, t.replica)
+	if err != nil {
+		t.log.Error("tick", "tick", tick, "error", err.Error())
+		return
+	}
+	if !won {
+		t.log.Info("tick executed by another replica", "tick", tick)
+		return
+	}
+	asOf := calendar.Of(tick, t.loc)
+	t.log.Info("tick", "tick", tick, "as_of", asOf.String())
+	opt := t.opt
+	opt.AsOf = asOf
+	t.metrics.instrument(&opt)
+	t.metrics.started()
+	sum, err := jobs.Run(ctx, t.st, opt)
+	t.metrics.finished(sum, err)
+	switch {
+	case errors.Is(err, jobs.ErrStopped):
+		t.log.Warn("run stopped by signal", "as_of", asOf.String(), "issued", len(sum.Issued))
+	case err != nil:
+		t.log.Error("run failed", "as_of", asOf.String(), "error", err.Error())
+	default:
+		t.log.Info("run summary", "run", sum.RunID, "as_of", asOf.String(), "issued", len(sum.Issued), "archived", sum.Archived, "skipped", len(sum.Skipped), "seconds", sum.Seconds)
+	}
 }
