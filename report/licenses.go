@@ -58,17 +58,12 @@ func Licenses(ds *dataset.Dataset, from, to calendar.Date, by string) ([]License
 		}
 		days = append(days, d)
 	}
-	type key struct {
-		on          calendar.Date
-		group, unit string
-	}
-	rows := map[key]*LicenseRow{}
+	rows := map[licenseKey]*LicenseRow{}
 	for _, s := range ds.Subscriptions {
 		p, ok := ds.Catalog.PlanByID[s.PlanID]
 		if !ok {
 			continue
 		}
-		app := ds.Catalog.AppByID[p.App]
 		group := p.App
 		if by == "country" {
 			group = "?"
@@ -76,51 +71,9 @@ func Licenses(ds *dataset.Dataset, from, to calendar.Date, by string) ([]License
 				group = c.Country
 			}
 		}
-		unit := map[dataset.LicenseMethod]string{dataset.PerUser: "users", dataset.PerCompany: "companies", dataset.PerTenant: "tenants"}[p.LicenseMethod]
-		reports := ds.LicenseReports[s.ID]
+		unit := licenseUnits[p.LicenseMethod]
 		for _, on := range days {
-			sc := rating.ScheduleOf(s, p, on)
-			_, paid := sc.PeriodAt(on)
-			trial := !paid && !s.TrialStart.IsZero() && !s.TrialStart.After(on) && !sc.TrialEnd.Before(on)
-			if !paid && !trial {
-				continue
-			}
-			k := key{on, group, unit}
-			r := rows[k]
-			if r == nil {
-				r = &LicenseRow{On: on, Group: group, Unit: unit}
-				rows[k] = r
-			}
-			if trial {
-				r.Trials++
-				continue
-			}
-			r.Subscriptions++
-			if p.LicenseMethod == dataset.PerTenant {
-				r.Provisioned++
-				r.Assigned++
-				r.Licensable++
-				continue
-			}
-			var latest *dataset.LicenseReport
-			for i := range reports {
-				if !reports[i].ReportedOn.After(on) {
-					latest = &reports[i]
-				}
-			}
-			if latest == nil {
-				r.Unreported++
-				continue
-			}
-			r.Provisioned += rating.LicenseQuantity(p, app, *latest)
-			if p.LicenseMethod == dataset.PerUser {
-				r.Assigned += int64(max(latest.LicensedUsers, 0))
-				r.Licensable += int64(max(latest.LicensableUsers, 0))
-			} else {
-				n := int64(max(latest.Companies, 0) - max(latest.EvaluationCompanies, 0))
-				r.Assigned += n
-				r.Licensable += n
-			}
+			countLicenses(rows, ds, s, p, on, licenseKey{on, group, unit})
 		}
 	}
 	out := make([]LicenseRow, 0, len(rows))
@@ -138,6 +91,62 @@ func Licenses(ds *dataset.Dataset, from, to calendar.Date, by string) ([]License
 		return a.Unit < b.Unit
 	})
 	return out, nil
+}
+
+// licenseUnits names what a plan's license method counts.
+var licenseUnits = map[dataset.LicenseMethod]string{dataset.PerUser: "users", dataset.PerCompany: "companies", dataset.PerTenant: "tenants"}
+
+// licenseKey is a row of the license report: a day, a group and a unit.
+type licenseKey struct {
+	on          calendar.Date
+	group, unit string
+}
+
+// countLicenses adds subscription s (of plan p) to row k on day on, if it is paid or in
+// its trial then: its licenses as its latest license report on or before the day gives.
+func countLicenses(rows map[licenseKey]*LicenseRow, ds *dataset.Dataset, s *dataset.Subscription, p *dataset.Plan, on calendar.Date, k licenseKey) {
+	sc := rating.ScheduleOf(s, p, on)
+	_, paid := sc.PeriodAt(on)
+	trial := !paid && !s.TrialStart.IsZero() && !s.TrialStart.After(on) && !sc.TrialEnd.Before(on)
+	if !paid && !trial {
+		return
+	}
+	r := rows[k]
+	if r == nil {
+		r = &LicenseRow{On: on, Group: k.group, Unit: k.unit}
+		rows[k] = r
+	}
+	if trial {
+		r.Trials++
+		return
+	}
+	r.Subscriptions++
+	if p.LicenseMethod == dataset.PerTenant {
+		r.Provisioned++
+		r.Assigned++
+		r.Licensable++
+		return
+	}
+	var latest *dataset.LicenseReport
+	reports := ds.LicenseReports[s.ID]
+	for i := range reports {
+		if !reports[i].ReportedOn.After(on) {
+			latest = &reports[i]
+		}
+	}
+	if latest == nil {
+		r.Unreported++
+		return
+	}
+	r.Provisioned += rating.LicenseQuantity(p, ds.Catalog.AppByID[p.App], *latest)
+	if p.LicenseMethod == dataset.PerUser {
+		r.Assigned += int64(max(latest.LicensedUsers, 0))
+		r.Licensable += int64(max(latest.LicensableUsers, 0))
+	} else {
+		n := int64(max(latest.Companies, 0) - max(latest.EvaluationCompanies, 0))
+		r.Assigned += n
+		r.Licensable += n
+	}
 }
 
 var licenseColumns = []string{"date", "group", "unit", "subscriptions", "trials", "provisioned", "assigned", "licensable", "unreported"}

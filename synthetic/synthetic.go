@@ -172,54 +172,10 @@ func (g *gen) write(dir string) (int, error) {
 		cust.w.Write([]string{id, fmt.Sprintf("Kunde %d GmbH", i), fmt.Sprintf("Straße %d", i%300+1), fmt.Sprintf("%05d", 10000+i%89999), c.city, c.code, vat,
 			fmt.Sprintf("ap%d@customer.example", i), string(c.method), g.guid(), fmt.Sprintf("tenant%d.onmicrosoft.com", i)})
 		for range 1 + g.r.IntN(3) {
-			p := g.cat.Plans[g.r.IntN(len(g.cat.Plans))]
-			sid := fmt.Sprintf("S-%08d", subs)
+			if m, ok := g.subscription(subFiles{subsF, reps, lims}, fmt.Sprintf("S-%08d", subs), id, partners); ok {
+				metered = append(metered, m)
+			}
 			subs++
-			channel, partner := "end_customer", ""
-			switch n := g.r.IntN(100); {
-			case n < 15:
-				channel, partner = "partner", fmt.Sprintf("P-%05d", g.r.IntN(partners))
-			case n < 20:
-				channel = "marketplace"
-			}
-			act := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, g.r.IntN(1030))
-			trial, ext, cancelled := "", "", ""
-			if g.r.IntN(100) < 5 {
-				start := time.Date(2026, 9, 20+g.r.IntN(30), 0, 0, 0, 0, time.UTC)
-				trial = start.Format(time.DateOnly)
-				act = start.AddDate(0, 0, g.r.IntN(20))
-				if g.r.IntN(2) == 0 {
-					ext = "1"
-				}
-			}
-			if g.r.IntN(100) < 3 {
-				cancelled = time.Date(2026, 10, 1+g.r.IntN(31), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
-				if cancelled < act.Format(time.DateOnly) {
-					cancelled = act.Format(time.DateOnly)
-				}
-			}
-			subsF.w.Write([]string{sid, id, p.ID, channel, partner, trial, ext, act.Format(time.DateOnly), cancelled})
-			switch p.LicenseMethod {
-			case dataset.PerUser:
-				users := 1 + g.r.IntN(40)
-				reps.w.Write([]string{sid, "2023-12-31", strconv.Itoa(users), strconv.Itoa(users + g.r.IntN(5)), "", ""})
-				if g.r.IntN(10) == 0 {
-					reps.w.Write([]string{sid, time.Date(2026, 10, 2+g.r.IntN(29), 0, 0, 0, 0, time.UTC).Format(time.DateOnly), strconv.Itoa(users + 3), strconv.Itoa(users + 8), "", ""})
-				}
-			case dataset.PerCompany:
-				reps.w.Write([]string{sid, "2023-12-31", "", "", strconv.Itoa(1 + g.r.IntN(8)), strconv.Itoa(g.r.IntN(2))})
-			case dataset.PerTenant: // one tenant: no license report
-			}
-			var types []string
-			for _, u := range p.Usage {
-				types = append(types, u.Type)
-				if g.r.IntN(20) == 0 {
-					lims.w.Write([]string{sid, u.Type, strconv.Itoa(500 + g.r.IntN(3000))})
-				}
-			}
-			if len(types) > 0 {
-				metered = append(metered, sub{id: sid, plan: p.ID, usage: types, method: p.LicenseMethod, from: act})
-			}
 		}
 	}
 	for _, f := range []*csvFile{cust, part, subsF, reps, lims} {
@@ -228,6 +184,59 @@ func (g *gen) write(dir string) (int, error) {
 		}
 	}
 	return g.usage(dir, metered)
+}
+
+// subFiles are the files a subscription is written to.
+type subFiles struct{ subs, reps, lims *csvFile }
+
+// subscription writes subscription sid of customer id (of a random plan, channel, trial
+// and cancellation), its license reports and spending limits; it returns the
+// subscription and whether it has metered usage.
+func (g *gen) subscription(f subFiles, sid, id string, partners int) (sub, bool) {
+	p := g.cat.Plans[g.r.IntN(len(g.cat.Plans))]
+	channel, partner := "end_customer", ""
+	switch n := g.r.IntN(100); {
+	case n < 15:
+		channel, partner = "partner", fmt.Sprintf("P-%05d", g.r.IntN(partners))
+	case n < 20:
+		channel = "marketplace"
+	}
+	act := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, g.r.IntN(1030))
+	trial, ext, cancelled := "", "", ""
+	if g.r.IntN(100) < 5 {
+		start := time.Date(2026, 9, 20+g.r.IntN(30), 0, 0, 0, 0, time.UTC)
+		trial = start.Format(time.DateOnly)
+		act = start.AddDate(0, 0, g.r.IntN(20))
+		if g.r.IntN(2) == 0 {
+			ext = "1"
+		}
+	}
+	if g.r.IntN(100) < 3 {
+		cancelled = time.Date(2026, 10, 1+g.r.IntN(31), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+		if cancelled < act.Format(time.DateOnly) {
+			cancelled = act.Format(time.DateOnly)
+		}
+	}
+	f.subs.w.Write([]string{sid, id, p.ID, channel, partner, trial, ext, act.Format(time.DateOnly), cancelled})
+	switch p.LicenseMethod {
+	case dataset.PerUser:
+		users := 1 + g.r.IntN(40)
+		f.reps.w.Write([]string{sid, "2023-12-31", strconv.Itoa(users), strconv.Itoa(users + g.r.IntN(5)), "", ""})
+		if g.r.IntN(10) == 0 {
+			f.reps.w.Write([]string{sid, time.Date(2026, 10, 2+g.r.IntN(29), 0, 0, 0, 0, time.UTC).Format(time.DateOnly), strconv.Itoa(users + 3), strconv.Itoa(users + 8), "", ""})
+		}
+	case dataset.PerCompany:
+		f.reps.w.Write([]string{sid, "2023-12-31", "", "", strconv.Itoa(1 + g.r.IntN(8)), strconv.Itoa(g.r.IntN(2))})
+	case dataset.PerTenant: // one tenant: no license report
+	}
+	var types []string
+	for _, u := range p.Usage {
+		types = append(types, u.Type)
+		if g.r.IntN(20) == 0 {
+			f.lims.w.Write([]string{sid, u.Type, strconv.Itoa(500 + g.r.IntN(3000))})
+		}
+	}
+	return sub{id: sid, plan: p.ID, usage: types, method: p.LicenseMethod, from: act}, len(types) > 0
 }
 
 // eventID returns a random ID in the form of a version 4 UUID, as senders of usage
