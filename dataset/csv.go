@@ -170,40 +170,14 @@ func (l *loader) readCSV(file string, required, optional []string, each func(*ro
 		l.add(&Error{File: file, Line: 1, Reason: csvReason(err)})
 		return true
 	}
-	cols := map[string]int{}
-	known := map[string]bool{}
-	for _, c := range required {
-		known[c] = true
-	}
-	for _, c := range optional {
-		known[c] = true
-	}
-	for i, h := range header {
-		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-		if !known[h] {
-			l.add(&Error{File: file, Line: 1, Field: h, Reason: fmt.Sprintf("unknown column (known: %s)", strings.Join(append(append([]string{}, required...), optional...), ", "))})
-			continue
-		}
-		if _, dup := cols[h]; dup {
-			l.add(&Error{File: file, Line: 1, Field: h, Reason: "column appears twice"})
-			continue
-		}
-		cols[h] = i
-	}
-	missing := false
-	for _, c := range required {
-		if _, ok := cols[c]; !ok {
-			l.add(&Error{File: file, Line: 1, Field: c, Reason: "required column is missing"})
-			missing = true
-		}
-	}
-	if missing {
+	cols, ok := l.columns(file, header, required, optional)
+	if !ok {
 		return true
 	}
 	r := &row{l: l, file: file, cols: cols}
 	for {
 		rec, err := cr.Read()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return true
 		}
 		if err != nil {
@@ -232,6 +206,39 @@ func (l *loader) readCSV(file string, required, optional []string, each func(*ro
 			return true
 		}
 	}
+}
+
+// columns maps the header's columns to their positions; an unknown or repeated column
+// is an error, and a missing required one: then ok is false, and the rows are not read.
+func (l *loader) columns(file string, header, required, optional []string) (cols map[string]int, ok bool) {
+	cols = map[string]int{}
+	known := map[string]bool{}
+	for _, c := range required {
+		known[c] = true
+	}
+	for _, c := range optional {
+		known[c] = true
+	}
+	for i, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		if !known[h] {
+			l.add(&Error{File: file, Line: 1, Field: h, Reason: fmt.Sprintf("unknown column (known: %s)", strings.Join(append(append([]string{}, required...), optional...), ", "))})
+			continue
+		}
+		if _, dup := cols[h]; dup {
+			l.add(&Error{File: file, Line: 1, Field: h, Reason: "column appears twice"})
+			continue
+		}
+		cols[h] = i
+	}
+	ok = true
+	for _, c := range required {
+		if _, found := cols[c]; !found {
+			l.add(&Error{File: file, Line: 1, Field: c, Reason: "required column is missing"})
+			ok = false
+		}
+	}
+	return cols, ok
 }
 
 func csvReason(err error) string {
