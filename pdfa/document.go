@@ -159,16 +159,63 @@ func (d *Document) Write(opt Options) ([]byte, error) {
 	if len(d.pages) == 0 {
 		return nil, errors.New("pdfa: a document needs at least one page")
 	}
-	objs := map[int]*object{}
-	next := 0
-	add := func(o *object) int {
-		next++
-		objs[next] = o
-		return next
+	t := &objectTable{objs: map[int]*object{}}
+	catalog, pagesObj := t.reserve(), t.reserve()
+	fontRes, err := d.writeFonts(t)
+	if err != nil {
+		return nil, err
 	}
-	reserve := func() int { next++; return next }
-	catalog, pagesObj := reserve(), reserve()
+	kids := make([]byte, 0, 8*len(d.pages))
+	for _, p := range d.pages {
+		content := deflateFast(p.content.Bytes())
+		c := t.add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode >>", len(content)), stream: content})
+		pg := t.add(&object{dict: fmt.Appendf(nil, "<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s %s] /Resources << /Font %s >> /Contents %d 0 R >>",
+			pagesObj, fmtNum(d.width), fmtNum(d.height), fontRes, c)})
+		kids = fmt.Appendf(kids, " %d 0 R", pg)
+	}
+	t.objs[pagesObj] = &object{dict: fmt.Appendf(nil, "<< /Type /Pages /Kids [%s ] /Count %d >>", kids, len(d.pages))}
 
+	date := pdfDate(opt.Date)
+	a := opt.Attachment
+	fs := t.attach(a, date)
+	icc := opt.OutputIntent.deflated
+	iccObj := t.add(&object{dict: fmt.Appendf(nil, "<< /N 3 /Filter /FlateDecode /Length %d >>", len(icc)), stream: icc, shared: true})
+	cond := opt.OutputIntent.condition
+	oi := t.add(&object{dict: fmt.Appendf(nil, "<< /Type /OutputIntent /S /GTS_PDFA1 /OutputConditionIdentifier %s /Info %s /RegistryName (http://www.color.org) /DestOutputProfile %d 0 R >>",
+		textString(cond), textString(cond), iccObj)})
+	xmp := xmpPacket(opt)
+	meta := t.add(&object{dict: fmt.Appendf(nil, "<< /Type /Metadata /Subtype /XML /Length %d >>", len(xmp)), stream: xmp})
+	info := t.add(&object{dict: fmt.Appendf(nil, "<< /Title %s /Author %s /Subject %s /Keywords %s /Creator %s /Producer %s /CreationDate %s /ModDate %s >>",
+		textString(opt.Title), textString(opt.Author), textString(opt.Subject), textString(opt.Keywords),
+		textString(opt.Creator), textString(opt.Producer), date, date)})
+	lang := ""
+	if opt.Language != "" {
+		lang = " /Lang " + literal(opt.Language)
+	}
+	t.objs[catalog] = &object{dict: fmt.Appendf(nil, "<< /Type /Catalog /Pages %d 0 R /Metadata %d 0 R /OutputIntents [%d 0 R] /AF [%d 0 R] /Names << /EmbeddedFiles << /Names [%s %d 0 R] >> >>%s >>",
+		pagesObj, meta, oi, fs, literal(a.Name), fs, lang)}
+	return write(t.objs, t.next, catalog, info), nil
+}
+
+// objectTable numbers a PDF's objects as they are added.
+type objectTable struct {
+	objs map[int]*object
+	next int // the last number given
+}
+
+// add adds o and returns its number.
+func (t *objectTable) add(o *object) int {
+	t.next++
+	t.objs[t.next] = o
+	return t.next
+}
+
+// reserve gives a number to an object added later.
+func (t *objectTable) reserve() int { t.next++; return t.next }
+
+// writeFonts adds each font's subset of the runes the pages use (program, descriptor,
+// CID font, ToUnicode and Type 0 font) and returns the fonts' resource dictionary.
+func (d *Document) writeFonts(t *objectTable) ([]byte, error) {
 	var fontRes bytes.Buffer
 	fontRes.WriteString("<<")
 	for i, df := range d.fonts {
@@ -183,7 +230,7 @@ func (d *Document) Write(opt Options) ([]byte, error) {
 		}
 		f := df.font
 		base := s.tag + "+" + f.name
-		file := add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode /Length1 %d >>", len(s.program), s.length1), stream: s.program, shared: true})
+		file := t.add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode /Length1 %d >>", len(s.program), s.length1), stream: s.program, shared: true})
 		flags := 32 // nonsymbolic
 		if f.fixedPitch {
 			flags |= 1
@@ -191,53 +238,29 @@ func (d *Document) Write(opt Options) ([]byte, error) {
 		if f.italic != 0 {
 			flags |= 64
 		}
-		desc := add(&object{dict: fmt.Appendf(nil, "<< /Type /FontDescriptor /FontName /%s /Flags %d /FontBBox [%d %d %d %d] /ItalicAngle %s /Ascent %d /Descent %d /CapHeight %d /StemV 80 /FontFile2 %d 0 R >>",
+		desc := t.add(&object{dict: fmt.Appendf(nil, "<< /Type /FontDescriptor /FontName /%s /Flags %d /FontBBox [%d %d %d %d] /ItalicAngle %s /Ascent %d /Descent %d /CapHeight %d /StemV 80 /FontFile2 %d 0 R >>",
 			base, flags, f.scale(f.bbox[0]), f.scale(f.bbox[1]), f.scale(f.bbox[2]), f.scale(f.bbox[3]),
 			strconv.FormatFloat(f.italic, 'f', -1, 64), f.scale(f.ascent), f.scale(f.descent), f.scale(f.capHeight), file)})
-		gidMap := add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode >>", len(s.cidToGID)), stream: s.cidToGID, shared: true})
-		cid := add(&object{dict: fmt.Appendf(nil, "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor %d 0 R /DW %d /W %s /CIDToGIDMap %d 0 R >>",
+		gidMap := t.add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode >>", len(s.cidToGID)), stream: s.cidToGID, shared: true})
+		cid := t.add(&object{dict: fmt.Appendf(nil, "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor %d 0 R /DW %d /W %s /CIDToGIDMap %d 0 R >>",
 			base, desc, f.widths[0], s.widths, gidMap)})
-		tu := add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode >>", len(s.toUnicode)), stream: s.toUnicode, shared: true})
-		t0 := add(&object{dict: fmt.Appendf(nil, "<< /Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /Identity-H /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>", base, cid, tu)})
+		tu := t.add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode >>", len(s.toUnicode)), stream: s.toUnicode, shared: true})
+		t0 := t.add(&object{dict: fmt.Appendf(nil, "<< /Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /Identity-H /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>", base, cid, tu)})
 		fmt.Fprintf(&fontRes, " /F%d %d 0 R", i+1, t0)
 	}
 	fontRes.WriteString(" >>")
+	return fontRes.Bytes(), nil
+}
 
-	kids := make([]byte, 0, 8*len(d.pages))
-	for _, p := range d.pages {
-		content := deflateFast(p.content.Bytes())
-		c := add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode >>", len(content)), stream: content})
-		pg := add(&object{dict: fmt.Appendf(nil, "<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s %s] /Resources << /Font %s >> /Contents %d 0 R >>",
-			pagesObj, fmtNum(d.width), fmtNum(d.height), fontRes.Bytes(), c)})
-		kids = fmt.Appendf(kids, " %d 0 R", pg)
-	}
-	objs[pagesObj] = &object{dict: fmt.Appendf(nil, "<< /Type /Pages /Kids [%s ] /Count %d >>", kids, len(d.pages))}
-
-	date := pdfDate(opt.Date)
-	a := opt.Attachment
+// attach adds the embedded file a (modified on date) and returns its file
+// specification's number.
+func (t *objectTable) attach(a Attachment, date string) int {
 	sum := md5.Sum(a.Data)
 	efData := deflateFast(a.Data)
-	ef := add(&object{dict: fmt.Appendf(nil, "<< /Type /EmbeddedFile /Subtype /%s /Filter /FlateDecode /Length %d /Params << /ModDate %s /Size %d /CheckSum <%X> >> >>",
+	ef := t.add(&object{dict: fmt.Appendf(nil, "<< /Type /EmbeddedFile /Subtype /%s /Filter /FlateDecode /Length %d /Params << /ModDate %s /Size %d /CheckSum <%X> >> >>",
 		nameEscape(a.MIMEType), len(efData), date, len(a.Data), sum[:]), stream: efData})
-	fs := add(&object{dict: fmt.Appendf(nil, "<< /Type /Filespec /F %s /UF %s /EF << /F %d 0 R /UF %d 0 R >> /Desc %s /AFRelationship /%s >>",
+	return t.add(&object{dict: fmt.Appendf(nil, "<< /Type /Filespec /F %s /UF %s /EF << /F %d 0 R /UF %d 0 R >> /Desc %s /AFRelationship /%s >>",
 		literal(a.Name), literal(a.Name), ef, ef, textString(a.Description), a.Relationship)})
-	icc := opt.OutputIntent.deflated
-	iccObj := add(&object{dict: fmt.Appendf(nil, "<< /N 3 /Filter /FlateDecode /Length %d >>", len(icc)), stream: icc, shared: true})
-	cond := opt.OutputIntent.condition
-	oi := add(&object{dict: fmt.Appendf(nil, "<< /Type /OutputIntent /S /GTS_PDFA1 /OutputConditionIdentifier %s /Info %s /RegistryName (http://www.color.org) /DestOutputProfile %d 0 R >>",
-		textString(cond), textString(cond), iccObj)})
-	xmp := xmpPacket(opt)
-	meta := add(&object{dict: fmt.Appendf(nil, "<< /Type /Metadata /Subtype /XML /Length %d >>", len(xmp)), stream: xmp})
-	info := add(&object{dict: fmt.Appendf(nil, "<< /Title %s /Author %s /Subject %s /Keywords %s /Creator %s /Producer %s /CreationDate %s /ModDate %s >>",
-		textString(opt.Title), textString(opt.Author), textString(opt.Subject), textString(opt.Keywords),
-		textString(opt.Creator), textString(opt.Producer), date, date)})
-	lang := ""
-	if opt.Language != "" {
-		lang = " /Lang " + literal(opt.Language)
-	}
-	objs[catalog] = &object{dict: fmt.Appendf(nil, "<< /Type /Catalog /Pages %d 0 R /Metadata %d 0 R /OutputIntents [%d 0 R] /AF [%d 0 R] /Names << /EmbeddedFiles << /Names [%s %d 0 R] >> >>%s >>",
-		pagesObj, meta, oi, fs, literal(a.Name), fs, lang)}
-	return write(objs, next, catalog, info), nil
 }
 
 // scale converts font units to PDF glyph space (1/1000 of the font size).

@@ -74,81 +74,15 @@ func ParseFont(b []byte) (*Font, error) {
 	if err != nil {
 		return nil, err
 	}
-	need := func(tag string, n int) ([]byte, error) {
-		t, ok := tables[tag]
-		if !ok || len(t) < n {
-			return nil, fmt.Errorf("truetype: table %q missing or shorter than %d bytes", tag, n)
-		}
-		return t, nil
-	}
-	head, err := need("head", 54)
-	if err != nil {
-		return nil, err
-	}
-	hhea, err := need("hhea", 36)
-	if err != nil {
-		return nil, err
-	}
-	maxp, err := need("maxp", 6)
-	if err != nil {
-		return nil, err
-	}
 	f := &Font{name: "Font", subsets: map[string]*fontSubset{}, tables: map[string][]byte{}}
-	u16 := func(t []byte, at int) int { return int(binary.BigEndian.Uint16(t[at:])) }
-	i16 := func(t []byte, at int) int { return int(int16(binary.BigEndian.Uint16(t[at:]))) }
-	f.unitsPerEm = u16(head, 18)
-	if f.unitsPerEm < 16 {
-		return nil, fmt.Errorf("truetype: unitsPerEm %d", f.unitsPerEm)
-	}
-	f.bbox = [4]int{i16(head, 36), i16(head, 38), i16(head, 40), i16(head, 42)}
-	f.ascent, f.descent = i16(hhea, 4), i16(hhea, 6)
-	f.capHeight = f.ascent
-	if os2, ok := tables["OS/2"]; ok && len(os2) >= 90 && u16(os2, 0) >= 2 {
-		f.capHeight = i16(os2, 88)
-	}
-	if post, ok := tables["post"]; ok && len(post) >= 16 {
-		f.italic = float64(int32(binary.BigEndian.Uint32(post[4:]))) / 65536
-		f.fixedPitch = binary.BigEndian.Uint32(post[12:]) != 0
-	}
-	numGlyphs := u16(maxp, 4)
-	numH := u16(hhea, 34)
-	hmtx, err := need("hmtx", 4*numH)
+	numGlyphs, err := f.readMetrics(tables)
 	if err != nil {
 		return nil, err
 	}
-	if numH == 0 || numH > numGlyphs {
-		return nil, fmt.Errorf("truetype: %d horizontal metrics for %d glyphs", numH, numGlyphs)
-	}
-	f.widths = make([]int, numGlyphs)
-	for g := range numGlyphs {
-		adv := u16(hmtx, 4*min(g, numH-1))
-		f.widths[g] = int(math.Round(float64(adv) * 1000 / float64(f.unitsPerEm)))
-	}
-	loca, err := need("loca", 0)
-	if err != nil {
+	if err := f.readGlyphs(tables, numGlyphs); err != nil {
 		return nil, err
 	}
-	f.loca = make([]uint32, numGlyphs+1)
-	long := i16(head, 50) == 1
-	for g := range numGlyphs + 1 {
-		switch {
-		case long && 4*g+4 <= len(loca):
-			f.loca[g] = binary.BigEndian.Uint32(loca[4*g:])
-		case !long && 2*g+2 <= len(loca):
-			f.loca[g] = 2 * uint32(binary.BigEndian.Uint16(loca[2*g:]))
-		default:
-			return nil, errors.New("truetype: loca table shorter than the glyph count")
-		}
-	}
-	if f.glyf, err = need("glyf", int(f.loca[numGlyphs])); err != nil {
-		return nil, err
-	}
-	for g := range numGlyphs {
-		if f.loca[g] > f.loca[g+1] {
-			return nil, fmt.Errorf("truetype: glyph %d has a negative length", g)
-		}
-	}
-	cmap, err := need("cmap", 4)
+	cmap, err := need(tables, "cmap", 4)
 	if err != nil {
 		return nil, err
 	}
@@ -175,6 +109,93 @@ func ParseFont(b []byte) (*Font, error) {
 		f.tables["post"] = p
 	}
 	return f, nil
+}
+
+// need returns the table tag, which must be at least n bytes long.
+func need(tables map[string][]byte, tag string, n int) ([]byte, error) {
+	t, ok := tables[tag]
+	if !ok || len(t) < n {
+		return nil, fmt.Errorf("truetype: table %q missing or shorter than %d bytes", tag, n)
+	}
+	return t, nil
+}
+
+func u16(t []byte, at int) int { return int(binary.BigEndian.Uint16(t[at:])) }
+func i16(t []byte, at int) int { return int(int16(binary.BigEndian.Uint16(t[at:]))) }
+
+// readMetrics reads the font's units, box, ascent, descent, cap height, italic angle,
+// pitch and glyph widths (in thousandths of an em); it returns the number of glyphs.
+func (f *Font) readMetrics(tables map[string][]byte) (int, error) {
+	head, err := need(tables, "head", 54)
+	if err != nil {
+		return 0, err
+	}
+	hhea, err := need(tables, "hhea", 36)
+	if err != nil {
+		return 0, err
+	}
+	maxp, err := need(tables, "maxp", 6)
+	if err != nil {
+		return 0, err
+	}
+	f.unitsPerEm = u16(head, 18)
+	if f.unitsPerEm < 16 {
+		return 0, fmt.Errorf("truetype: unitsPerEm %d", f.unitsPerEm)
+	}
+	f.bbox = [4]int{i16(head, 36), i16(head, 38), i16(head, 40), i16(head, 42)}
+	f.ascent, f.descent = i16(hhea, 4), i16(hhea, 6)
+	f.capHeight = f.ascent
+	if os2, ok := tables["OS/2"]; ok && len(os2) >= 90 && u16(os2, 0) >= 2 {
+		f.capHeight = i16(os2, 88)
+	}
+	if post, ok := tables["post"]; ok && len(post) >= 16 {
+		f.italic = float64(int32(binary.BigEndian.Uint32(post[4:]))) / 65536
+		f.fixedPitch = binary.BigEndian.Uint32(post[12:]) != 0
+	}
+	numGlyphs := u16(maxp, 4)
+	numH := u16(hhea, 34)
+	hmtx, err := need(tables, "hmtx", 4*numH)
+	if err != nil {
+		return 0, err
+	}
+	if numH == 0 || numH > numGlyphs {
+		return 0, fmt.Errorf("truetype: %d horizontal metrics for %d glyphs", numH, numGlyphs)
+	}
+	f.widths = make([]int, numGlyphs)
+	for g := range numGlyphs {
+		adv := u16(hmtx, 4*min(g, numH-1))
+		f.widths[g] = int(math.Round(float64(adv) * 1000 / float64(f.unitsPerEm)))
+	}
+	return numGlyphs, nil
+}
+
+// readGlyphs reads where each glyph's outline is (loca) and the outlines (glyf).
+func (f *Font) readGlyphs(tables map[string][]byte, numGlyphs int) error {
+	loca, err := need(tables, "loca", 0)
+	if err != nil {
+		return err
+	}
+	f.loca = make([]uint32, numGlyphs+1)
+	long := i16(tables["head"], 50) == 1
+	for g := range numGlyphs + 1 {
+		switch {
+		case long && 4*g+4 <= len(loca):
+			f.loca[g] = binary.BigEndian.Uint32(loca[4*g:])
+		case !long && 2*g+2 <= len(loca):
+			f.loca[g] = 2 * uint32(binary.BigEndian.Uint16(loca[2*g:]))
+		default:
+			return errors.New("truetype: loca table shorter than the glyph count")
+		}
+	}
+	if f.glyf, err = need(tables, "glyf", int(f.loca[numGlyphs])); err != nil {
+		return err
+	}
+	for g := range numGlyphs {
+		if f.loca[g] > f.loca[g+1] {
+			return fmt.Errorf("truetype: glyph %d has a negative length", g)
+		}
+	}
+	return nil
 }
 
 func tableDirectory(b []byte) (map[string][]byte, error) {
@@ -233,59 +254,75 @@ func parseCmap(t []byte, numGlyphs int) (map[rune]uint16, error) {
 			m[r] = uint16(g)
 		}
 	}
+	var err error
 	switch {
 	case f12 >= 0:
-		s := t[f12:]
-		if len(s) < 16 {
-			return nil, errors.New("truetype: cmap format 12 truncated")
-		}
-		n := int(binary.BigEndian.Uint32(s[12:]))
-		if len(s) < 16+12*n {
-			return nil, errors.New("truetype: cmap format 12 groups truncated")
-		}
-		for i := range n {
-			g := s[16+12*i:]
-			start, end, gid := binary.BigEndian.Uint32(g), binary.BigEndian.Uint32(g[4:]), binary.BigEndian.Uint32(g[8:])
-			if end < start || end-start > 0x10FFFF {
-				return nil, errors.New("truetype: cmap format 12 bad group")
-			}
-			for c := start; c <= end; c++ {
-				put(rune(c), int(gid+c-start))
-			}
-		}
+		err = readCmap12(t[f12:], put)
 	case f4 >= 0:
-		s := t[f4:]
-		if len(s) < 14 {
-			return nil, errors.New("truetype: cmap format 4 truncated")
-		}
-		segs := int(binary.BigEndian.Uint16(s[6:])) / 2
-		if len(s) < 16+8*segs {
-			return nil, errors.New("truetype: cmap format 4 segments truncated")
-		}
-		ends, starts, deltas, ranges := 14, 16+2*segs, 16+4*segs, 16+6*segs
-		for i := range segs {
-			end := int(binary.BigEndian.Uint16(s[ends+2*i:]))
-			start := int(binary.BigEndian.Uint16(s[starts+2*i:]))
-			delta := int(binary.BigEndian.Uint16(s[deltas+2*i:]))
-			ro := int(binary.BigEndian.Uint16(s[ranges+2*i:]))
-			for c := start; c <= end && c < 0xFFFF; c++ {
-				if ro == 0 {
-					put(rune(c), (c+delta)&0xFFFF)
-					continue
-				}
-				at := ranges + 2*i + ro + 2*(c-start)
-				if at+2 > len(s) {
-					return nil, errors.New("truetype: cmap format 4 glyph array truncated")
-				}
-				if g := int(binary.BigEndian.Uint16(s[at:])); g != 0 {
-					put(rune(c), (g+delta)&0xFFFF)
-				}
-			}
-		}
+		err = readCmap4(t[f4:], put)
 	default:
-		return nil, errors.New("truetype: no Unicode cmap subtable (format 4 or 12)")
+		err = errors.New("truetype: no Unicode cmap subtable (format 4 or 12)")
+	}
+	if err != nil {
+		return nil, err
 	}
 	return m, nil
+}
+
+// readCmap12 reads a format 12 cmap subtable s: its groups of characters mapped to
+// consecutive glyphs.
+func readCmap12(s []byte, put func(r rune, g int)) error {
+	if len(s) < 16 {
+		return errors.New("truetype: cmap format 12 truncated")
+	}
+	n := int(binary.BigEndian.Uint32(s[12:]))
+	if len(s) < 16+12*n {
+		return errors.New("truetype: cmap format 12 groups truncated")
+	}
+	for i := range n {
+		g := s[16+12*i:]
+		start, end, gid := binary.BigEndian.Uint32(g), binary.BigEndian.Uint32(g[4:]), binary.BigEndian.Uint32(g[8:])
+		if end < start || end-start > 0x10FFFF {
+			return errors.New("truetype: cmap format 12 bad group")
+		}
+		for c := start; c <= end; c++ {
+			put(rune(c), int(gid+c-start))
+		}
+	}
+	return nil
+}
+
+// readCmap4 reads a format 4 cmap subtable s: segments of characters mapped by a delta,
+// or through the glyph array.
+func readCmap4(s []byte, put func(r rune, g int)) error {
+	if len(s) < 14 {
+		return errors.New("truetype: cmap format 4 truncated")
+	}
+	segs := int(binary.BigEndian.Uint16(s[6:])) / 2
+	if len(s) < 16+8*segs {
+		return errors.New("truetype: cmap format 4 segments truncated")
+	}
+	ends, starts, deltas, ranges := 14, 16+2*segs, 16+4*segs, 16+6*segs
+	for i := range segs {
+		end := int(binary.BigEndian.Uint16(s[ends+2*i:]))
+		start := int(binary.BigEndian.Uint16(s[starts+2*i:]))
+		delta := int(binary.BigEndian.Uint16(s[deltas+2*i:]))
+		ro := int(binary.BigEndian.Uint16(s[ranges+2*i:]))
+		for c := start; c <= end && c < 0xFFFF; c++ {
+			if ro == 0 {
+				put(rune(c), (c+delta)&0xFFFF)
+				continue
+			}
+			at := ranges + 2*i + ro + 2*(c-start)
+			if at+2 > len(s) {
+				return errors.New("truetype: cmap format 4 glyph array truncated")
+			}
+			if g := int(binary.BigEndian.Uint16(s[at:])); g != 0 {
+				put(rune(c), (g+delta)&0xFFFF)
+			}
+		}
+	}
+	return nil
 }
 
 func postScriptName(t []byte) string {
@@ -596,31 +633,17 @@ func (f *Font) buildSubset(runes []rune) (*fontSubset, error) {
 	for i, g := range gids {
 		newID[g] = uint16(i)
 	}
-	loca := make([]byte, 4*(n+1))
-	hmtx := make([]byte, 0, 4*n)
-	var glyf bytes.Buffer
-	for i, g := range gids {
-		binary.BigEndian.PutUint32(loca[4*i:], uint32(glyf.Len()))
-		at := glyf.Len()
-		if err := writeUnhinted(&glyf, f.glyf[f.loca[g]:f.loca[g+1]]); err != nil {
-			return nil, fmt.Errorf("glyph %d: %w", g, err)
-		}
-		if err := renumberComponents(glyf.Bytes()[at:], newID); err != nil {
-			return nil, fmt.Errorf("glyph %d: %w", g, err)
-		}
-		for glyf.Len()%4 != 0 {
-			glyf.WriteByte(0)
-		}
-		hmtx = append(hmtx, f.metrics(int(g))...)
+	tables, err := f.subsetGlyphs(gids, newID)
+	if err != nil {
+		return nil, err
 	}
-	binary.BigEndian.PutUint32(loca[4*n:], uint32(glyf.Len()))
 	cmap := make(map[rune]uint16, len(runes))
 	for _, r := range runes {
 		if g, ok := f.cmap[r]; ok {
 			cmap[r] = newID[g]
 		}
 	}
-	tables := map[string][]byte{"loca": loca, "glyf": glyf.Bytes(), "hmtx": hmtx, "cmap": cmapFormat4(runes, cmap), "name": nameTable(f.name)}
+	tables["cmap"], tables["name"] = cmapFormat4(runes, cmap), nameTable(f.name)
 	for tag, t := range f.tables {
 		if tag != "hmtx" {
 			tables[tag] = t
@@ -640,12 +663,45 @@ func (f *Font) buildSubset(runes []rune) (*fontSubset, error) {
 	for i, g := range gids {
 		binary.BigEndian.PutUint16(cidToGID[2*int(g):], uint16(i))
 	}
-
 	sum := sha256.Sum256(program)
 	tag := make([]byte, 6)
 	for i := range tag {
 		tag[i] = 'A' + sum[i]%26
 	}
+	return &fontSubset{
+		tag: string(tag), program: deflate(program), length1: len(program),
+		widths: f.widthArray(gids), toUnicode: deflate(toUnicode(runes, f.cmap)), cidToGID: deflate(cidToGID),
+	}, nil
+}
+
+// subsetGlyphs returns the subset's loca, glyf and hmtx tables: the glyphs gids, without
+// hinting, their components renumbered (newID), in that order.
+func (f *Font) subsetGlyphs(gids []uint16, newID map[uint16]uint16) (map[string][]byte, error) {
+	n := len(gids)
+	loca := make([]byte, 4*(n+1))
+	hmtx := make([]byte, 0, 4*n)
+	var glyf bytes.Buffer
+	for i, g := range gids {
+		binary.BigEndian.PutUint32(loca[4*i:], uint32(glyf.Len()))
+		at := glyf.Len()
+		if err := writeUnhinted(&glyf, f.glyf[f.loca[g]:f.loca[g+1]]); err != nil {
+			return nil, fmt.Errorf("glyph %d: %w", g, err)
+		}
+		if err := renumberComponents(glyf.Bytes()[at:], newID); err != nil {
+			return nil, fmt.Errorf("glyph %d: %w", g, err)
+		}
+		for glyf.Len()%4 != 0 {
+			glyf.WriteByte(0)
+		}
+		hmtx = append(hmtx, f.metrics(int(g))...)
+	}
+	binary.BigEndian.PutUint32(loca[4*n:], uint32(glyf.Len()))
+	return map[string][]byte{"loca": loca, "glyf": glyf.Bytes(), "hmtx": hmtx}, nil
+}
+
+// widthArray is the CID font's /W array of the glyphs gids (ascending): runs of
+// consecutive glyphs with their widths.
+func (f *Font) widthArray(gids []uint16) string {
 	var w strings.Builder
 	w.WriteString("[")
 	prev := -2
@@ -667,10 +723,7 @@ func (f *Font) buildSubset(runes []rune) (*fontSubset, error) {
 		w.WriteString("]")
 	}
 	w.WriteString(" ]")
-	return &fontSubset{
-		tag: string(tag), program: deflate(program), length1: len(program),
-		widths: w.String(), toUnicode: deflate(toUnicode(runes, f.cmap)), cidToGID: deflate(cidToGID),
-	}, nil
+	return w.String()
 }
 
 // assemble assembles a font file from its tables, with checksums and head.checkSumAdjustment.
