@@ -13,7 +13,7 @@ type labels struct {
 	invoice, creditNote, number, date, due, customer, partnerID, period, currency string
 	refersTo, pos, item, servicePeriod, qty, unitPrice, net, vat, total, grand    string
 	payment, iban, bic, bank, reference, mandate, creditorID, debtorIBAN, vatID   string
-	taxNumber, page, exemption, contact, draft, lineNotesTitle                    string
+	taxNumber, page, exemption, contact, draft                                    string
 }
 
 func labelsFor(lang string) labels {
