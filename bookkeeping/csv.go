@@ -38,8 +38,8 @@ func CSV(docs []*invoice.Invoice) ([]byte, error) {
 		if !d.DueDate.IsZero() {
 			due = d.DueDate.String()
 		}
-		w.Write([]string{d.Number, d.TypeCode, kind, d.IssueDate.String(), due, d.Preceding,
-			d.BuyerKind, d.BuyerID, d.Buyer.Name, d.Buyer.Address.Country, d.Buyer.VATID, d.Currency,
+		w.Write([]string{d.Number, string(d.TypeCode), kind, d.IssueDate.String(), due, d.Preceding,
+			string(d.BuyerKind), d.BuyerID, d.Buyer.Name, d.Buyer.Address.Country, d.Buyer.VATID, d.Currency,
 			money(d.Totals.TaxBasis), money(d.Totals.TaxTotal), money(d.Totals.GrandTotal), money(signed), vat.String()})
 	}
 	w.Flush()

@@ -54,10 +54,10 @@ type DATEVConfig struct {
 
 // RevenueAccount is the revenue account of one VAT category and rate.
 type RevenueAccount struct {
-	Category string          `json:"category"`
-	Rate     decimal.Decimal `json:"rate"`
-	Account  int             `json:"account"`
-	BUKey    string          `json:"bu_key,omitempty"`
+	Category invoice.VATCategory `json:"category"`
+	Rate     decimal.Decimal     `json:"rate"`
+	Account  int                 `json:"account"`
+	BUKey    string              `json:"bu_key,omitempty"`
 }
 
 // DefaultDATEVConfig is the mapping for SKR03 of kontor's VAT rules (BILLING-RULES 3):
@@ -69,9 +69,9 @@ func DefaultDATEVConfig() DATEVConfig {
 	return DATEVConfig{
 		FiscalYearStart: "01-01", AccountLength: 4, Chart: "03", ReceivablesAccount: 10000,
 		Revenue: []RevenueAccount{
-			{Category: "S", Rate: decimal.NewFromInt(19), Account: 8400},
-			{Category: "AE", Rate: decimal.Zero, Account: 8336},
-			{Category: "O", Rate: decimal.Zero, Account: 8338},
+			{Category: invoice.StandardRate, Rate: decimal.NewFromInt(19), Account: 8400},
+			{Category: invoice.ReverseCharge, Rate: decimal.Zero, Account: 8336},
+			{Category: invoice.NotSubjectToVAT, Rate: decimal.Zero, Account: 8338},
 		},
 		Name: "kontor",
 	}
@@ -120,6 +120,9 @@ func (c DATEVConfig) Check() error {
 		debtor("debtors."+k, c.Debtors[k])
 	}
 	for i, r := range c.Revenue {
+		if !r.Category.Valid() {
+			bad(fmt.Sprintf("revenue[%d].category", i), "%q is not a VAT category kontor applies (S, AE, O)", r.Category)
+		}
 		if r.Account < pow10(c.AccountLength-1) || r.Account >= pow10(c.AccountLength) {
 			bad(fmt.Sprintf("revenue[%d].account", i), "%d is not a %d-digit account", r.Account, c.AccountLength)
 		}
@@ -213,7 +216,7 @@ func Bookings(docs []*invoice.Invoice, cfg DATEVConfig) ([]Booking, error) {
 func bookingsOf(d *invoice.Invoice, cfg DATEVConfig) ([]Booking, error) {
 	credit := d.TypeCode == invoice.CreditNote
 	account := cfg.ReceivablesAccount
-	if n, ok := cfg.Debtors[d.BuyerKind+" "+d.BuyerID]; ok {
+	if n, ok := cfg.Debtors[string(d.BuyerKind)+" "+d.BuyerID]; ok {
 		account = n
 	}
 	var rate decimal.Decimal
@@ -246,7 +249,7 @@ func bookingsOf(d *invoice.Invoice, cfg DATEVConfig) ([]Booking, error) {
 		if !rate.IsZero() {
 			b.BaseAmount = b.Amount.Div(rate).Round(2)
 		}
-		if v.Category == "AE" {
+		if v.Category == invoice.ReverseCharge {
 			b.EUVATID = d.Buyer.VATID
 		}
 		out = append(out, b)
@@ -257,7 +260,7 @@ func bookingsOf(d *invoice.Invoice, cfg DATEVConfig) ([]Booking, error) {
 	return out, nil
 }
 
-func revenueFor(cfg DATEVConfig, category string, rate decimal.Decimal) (RevenueAccount, bool) {
+func revenueFor(cfg DATEVConfig, category invoice.VATCategory, rate decimal.Decimal) (RevenueAccount, bool) {
 	for _, r := range cfg.Revenue {
 		if r.Category == category && r.Rate.Equal(rate) {
 			return r, true

@@ -15,14 +15,14 @@ import (
 var d = decimal.RequireFromString
 
 func doc(number, typ, cur string, vat ...invoice.VATBreakdown) *invoice.Invoice {
-	inv := &invoice.Invoice{Number: number, TypeCode: typ, Currency: cur, IssueDate: calendar.MustParse("2026-11-01"),
+	inv := &invoice.Invoice{Number: number, TypeCode: invoice.DocumentType(typ), Currency: cur, IssueDate: calendar.MustParse("2026-11-01"),
 		BuyerKind: "customer", BuyerID: "C-001", Buyer: invoice.Party{Name: "Müller & Söhne \"Nord\" GmbH", VATID: "ATU12345678"}, VAT: vat}
 	for _, v := range vat {
 		inv.Totals.TaxBasis = inv.Totals.TaxBasis.Add(v.Basis)
 		inv.Totals.TaxTotal = inv.Totals.TaxTotal.Add(v.Tax)
 	}
 	inv.Totals.GrandTotal = inv.Totals.TaxBasis.Add(inv.Totals.TaxTotal)
-	if typ == invoice.CreditNote {
+	if invoice.DocumentType(typ) == invoice.CreditNote {
 		inv.Preceding = "RE-2026-000001"
 	}
 	return inv

@@ -28,7 +28,8 @@ type Options struct {
 }
 
 type buyerKey struct {
-	kind, id, currency string
+	kind         BuyerKind
+	id, currency string
 }
 
 // Assemble puts the charges of a rating result on invoices: one per buyer and currency
@@ -45,7 +46,10 @@ func Assemble(ds *dataset.Dataset, res rating.Result, opt Options) Batch {
 	b := Batch{AsOf: res.AsOf, Invoices: []*Invoice{}, Skipped: []Skipped{}}
 
 	// A problem with a subscription withholds every charge of that customer for that buyer.
-	type hold struct{ kind, id, customer string }
+	type hold struct {
+		kind         BuyerKind
+		id, customer string
+	}
 	withheld := map[hold]int{} // → index in b.Skipped
 	for _, p := range res.Problems {
 		s := ds.SubscriptionByID[p.SubscriptionID]
@@ -109,19 +113,20 @@ func Assemble(ds *dataset.Dataset, res rating.Result, opt Options) Batch {
 // the parts, one part after the other, are those Assemble makes of all subscriptions at
 // once, in the same order. buyerOf returns a subscription's buyer (BuyerOf, for a
 // dataset's). No subscriptions make one empty part.
-func Parts[S any](subs []S, buyerOf func(S) (kind, id string), size int) [][]S {
+func Parts[S any](subs []S, buyerOf func(S) (kind BuyerKind, id string), size int) [][]S {
 	type buyer struct {
-		kind, id string
-		subs     []S
+		kind BuyerKind
+		id   string
+		subs []S
 	}
 	index := map[[2]string]int{}
 	var buyers []buyer
 	for _, s := range subs {
 		kind, id := buyerOf(s)
-		i, ok := index[[2]string{kind, id}]
+		i, ok := index[[2]string{string(kind), id}]
 		if !ok {
 			i = len(buyers)
-			index[[2]string{kind, id}] = i
+			index[[2]string{string(kind), id}] = i
 			buyers = append(buyers, buyer{kind: kind, id: id})
 		}
 		buyers[i].subs = append(buyers[i].subs, s)
@@ -141,26 +146,26 @@ func Parts[S any](subs []S, buyerOf func(S) (kind, id string), size int) [][]S {
 
 // compareBuyers orders buyers by kind, then ID: the order of a batch's invoices and
 // skipped buyers, and of a run's parts, which must agree.
-func compareBuyers(kindA, idA, kindB, idB string) int {
-	return cmp.Or(strings.Compare(kindA, kindB), strings.Compare(idA, idB))
+func compareBuyers(kindA BuyerKind, idA string, kindB BuyerKind, idB string) int {
+	return cmp.Or(cmp.Compare(kindA, kindB), strings.Compare(idA, idB))
 }
 
 // BuyerOf returns who is invoiced for a subscription: its partner or its customer.
-func BuyerOf(s *dataset.Subscription) (kind, id string) {
+func BuyerOf(s *dataset.Subscription) (kind BuyerKind, id string) {
 	return Buyer(s.Channel, s.CustomerID, s.PartnerID)
 }
 
 // Buyer returns who is invoiced for a subscription of the given channel, customer and
 // partner: the partner for a subscription via a partner, else the customer.
-func Buyer(channel dataset.Channel, customerID, partnerID string) (kind, id string) {
+func Buyer(channel dataset.Channel, customerID, partnerID string) (kind BuyerKind, id string) {
 	if channel == dataset.ViaPartner {
-		return "partner", partnerID
+		return PartnerBuyer, partnerID
 	}
-	return "customer", customerID
+	return CustomerBuyer, customerID
 }
 
-func buyerParty(ds *dataset.Dataset, kind, id string) dataset.Party {
-	if kind == "partner" {
+func buyerParty(ds *dataset.Dataset, kind BuyerKind, id string) dataset.Party {
+	if kind == PartnerBuyer {
 		return ds.PartnerByID[id].Party
 	}
 	return ds.CustomerByID[id].Party
@@ -180,10 +185,10 @@ func build(ds *dataset.Dataset, k buyerKey, party dataset.Party, rule VATRule, c
 			Email: sel.Email, Phone: sel.Phone, Contact: sel.Contact},
 		Buyer: Party{ID: k.id, Name: party.Name, Address: party.Address, VATID: party.VATID, Email: party.Email},
 	}
-	if k.kind == "partner" {
+	if k.kind == PartnerBuyer {
 		inv.Buyer.MicrosoftPartnerID = ds.PartnerByID[k.id].MicrosoftPartnerID
 	}
-	if rule.Category == "O" {
+	if rule.Category == NotSubjectToVAT {
 		// BR-O-02/03: an invoice not subject to VAT carries no VAT IDs; the seller's tax
 		// number (BT-32) identifies the seller.
 		inv.Seller.VATID, inv.Buyer.VATID = "", ""
@@ -246,7 +251,7 @@ func chargeLine(ds *dataset.Dataset, k buyerKey, rule VATRule, c rating.Charge, 
 	}
 	plan := ds.Catalog.PlanByID[c.PlanID]
 	var notes []string
-	if k.kind == "partner" {
+	if k.kind == PartnerBuyer {
 		tenant := cust.TenantID
 		if cust.TenantName != "" {
 			tenant = cust.TenantName + " (" + cust.TenantID + ")"
@@ -287,12 +292,13 @@ func chargeLine(ds *dataset.Dataset, k buyerKey, rule VATRule, c rating.Charge, 
 func documentNotes(k buyerKey, rule VATRule, finals []string, t texts) []string {
 	var notes []string
 	switch rule.Category {
-	case "AE":
+	case ReverseCharge:
 		notes = append(notes, t.reverseCharge)
-	case "O":
+	case NotSubjectToVAT:
 		notes = append(notes, t.notSubject)
+	case StandardRate:
 	}
-	if k.kind == "partner" {
+	if k.kind == PartnerBuyer {
 		notes = append(notes, t.partnerGrouping)
 	}
 	if len(finals) > 0 {
@@ -321,14 +327,14 @@ func payment(sel dataset.Seller, buyer dataset.Party, issue calendar.Date, t tex
 	p := Payment{Method: buyer.PaymentMethod}
 	switch buyer.PaymentMethod {
 	case dataset.SEPADirectDebit:
-		p.Code, p.MandateReference, p.CreditorID, p.DebtorIBAN = "59", buyer.MandateReference, sel.CreditorID, buyer.DebtorIBAN
+		p.Code, p.MandateReference, p.CreditorID, p.DebtorIBAN = MeansDirectDebit, buyer.MandateReference, sel.CreditorID, buyer.DebtorIBAN
 		p.Terms = fmt.Sprintf(t.directDebit, buyer.MandateReference, sel.CreditorID, due, maskIBAN(buyer.DebtorIBAN))
 	case dataset.Card:
-		p.Code, p.Terms = "54", t.card
+		p.Code, p.Terms = MeansBankCard, t.card
 	case dataset.OnlinePayment:
-		p.Code, p.Terms = "68", fmt.Sprintf(t.online, due)
+		p.Code, p.Terms = MeansOnline, fmt.Sprintf(t.online, due)
 	default:
-		p.Code, p.IBAN, p.BIC, p.BankName = "58", sel.IBAN, sel.BIC, sel.BankName
+		p.Code, p.IBAN, p.BIC, p.BankName = MeansCreditTransfer, sel.IBAN, sel.BIC, sel.BankName
 		p.Terms = fmt.Sprintf(t.transfer, sel.PaymentTermsDays, due)
 	}
 	return p

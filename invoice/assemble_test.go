@@ -59,7 +59,7 @@ func TestVATByBuyer(t *testing.T) {
 			continue
 		}
 		v := inv.VAT[0]
-		if v.Category != tt.category || v.Rate.String() != tt.rate || v.Tax.StringFixed(2) != tt.tax ||
+		if string(v.Category) != tt.category || v.Rate.String() != tt.rate || v.Tax.StringFixed(2) != tt.tax ||
 			inv.Totals.GrandTotal.StringFixed(2) != tt.grand || v.ExemptionCode != tt.exemption {
 			t.Errorf("%s: VAT %s %s%% tax %s grand %s exemption %q; want %s %s%% tax %s grand %s exemption %q",
 				tt.buyer, v.Category, v.Rate, v.Tax.StringFixed(2), inv.Totals.GrandTotal.StringFixed(2), v.ExemptionCode,
@@ -69,7 +69,7 @@ func TestVATByBuyer(t *testing.T) {
 			t.Errorf("%s: seller VAT ID %q, buyer VAT ID %q", tt.buyer, inv.Seller.VATID, inv.Buyer.VATID)
 		}
 		for _, l := range inv.Lines {
-			if l.VATCategory != tt.category {
+			if string(l.VATCategory) != tt.category {
 				t.Errorf("%s line %s: category %s", tt.buyer, l.ID, l.VATCategory)
 			}
 		}
@@ -160,7 +160,7 @@ func TestPaymentMeansAndDueDates(t *testing.T) {
 			t.Fatalf("%s: no invoice", tt.buyer)
 		}
 		p := inv.Payment
-		if p.Code != tt.code || inv.DueDate.String() != tt.due || p.IBAN != tt.iban || p.MandateReference != tt.mandate || p.CreditorID != tt.creditor || p.Terms == "" {
+		if string(p.Code) != tt.code || inv.DueDate.String() != tt.due || p.IBAN != tt.iban || p.MandateReference != tt.mandate || p.CreditorID != tt.creditor || p.Terms == "" {
 			t.Errorf("%s: payment %+v due %s; want code %s due %s iban %q mandate %q creditor %q", tt.buyer, p, inv.DueDate, tt.code, tt.due, tt.iban, tt.mandate, tt.creditor)
 		}
 	}

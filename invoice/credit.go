@@ -70,6 +70,6 @@ func CreditNoteForLines(orig *Invoice, lineIDs []string, number string, issue ca
 	cn.Notes = append([]string{fmt.Sprintf(t.creditFor, orig.Number, FormatDate(orig.IssueDate, orig.Language), reason)}, orig.Notes...)
 	// A refund or set-off, not a payment to the seller's account: UNTDID 4461 code 1
 	// (instrument not defined) with the terms saying how it is settled.
-	cn.Payment = Payment{Method: orig.Payment.Method, Code: "1", Terms: fmt.Sprintf(t.refund, FormatDate(issue, orig.Language))}
+	cn.Payment = Payment{Method: orig.Payment.Method, Code: MeansNotDefined, Terms: fmt.Sprintf(t.refund, FormatDate(issue, orig.Language))}
 	return &cn, nil
 }

@@ -11,12 +11,6 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Type codes (UNTDID 1001).
-const (
-	CommercialInvoice = "380"
-	CreditNote        = "381"
-)
-
 // Party is a seller or buyer as printed on an invoice.
 type Party struct {
 	ID      string          `json:"id,omitempty"`
@@ -34,8 +28,8 @@ type Party struct {
 
 // Invoice is a complete invoice or credit note, ready to be numbered and rendered.
 type Invoice struct {
-	Number   string `json:"number"`
-	TypeCode string `json:"type_code"`
+	Number   string       `json:"number"`
+	TypeCode DocumentType `json:"type_code"`
 	// Preceding is the invoice a credit note corrects (BT-25, BT-26).
 	Preceding     string        `json:"preceding_invoice,omitempty"`
 	PrecedingDate calendar.Date `json:"preceding_invoice_date,omitzero"`
@@ -43,8 +37,8 @@ type Invoice struct {
 	DueDate       calendar.Date `json:"due_date"`
 	Currency      string        `json:"currency"`
 	Language      string        `json:"language"` // de or en
-	// BuyerKind is "customer" or "partner"; BuyerID its ID in the dataset.
-	BuyerKind string          `json:"buyer_kind"`
+	// BuyerKind is whom the invoice is addressed to; BuyerID its ID in the dataset.
+	BuyerKind BuyerKind       `json:"buyer_kind"`
 	BuyerID   string          `json:"buyer_id"`
 	Seller    Party           `json:"seller"`
 	Buyer     Party           `json:"buyer"`
@@ -71,7 +65,7 @@ type Line struct {
 	UnitCode    string          `json:"unit_code"`
 	UnitPrice   decimal.Decimal `json:"unit_price"`
 	Net         decimal.Decimal `json:"net"`
-	VATCategory string          `json:"vat_category"`
+	VATCategory VATCategory     `json:"vat_category"`
 	VATRate     decimal.Decimal `json:"vat_rate"`
 	Late        bool            `json:"late,omitempty"`
 	Final       bool            `json:"final,omitempty"`
@@ -87,7 +81,7 @@ type EndCustomer struct {
 
 // VATBreakdown is the VAT of one category and rate (BG-23).
 type VATBreakdown struct {
-	Category      string          `json:"category"`
+	Category      VATCategory     `json:"category"`
 	Rate          decimal.Decimal `json:"rate"`
 	Basis         decimal.Decimal `json:"basis"`
 	Tax           decimal.Decimal `json:"tax"`
@@ -108,8 +102,8 @@ type Totals struct {
 // Payment is how the invoice is paid (BG-16) and its terms (BT-20).
 type Payment struct {
 	Method dataset.PaymentMethod `json:"method"`
-	// Code is the UNTDID 4461 payment means code (BT-81).
-	Code string `json:"code"`
+	// Code is the payment means (BT-81).
+	Code PaymentMeans `json:"code"`
 	// Reference is the remittance information the buyer should quote (BT-83).
 	Reference        string `json:"reference,omitempty"`
 	IBAN             string `json:"iban,omitempty"`
@@ -123,11 +117,11 @@ type Payment struct {
 
 // Skipped is a buyer, or part of a partner's invoice, that a run did not invoice.
 type Skipped struct {
-	BuyerKind  string `json:"buyer_kind"`
-	BuyerID    string `json:"buyer_id"`
-	Name       string `json:"name,omitempty"`
-	CustomerID string `json:"customer_id,omitempty"`
-	Reason     string `json:"reason"`
+	BuyerKind  BuyerKind `json:"buyer_kind"`
+	BuyerID    string    `json:"buyer_id"`
+	Name       string    `json:"name,omitempty"`
+	CustomerID string    `json:"customer_id,omitempty"`
+	Reason     string    `json:"reason"`
 	// Charges and Net are what was withheld.
 	Charges int             `json:"charges"`
 	Net     decimal.Decimal `json:"net"`
@@ -146,7 +140,7 @@ type Batch struct {
 func VisibleTo(customerID string, invoices []*Invoice) []*Invoice {
 	var out []*Invoice
 	for _, inv := range invoices {
-		if inv.BuyerKind == "customer" && inv.BuyerID == customerID {
+		if inv.BuyerKind == CustomerBuyer && inv.BuyerID == customerID {
 			out = append(out, inv)
 		}
 	}

@@ -48,7 +48,7 @@ func TestPartsKeepBuyersWholeAndInOrder(t *testing.T) {
 				buyers := map[string]bool{}
 				for _, s := range p {
 					kind, id := invoice.BuyerOf(s)
-					buyer := kind + " " + id
+					buyer := string(kind) + " " + id
 					if j, ok := partOf[buyer]; ok && j != i {
 						t.Errorf("buyer %s in parts %d and %d", buyer, j, i)
 					}

@@ -19,10 +19,9 @@ const (
 // VATRule is one row of the VAT rule table: for a buyer zone and whether the buyer has a
 // VAT ID, the VAT category (UNTDID 5305), rate and exemption, or a refusal to invoice.
 type VATRule struct {
-	Zone Zone
-	// HasVATID: "yes", "no" or "" (either).
-	HasVATID      string
-	Category      string
+	Zone          Zone
+	HasVATID      VATIDCondition
+	Category      VATCategory
 	Rate          decimal.Decimal
 	ExemptionCode string // VATEX code (BT-121)
 	ExemptionText string // BT-120
@@ -37,10 +36,10 @@ type VATRules []VATRule
 // software services to businesses (BILLING-RULES 3).
 func GermanSellerVAT() VATRules {
 	return VATRules{
-		{Zone: Domestic, Category: "S", Rate: decimal.NewFromInt(19)},
-		{Zone: EU, HasVATID: "yes", Category: "AE", Rate: decimal.Zero, ExemptionCode: "VATEX-EU-AE", ExemptionText: "Reverse charge"},
-		{Zone: EU, HasVATID: "no", Refuse: "buyer in another EU member state without a VAT ID: kontor invoices businesses only (B2B) and cannot apply reverse charge without the buyer's VAT ID"},
-		{Zone: NonEU, Category: "O", Rate: decimal.Zero, ExemptionCode: "VATEX-EU-O", ExemptionText: "Not subject to VAT"},
+		{Zone: Domestic, Category: StandardRate, Rate: decimal.NewFromInt(19)},
+		{Zone: EU, HasVATID: WithVATID, Category: ReverseCharge, Rate: decimal.Zero, ExemptionCode: "VATEX-EU-AE", ExemptionText: "Reverse charge"},
+		{Zone: EU, HasVATID: WithoutVATID, Refuse: "buyer in another EU member state without a VAT ID: kontor invoices businesses only (B2B) and cannot apply reverse charge without the buyer's VAT ID"},
+		{Zone: NonEU, Category: NotSubjectToVAT, Rate: decimal.Zero, ExemptionCode: "VATEX-EU-O", ExemptionText: "Not subject to VAT"},
 	}
 }
 
@@ -53,17 +52,14 @@ func (rules VATRules) For(sellerCountry string, buyer dataset.Party) (VATRule, e
 	case dataset.IsEU(buyer.Country):
 		zone = EU
 	}
-	has := "no"
-	if buyer.VATID != "" {
-		has = "yes"
-	}
+	has := buyer.VATID != ""
 	for _, r := range rules {
-		if r.Zone == zone && (r.HasVATID == "" || r.HasVATID == has) {
+		if r.Zone == zone && r.HasVATID.Holds(has) {
 			if r.Refuse != "" {
 				return r, fmt.Errorf("%s", r.Refuse)
 			}
 			return r, nil
 		}
 	}
-	return VATRule{}, fmt.Errorf("no VAT rule for a buyer in %s (zone %s, VAT ID: %s)", buyer.Country, zone, has)
+	return VATRule{}, fmt.Errorf("no VAT rule for a buyer in %s (zone %s, VAT ID: %t)", buyer.Country, zone, has)
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/kontor-billing/kontor/archive"
+	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/kontor-billing/kontor/zugferd"
 	"golang.org/x/sync/errgroup"
@@ -79,10 +80,11 @@ func (d Delivery) render(ctx context.Context, invs []store.StoredInvoice, first 
 	f := blockFiles{docs: make(map[int64][]store.Document, len(invs))}
 	for _, si := range invs {
 		switch si.Status {
-		case "rendered":
+		case invoice.Rendered:
 			f.again = append(f.again, si.ID)
-		case "archived":
+		case invoice.Archived:
 			f.archived = append(f.archived, si.ID)
+		case invoice.Draft, invoice.Finalized: // rendered below for the first time
 		}
 	}
 	var recorded map[int64]map[string]string
@@ -94,7 +96,7 @@ func (d Delivery) render(ctx context.Context, invs []store.StoredInvoice, first 
 	}
 	var rendered []store.Rendered
 	for i, si := range invs {
-		if si.Status == "archived" {
+		if si.Status == invoice.Archived {
 			continue
 		}
 		docs, err := Render(d.Renderer, si.Invoice)
@@ -102,7 +104,7 @@ func (d Delivery) render(ctx context.Context, invs []store.StoredInvoice, first 
 			return f, fmt.Errorf("render invoice %s: %w", si.Invoice.Number, err)
 		}
 		f.docs[si.ID] = docs
-		if si.Status == "rendered" {
+		if si.Status == invoice.Rendered {
 			if err := sameAsRecorded(si.Invoice.Number, docs, recorded[si.ID]); err != nil {
 				return f, err
 			}
@@ -115,7 +117,7 @@ func (d Delivery) render(ctx context.Context, invs []store.StoredInvoice, first 
 		return f, err
 	}
 	for i, si := range invs {
-		if si.Status == "finalized" {
+		if si.Status == invoice.Finalized {
 			crash(fmt.Sprintf("rendered-%d", first+i))
 		}
 	}
@@ -129,7 +131,7 @@ func (d Delivery) archive(ctx context.Context, invs []store.StoredInvoice, files
 	var steps []string
 	var archived []store.Archived
 	for i, si := range invs {
-		if si.Status == "archived" {
+		if si.Status == invoice.Archived {
 			continue
 		}
 		docs := files[si.ID]
@@ -155,7 +157,7 @@ func (d Delivery) archive(ctx context.Context, invs []store.StoredInvoice, files
 		return 0, err
 	}
 	for i, si := range invs {
-		if si.Status != "archived" {
+		if si.Status != invoice.Archived {
 			crash(fmt.Sprintf("archived-%d", first+i))
 		}
 	}

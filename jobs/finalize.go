@@ -12,7 +12,7 @@ import (
 // finalizeStore is what numbering reads and writes.
 type finalizeStore interface {
 	// InvoiceRefs lists the invoices with one of the statuses, oldest first.
-	InvoiceRefs(ctx context.Context, statuses ...string) ([]store.InvoiceRef, error)
+	InvoiceRefs(ctx context.Context, statuses ...invoice.Status) ([]store.InvoiceRef, error)
 	// InvoicesByID reads the invoices ids, in that order.
 	InvoicesByID(ctx context.Context, ids []int64) ([]store.StoredInvoice, error)
 	// Finalize gives the drafts ids the next numbers of series, in that order.
@@ -44,11 +44,11 @@ type issueStage struct {
 func (issueStage) name() string { return "finalize" }
 
 func (s issueStage) run(ctx context.Context, r *runState) error {
-	drafts, err := s.finalize.InvoiceRefs(ctx, "draft")
+	drafts, err := s.finalize.InvoiceRefs(ctx, invoice.Draft)
 	if err != nil {
 		return err
 	}
-	pending, err := s.finalize.InvoiceRefs(ctx, "finalized", "rendered")
+	pending, err := s.finalize.InvoiceRefs(ctx, invoice.Finalized, invoice.Rendered)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (s issueStage) handOut(ctx context.Context, r *runState, mu *sync.Mutex, dr
 	}
 	toRender := len(drafts)
 	for _, p := range pending {
-		if p.Status == "finalized" {
+		if p.Status == invoice.Finalized {
 			toRender++
 		}
 	}
@@ -154,7 +154,7 @@ func (s issueStage) finalizeBatch(ctx context.Context, r *runState, batch []stor
 	}
 	for _, si := range invs {
 		inv, t := si.Invoice, si.Invoice.Totals
-		r.sum.Issued = append(r.sum.Issued, Issued{Number: inv.Number, Type: inv.TypeCode, Buyer: inv.BuyerKind + " " + inv.BuyerID,
+		r.sum.Issued = append(r.sum.Issued, Issued{Number: inv.Number, Type: inv.TypeCode, Buyer: string(inv.BuyerKind) + " " + inv.BuyerID,
 			Currency: inv.Currency, Net: t.TaxBasis, VAT: t.TaxTotal, Gross: t.GrandTotal})
 		r.log.Debug("invoice finalized", "run", r.runID, "number", inv.Number, "buyer", inv.BuyerID, "gross", t.GrandTotal.StringFixed(2), "currency", inv.Currency)
 	}

@@ -41,7 +41,7 @@ func (s loadStage) run(ctx context.Context, r *runState) error {
 	if err != nil {
 		return fmt.Errorf("read the dataset's outline: %w", err)
 	}
-	parts := invoice.Parts(o.Subscriptions, func(s store.SubscriptionRef) (string, string) {
+	parts := invoice.Parts(o.Subscriptions, func(s store.SubscriptionRef) (invoice.BuyerKind, string) {
 		return invoice.Buyer(s.Channel, s.CustomerID, s.PartnerID)
 	}, r.opt.part())
 	r.outline, r.ds = o, o.Base

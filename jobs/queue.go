@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -155,7 +156,7 @@ func (f levelFilter) WithGroup(g string) slog.Handler {
 // Queue hands a run's render and archive stages to worker processes.
 type Queue struct {
 	client *river.Client[pgx.Tx]
-	counts func(ctx context.Context, ids []int64) (map[string]int, error)
+	counts func(ctx context.Context, ids []int64) (map[invoice.Status]int, error)
 	// Block is how many invoices one job carries (default DefaultQueueBlock).
 	Block int
 	// Poll is how often the run checks on its invoices while it waits (default 250 ms).
@@ -167,7 +168,7 @@ type Queue struct {
 
 // StatusCounter counts invoices by status.
 type StatusCounter interface {
-	StatusCounts(ctx context.Context, ids []int64) (map[string]int, error)
+	StatusCounts(ctx context.Context, ids []int64) (map[invoice.Status]int, error)
 }
 
 // NewQueue returns a queue that enqueues into the database of pool; st counts the
@@ -228,7 +229,7 @@ func (d *queued) add(ctx context.Context, invs []store.StoredInvoice) error {
 		}
 		d.seen[si.ID] = true
 		d.ids = append(d.ids, si.ID)
-		if si.Status == "finalized" {
+		if si.Status == invoice.Finalized {
 			d.toRender++
 		}
 	}
@@ -282,8 +283,8 @@ func (d *queued) wait(ctx context.Context, stopped func() bool, progress func(st
 		if err != nil {
 			return rendered, archived, err
 		}
-		archived = counts["archived"]
-		rendered = counts["rendered"] + archived - alreadyRendered
+		archived = counts[invoice.Archived]
+		rendered = counts[invoice.Rendered] + archived - alreadyRendered
 		progress("render", rendered, d.toRender)
 		progress("archive", archived, len(d.ids))
 		if archived == len(d.ids) {

@@ -12,19 +12,19 @@ import (
 
 // Manifest is the small JSON document archived beside each invoice's PDF and XML.
 type Manifest struct {
-	Number    string         `json:"number"`
-	TypeCode  string         `json:"type_code"`
-	IssueDate calendar.Date  `json:"issue_date"`
-	Buyer     string         `json:"buyer"`
-	BuyerName string         `json:"buyer_name"`
-	Currency  string         `json:"currency"`
-	Net       string         `json:"net"`
-	VAT       string         `json:"vat"`
-	Gross     string         `json:"gross"`
-	SHA256    ManifestHashes `json:"sha256"`
-	Preceding string         `json:"preceding_invoice,omitempty"`
-	Lines     int            `json:"lines"`
-	Due       string         `json:"due_payable"`
+	Number    string               `json:"number"`
+	TypeCode  invoice.DocumentType `json:"type_code"`
+	IssueDate calendar.Date        `json:"issue_date"`
+	Buyer     string               `json:"buyer"`
+	BuyerName string               `json:"buyer_name"`
+	Currency  string               `json:"currency"`
+	Net       string               `json:"net"`
+	VAT       string               `json:"vat"`
+	Gross     string               `json:"gross"`
+	SHA256    ManifestHashes       `json:"sha256"`
+	Preceding string               `json:"preceding_invoice,omitempty"`
+	Lines     int                  `json:"lines"`
+	Due       string               `json:"due_payable"`
 }
 
 // ManifestHashes are the SHA-256 of the archived files.
@@ -47,7 +47,7 @@ func Render(r *zugferd.Renderer, inv *invoice.Invoice) ([]store.Document, error)
 	xd, pd := store.NewDocument("xml", x), store.NewDocument("pdf", pdf)
 	t := inv.Totals
 	m, err := json.MarshalIndent(Manifest{
-		Number: inv.Number, TypeCode: inv.TypeCode, IssueDate: inv.IssueDate, Buyer: inv.BuyerKind + " " + inv.BuyerID,
+		Number: inv.Number, TypeCode: inv.TypeCode, IssueDate: inv.IssueDate, Buyer: string(inv.BuyerKind) + " " + inv.BuyerID,
 		BuyerName: inv.Buyer.Name, Currency: inv.Currency, Net: t.TaxBasis.StringFixed(2), VAT: t.TaxTotal.StringFixed(2),
 		Gross: t.GrandTotal.StringFixed(2), SHA256: ManifestHashes{PDF: pd.SHA256, XML: xd.SHA256},
 		Preceding: inv.Preceding, Lines: len(inv.Lines), Due: t.DuePayable.StringFixed(2),

@@ -119,7 +119,7 @@ func TestRunReportShowsTheRunSummaryAndComparesWithThePreviousRun(t *testing.T) 
 	}
 	skipped := table(t, doc, "skipped", "data-buyer")
 	for _, s := range first.Skipped {
-		if _, ok := skipped[s.BuyerKind+" "+s.BuyerID]; !ok {
+		if _, ok := skipped[string(s.BuyerKind)+" "+s.BuyerID]; !ok {
 			t.Errorf("skipped buyer %s %s not in the report", s.BuyerKind, s.BuyerID)
 		}
 	}

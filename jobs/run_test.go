@@ -275,7 +275,7 @@ func TestFinalizeInBatches(t *testing.T) {
 	again, err := st.Finalize(ctx, ids, "RE-2026-")
 	var nums []string
 	for _, si := range again {
-		nums = append(nums, si.Invoice.Number+"/"+si.Status)
+		nums = append(nums, si.Invoice.Number+"/"+string(si.Status))
 	}
 	if err != nil || strings.Join(nums, " ") != "RE-2026-000004/archived RE-2026-000001/archived" {
 		t.Errorf("finalizing finalized invoices again: %v, %v", nums, err)

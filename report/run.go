@@ -24,7 +24,7 @@ import (
 // Document is a document a run issued.
 type Document struct {
 	Number   string
-	Type     string // 380 invoice, 381 credit note
+	Type     invoice.DocumentType
 	Buyer    string
 	Currency string
 	Net      decimal.Decimal

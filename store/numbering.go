@@ -16,7 +16,7 @@ import (
 type StoredInvoice struct {
 	ID      int64
 	RunID   int64 // 0 for credit notes, issued outside runs
-	Status  string
+	Status  invoice.Status
 	Invoice *invoice.Invoice
 }
 
@@ -24,17 +24,21 @@ type StoredInvoice struct {
 // run reads batch by batch (Finalize, InvoicesByID).
 type InvoiceRef struct {
 	ID     int64
-	Status string
+	Status invoice.Status
 	// TypeCode chooses a draft's number series.
-	TypeCode string
+	TypeCode invoice.DocumentType
 }
 
 // InvoiceRefs returns the invoices with one of the statuses, oldest first, without their
 // models.
-func (s *Store) InvoiceRefs(ctx context.Context, statuses ...string) ([]InvoiceRef, error) {
-	rows, err := s.pool.Query(ctx, `select id, status, type_code from invoices where status = any($1) order by id`, statuses)
+func (s *Store) InvoiceRefs(ctx context.Context, statuses ...invoice.Status) ([]InvoiceRef, error) {
+	names := make([]string, len(statuses))
+	for i, st := range statuses {
+		names[i] = string(st)
+	}
+	rows, err := s.pool.Query(ctx, `select id, status, type_code from invoices where status = any($1) order by id`, names)
 	if err != nil {
-		return nil, fmt.Errorf("list %s invoices: %w", strings.Join(statuses, ", "), err)
+		return nil, fmt.Errorf("list %s invoices: %w", strings.Join(names, ", "), err)
 	}
 	var out []InvoiceRef
 	var r InvoiceRef
@@ -42,14 +46,14 @@ func (s *Store) InvoiceRefs(ctx context.Context, statuses ...string) ([]InvoiceR
 		out = append(out, r)
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("list %s invoices: %w", strings.Join(statuses, ", "), err)
+		return nil, fmt.Errorf("list %s invoices: %w", strings.Join(names, ", "), err)
 	}
 	return out, nil
 }
 
 // Invoices returns the invoices with a status, oldest first.
-func (s *Store) Invoices(ctx context.Context, status string) ([]StoredInvoice, error) {
-	rows, err := s.pool.Query(ctx, `select id, coalesce(run_id, 0), status, model from invoices where status = $1 order by id`, status)
+func (s *Store) Invoices(ctx context.Context, status invoice.Status) ([]StoredInvoice, error) {
+	rows, err := s.pool.Query(ctx, `select id, coalesce(run_id, 0), status, model from invoices where status = $1 order by id`, string(status))
 	if err != nil {
 		return nil, fmt.Errorf("list %s invoices: %w", status, err)
 	}
@@ -105,13 +109,13 @@ func (s *Store) InvoicesByID(ctx context.Context, ids []int64) ([]StoredInvoice,
 }
 
 // StatusCounts counts the invoices ids by status.
-func (s *Store) StatusCounts(ctx context.Context, ids []int64) (map[string]int, error) {
+func (s *Store) StatusCounts(ctx context.Context, ids []int64) (map[invoice.Status]int, error) {
 	rows, err := s.pool.Query(ctx, `select status, count(*) from invoices where id = any($1) group by status`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("count invoices by status: %w", err)
 	}
-	out := map[string]int{}
-	var status string
+	out := map[invoice.Status]int{}
+	var status invoice.Status
 	var n int
 	_, err = pgx.ForEachRow(rows, []any{&status, &n}, func() error {
 		out[status] = n
@@ -157,7 +161,7 @@ func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]Sto
 			return nil, fmt.Errorf("finalize invoice %d: model: %w", id, err)
 		}
 		out[i] = StoredInvoice{ID: id, RunID: r.run, Status: r.status, Invoice: inv}
-		if r.status != "draft" {
+		if r.status != invoice.Draft {
 			continue
 		}
 		seq++
@@ -177,7 +181,7 @@ func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]Sto
 // lockedInvoice is an invoice as Finalize locks it.
 type lockedInvoice struct {
 	run    int64
-	status string
+	status invoice.Status
 	model  []byte
 }
 
@@ -207,7 +211,7 @@ func lockInvoices(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]locked
 		if !ok {
 			return nil, 0, fmt.Errorf("invoice %d does not exist", id)
 		}
-		if r.status == "draft" {
+		if r.status == invoice.Draft {
 			drafts++
 		}
 	}
@@ -234,9 +238,9 @@ func takeNumbers(ctx context.Context, tx pgx.Tx, series string, n int) (int64, e
 func number(batch *pgx.Batch, si *StoredInvoice, series string, seq int64) error {
 	inv := si.Invoice
 	num := fmt.Sprintf("%s%06d", series, seq)
-	si.Status = "finalized"
+	si.Status = invoice.Finalized
 	inv.Number = num
-	if inv.Payment.Code == "58" {
+	if inv.Payment.Code == invoice.MeansCreditTransfer {
 		inv.Payment.Reference = num
 	}
 	model, err := json.Marshal(inv)

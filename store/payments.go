@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/licensing"
 )
 
@@ -44,7 +45,7 @@ func (s *Store) ImportPayments(ctx context.Context, results []PaymentResult, loc
 		if err != nil {
 			return 0, nil, fmt.Errorf("import payments: %w", err)
 		}
-		if method != "card" || buyerKind != "customer" {
+		if method != "card" || buyerKind != string(invoice.CustomerBuyer) {
 			problems = append(problems, fmt.Sprintf("line %d: invoice %s is not paid by card (payment method %s)", r.Line, r.Invoice, method))
 			continue
 		}

@@ -155,7 +155,7 @@ func XML(inv *invoice.Invoice) ([]byte, error) {
 func (w *writer) header(hdr *etree.Element) {
 	inv := w.inv
 	w.add(hdr, "ID", "number (BT-1)", inv.Number)
-	hdr.CreateElement("ram:TypeCode").SetText(inv.TypeCode)
+	hdr.CreateElement("ram:TypeCode").SetText(string(inv.TypeCode))
 	date102(hdr, "ram:IssueDateTime", inv.IssueDate, "udt")
 	for i, n := range inv.Notes {
 		w.add(hdr.CreateElement("ram:IncludedNote"), "Content", fmt.Sprintf("note %d (BT-22)", i+1), n)
@@ -169,10 +169,10 @@ func (w *writer) header(hdr *etree.Element) {
 // terms, totals and the preceding invoice.
 func (w *writer) settlement(set *etree.Element) {
 	inv, p := w.inv, w.inv.Payment
-	if p.Code == "59" {
+	if p.Code == invoice.MeansDirectDebit {
 		w.add(set, "CreditorReferenceID", "creditor ID (BT-90)", p.CreditorID)
 	}
-	if p.Code == "58" {
+	if p.Code == invoice.MeansCreditTransfer {
 		w.add(set, "PaymentReference", "payment reference (BT-83)", inv.Number)
 	}
 	set.CreateElement("ram:InvoiceCurrencyCode").SetText(inv.Currency)
@@ -184,7 +184,7 @@ func (w *writer) settlement(set *etree.Element) {
 	terms := set.CreateElement("ram:SpecifiedTradePaymentTerms")
 	w.add(terms, "Description", "payment terms (BT-20)", p.Terms)
 	date102(terms, "ram:DueDateDateTime", inv.DueDate, "udt")
-	if p.Code == "59" {
+	if p.Code == invoice.MeansDirectDebit {
 		w.add(terms, "DirectDebitMandateID", "mandate reference (BT-89)", p.MandateReference)
 	}
 	w.totals(set.CreateElement("ram:SpecifiedTradeSettlementHeaderMonetarySummation"))
@@ -198,18 +198,19 @@ func (w *writer) settlement(set *etree.Element) {
 // paymentMeans writes the payment means (BG-16) and the accounts it names.
 func (w *writer) paymentMeans(pm *etree.Element) {
 	p := w.inv.Payment
-	pm.CreateElement("ram:TypeCode").SetText(p.Code)
+	pm.CreateElement("ram:TypeCode").SetText(string(p.Code))
 	w.add(pm, "Information", "payment means text (BT-82)", paymentMeansText(p))
 	switch p.Code {
-	case "59":
+	case invoice.MeansDirectDebit:
 		w.add(pm.CreateElement("ram:PayerPartyDebtorFinancialAccount"), "IBANID", "debited account (BT-91)", p.DebtorIBAN)
-	case "58":
+	case invoice.MeansCreditTransfer:
 		acct := pm.CreateElement("ram:PayeePartyCreditorFinancialAccount")
 		w.add(acct, "IBANID", "seller IBAN (BT-84)", p.IBAN)
 		w.add(acct, "AccountName", "account name (BT-85)", w.inv.Seller.Name)
 		if p.BIC != "" {
 			w.add(pm.CreateElement("ram:PayeeSpecifiedCreditorFinancialInstitution"), "BICID", "BIC (BT-86)", p.BIC)
 		}
+	case invoice.MeansBankCard, invoice.MeansOnline, invoice.MeansNotDefined: // no account
 	}
 }
 
@@ -221,9 +222,9 @@ func (w *writer) vat(set *etree.Element) {
 		tax.CreateElement("ram:TypeCode").SetText("VAT")
 		w.add(tax, "ExemptionReason", "VAT exemption reason (BT-120)", v.ExemptionText)
 		tax.CreateElement("ram:BasisAmount").SetText(amount(v.Basis))
-		tax.CreateElement("ram:CategoryCode").SetText(v.Category)
+		tax.CreateElement("ram:CategoryCode").SetText(string(v.Category))
 		w.add(tax, "ExemptionReasonCode", "VAT exemption code (BT-121)", v.ExemptionCode)
-		if v.Category != "O" { // BR-O-05, BR-O-09: no rate for "not subject to VAT"
+		if v.Category != invoice.NotSubjectToVAT { // BR-O-05, BR-O-09: no rate for "not subject to VAT"
 			tax.CreateElement("ram:RateApplicablePercent").SetText(amount(v.Rate))
 		}
 	}
@@ -263,8 +264,8 @@ func (w *writer) line(tx *etree.Element, l invoice.Line) {
 	set := item.CreateElement("ram:SpecifiedLineTradeSettlement")
 	tax := set.CreateElement("ram:ApplicableTradeTax")
 	tax.CreateElement("ram:TypeCode").SetText("VAT")
-	tax.CreateElement("ram:CategoryCode").SetText(l.VATCategory)
-	if l.VATCategory != "O" { // BR-O-05
+	tax.CreateElement("ram:CategoryCode").SetText(string(l.VATCategory))
+	if l.VATCategory != invoice.NotSubjectToVAT { // BR-O-05
 		tax.CreateElement("ram:RateApplicablePercent").SetText(amount(l.VATRate))
 	}
 	per := set.CreateElement("ram:BillingSpecifiedPeriod")
@@ -312,7 +313,7 @@ func (w *writer) party(el *etree.Element, role string, p invoice.Party, seller b
 }
 
 func paymentMeansText(p invoice.Payment) string {
-	if p.Code == "1" {
+	if p.Code == invoice.MeansNotDefined {
 		return "Refund or set-off"
 	}
 	switch p.Method {

@@ -260,10 +260,11 @@ func (r *marotoRenderer) paymentRows(inv *invoice.Invoice, lb labels) []core.Row
 	}
 	var kv [][2]string
 	switch p.Code {
-	case "58":
+	case invoice.MeansCreditTransfer:
 		kv = [][2]string{{lb.iban, p.IBAN}, {lb.bic, p.BIC}, {lb.bank, p.BankName}, {lb.reference, inv.Number}}
-	case "59":
+	case invoice.MeansDirectDebit:
 		kv = [][2]string{{lb.mandate, p.MandateReference}, {lb.creditorID, p.CreditorID}, {lb.debtorIBAN, p.DebtorIBAN}}
+	case invoice.MeansBankCard, invoice.MeansOnline, invoice.MeansNotDefined:
 	}
 	for _, e := range kv {
 		if e[1] == "" {

@@ -215,7 +215,7 @@ func (r *Renderer) lines(inv *invoice.Invoice, lb labels) []row {
 	rows := []row{hdr}
 	group := ""
 	for i, l := range inv.Lines {
-		if inv.BuyerKind == "partner" && l.EndCustomer.ID != group {
+		if inv.BuyerKind == invoice.PartnerBuyer && l.EndCustomer.ID != group {
 			group = l.EndCustomer.ID
 			name := l.EndCustomer.Name
 			if name == "" {
@@ -256,7 +256,7 @@ func (r *Renderer) totals(inv *invoice.Invoice, lb labels) []row {
 	rows := []row{pair(lb.total, money(inv.Totals.TaxBasis, inv), false)}
 	for _, v := range inv.VAT {
 		label := fmt.Sprintf("%s %s %%", lb.vat, number(v.Rate, 0, inv.Language))
-		if v.Category != "S" {
+		if v.Category != invoice.StandardRate {
 			label = fmt.Sprintf("%s (%s) %s %%", lb.vat, v.Category, number(v.Rate, 0, inv.Language))
 		}
 		rows = append(rows, pair(label+" · "+number(v.Basis, 2, inv.Language), money(v.Tax, inv), false))
@@ -281,10 +281,11 @@ func (r *Renderer) paymentRows(inv *invoice.Invoice, lb labels) []row {
 	}
 	var kv [][2]string
 	switch p.Code {
-	case "58":
+	case invoice.MeansCreditTransfer:
 		kv = [][2]string{{lb.iban, p.IBAN}, {lb.bic, p.BIC}, {lb.bank, p.BankName}, {lb.reference, inv.Number}}
-	case "59":
+	case invoice.MeansDirectDebit:
 		kv = [][2]string{{lb.mandate, p.MandateReference}, {lb.creditorID, p.CreditorID}, {lb.debtorIBAN, p.DebtorIBAN}}
+	case invoice.MeansBankCard, invoice.MeansOnline, invoice.MeansNotDefined: // no account to print
 	}
 	for _, e := range kv {
 		if e[1] == "" {
