@@ -197,35 +197,35 @@ const (
 
 // Party is a buyer's identity and payment details, shared by customers and partners.
 type Party struct {
-	Name string
+	Name string `json:"name"`
 	Address
-	VATID            string
-	Email            string
-	Language         string // "de" or "en"; empty: by country
-	PaymentMethod    PaymentMethod
-	MandateReference string // SEPA direct debit
-	DebtorIBAN       string // SEPA direct debit
+	VATID            string        `json:"vat_id"`
+	Email            string        `json:"email"`
+	Language         string        `json:"language"` // "de" or "en"; empty: by country
+	PaymentMethod    PaymentMethod `json:"payment_method"`
+	MandateReference string        `json:"mandate_reference"` // SEPA direct debit
+	DebtorIBAN       string        `json:"debtor_iban"`       // SEPA direct debit
 }
 
 // Customer is a Business Central tenant (customers.csv).
 type Customer struct {
-	ID string
+	ID string `json:"id"`
 	Party
 	// TenantID is the Entra tenant ID, or for on-premises without one a generated GUID;
 	// DNSName is then the server's DNS name.
-	TenantID   string
-	TenantName string
-	DNSName    string
-	Line       int
+	TenantID   string `json:"tenant_id"`
+	TenantName string `json:"tenant_name"`
+	DNSName    string `json:"dns_name"`
+	Line       int    `json:"line"`
 }
 
 // Partner is a Microsoft partner that licenses on its customers' behalf and is invoiced
 // for them (partners.csv).
 type Partner struct {
-	ID string
+	ID string `json:"id"`
 	Party
-	MicrosoftPartnerID string
-	Line               int
+	MicrosoftPartnerID string `json:"microsoft_partner_id"`
+	Line               int    `json:"line"`
 }
 
 // Channel is the licensing channel of an activation (BILLING-RULES 1).
@@ -239,37 +239,37 @@ const (
 
 // Subscription is one activation of a plan for a customer (subscriptions.csv).
 type Subscription struct {
-	ID         string
-	CustomerID string
-	PlanID     string
-	Channel    Channel
-	PartnerID  string
+	ID         string  `json:"id"`
+	CustomerID string  `json:"customer_id"`
+	PlanID     string  `json:"plan_id"`
+	Channel    Channel `json:"channel"`
+	PartnerID  string  `json:"partner_id"`
 	// TrialStart is the first day of the trial (zero: no trial). TrialExtensions is 0 or 1.
-	TrialStart      calendar.Date
-	TrialExtensions int
+	TrialStart      calendar.Date `json:"trial_start"`
+	TrialExtensions int           `json:"trial_extensions"`
 	// ActivatedOn is the day the paid license was activated (zero: not activated).
-	ActivatedOn calendar.Date
+	ActivatedOn calendar.Date `json:"activated_on"`
 	// CancelledOn is the day the cancellation was declared; it takes effect at the end of the
 	// billing period containing it (BILLING-RULES 4).
-	CancelledOn calendar.Date
+	CancelledOn calendar.Date `json:"cancelled_on"`
 	// BilledAsOf overrides Manifest.BilledAsOf for this subscription.
-	BilledAsOf calendar.Date
+	BilledAsOf calendar.Date `json:"billed_as_of"`
 	// SpendingLimits maps usage type → limit per billing period, in weighted units
 	// (spending_limits.csv). Absent or zero: no limit.
-	SpendingLimits map[string]decimal.Decimal
-	Line           int
+	SpendingLimits map[string]decimal.Decimal `json:"spending_limits"`
+	Line           int                        `json:"line"`
 }
 
 // LicenseReport is a dated count reported by the customer's environment
 // (license_reports.csv). A count that was not reported is -1.
 type LicenseReport struct {
-	SubscriptionID      string
-	ReportedOn          calendar.Date
-	LicensedUsers       int
-	LicensableUsers     int
-	Companies           int
-	EvaluationCompanies int
-	Line                int
+	SubscriptionID      string        `json:"subscription_id"`
+	ReportedOn          calendar.Date `json:"reported_on"`
+	LicensedUsers       int           `json:"licensed_users"`
+	LicensableUsers     int           `json:"licensable_users"`
+	Companies           int           `json:"companies"`
+	EvaluationCompanies int           `json:"evaluation_companies"`
+	Line                int           `json:"line"`
 }
 
 // UsageEvent is one metered usage (usage*.csv).

@@ -112,8 +112,8 @@ func (s *Store) DatasetOutline(ctx context.Context) (*Outline, error) {
 		return nil, fmt.Errorf("load dataset outline: %w", err)
 	}
 	// Ordered as Dataset orders them: by ID as stored, then stably by line.
-	rows, err := s.pool.Query(ctx, `select id, coalesce(doc->>'CustomerID', ''), coalesce(doc->>'PartnerID', ''),
-			coalesce(doc->>'Channel', ''), coalesce((doc->>'Line')::bigint, 0)
+	rows, err := s.pool.Query(ctx, `select id, coalesce(doc->>'customer_id', ''), coalesce(doc->>'partner_id', ''),
+			coalesce(doc->>'channel', ''), coalesce((doc->>'line')::bigint, 0)
 		from dataset_records where kind = 'subscription' order by id`)
 	if err != nil {
 		return nil, fmt.Errorf("load dataset outline: subscriptions: %w", err)
@@ -145,10 +145,10 @@ func (s *Store) DatasetPart(ctx context.Context, o *Outline, subs []string) (*da
 		select 'subscription', doc from subs
 		union all
 		select kind, doc from dataset_records
-		where kind = 'customer' and id in (select doc->>'CustomerID' from subs)
+		where kind = 'customer' and id in (select doc->>'customer_id' from subs)
 		union all
 		select kind, doc from dataset_records
-		where kind = 'license_report' and doc->>'SubscriptionID' = any($1)`, subs)
+		where kind = 'license_report' and doc->>'subscription_id' = any($1)`, subs)
 	if err != nil {
 		return nil, fmt.Errorf("load dataset part: %w", err)
 	}

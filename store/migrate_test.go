@@ -2,10 +2,12 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"testing"
 
 	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/rating"
 	"github.com/kontor-billing/kontor/store/storetest"
 )
@@ -130,5 +132,82 @@ func TestMigrationKeepsTheLedger(t *testing.T) {
 	}
 	if after := dump(); after != before {
 		t.Errorf("after migrating down:\n%s\nwant\n%s", after, before)
+	}
+}
+
+// TestMigrationRenamesRecordKeys takes a store of the demo dataset back to schema 11, where
+// the records were stored under their Go field names, and forward again: the keys come
+// through both ways, no document keeps a key of the other form, and the dataset read
+// after the round trip (whole, as an outline and by part) is the one imported.
+func TestMigrationRenamesRecordKeys(t *testing.T) {
+	ctx := context.Background()
+	_, st := storetest.New(t)
+	ds, err := dataset.LoadDir("../fixtures/demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Import(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	read := func() string {
+		whole, err := st.Dataset(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := st.DatasetOutline(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		part, err := st.DatasetPart(ctx, o, []string{whole.Subscriptions[0].ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal([]any{whole.Customers, whole.Partners, whole.Subscriptions, whole.LicenseReports, o.Subscriptions, part.Customers, part.LicenseReports})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	// keys counts the records of the four kinds with a key of each form: Go field names
+	// begin with a capital letter, JSON tags are lower case.
+	keys := func() (goNames, tags int) {
+		if err := st.Pool().QueryRow(ctx, `select
+			count(*) filter (where exists (select from jsonb_object_keys(doc) k where k ~ '^[A-Z]')),
+			count(*) filter (where exists (select from jsonb_object_keys(doc) k where k ~ '^[a-z]' and k not in ('street', 'street2', 'postcode', 'city', 'country')))
+			from dataset_records where kind in ('customer', 'partner', 'subscription', 'license_report')`).Scan(&goNames, &tags); err != nil {
+			t.Fatal(err)
+		}
+		return goNames, tags
+	}
+	want := read()
+	var records int
+	if err := st.Pool().QueryRow(ctx, `select count(*) from dataset_records where kind in ('customer', 'partner', 'subscription', 'license_report')`).Scan(&records); err != nil {
+		t.Fatal(err)
+	}
+	if g, tg := keys(); g != 0 || tg != records || records < 40 {
+		t.Fatalf("imported: %d of %d records with Go field names, %d with JSON tags", g, records, tg)
+	}
+	for _, step := range []struct {
+		to         int32
+		goNames    bool
+		customerID string // a subscription's customer under the schema's key
+	}{{11, true, "CustomerID"}, {-1, false, "customer_id"}, {11, true, "CustomerID"}, {-1, false, "customer_id"}} {
+		if err := st.MigrateSchemaTo(ctx, step.to); err != nil {
+			t.Fatalf("to %d: %v", step.to, err)
+		}
+		g, tg := keys()
+		if step.goNames && (g != records || tg != 0) || !step.goNames && (g != 0 || tg != records) {
+			t.Errorf("schema %d: %d of %d records with Go field names, %d with JSON tags", step.to, g, records, tg)
+		}
+		var withCustomer int
+		if err := st.Pool().QueryRow(ctx, `select count(*) from dataset_records where kind = 'subscription' and doc->>$1 <> ''`, step.customerID).Scan(&withCustomer); err != nil {
+			t.Fatal(err)
+		}
+		if withCustomer != len(ds.Subscriptions) {
+			t.Errorf("schema %d: %d of %d subscriptions have %s", step.to, withCustomer, len(ds.Subscriptions), step.customerID)
+		}
+	}
+	if got := read(); got != want {
+		t.Errorf("the dataset read after migrating down and up differs from the one imported:\n%s", storetest.FirstDifference(want, got))
 	}
 }

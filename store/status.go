@@ -66,7 +66,7 @@ func (s *Store) Status(ctx context.Context, customerID string) (CustomerStatus, 
 	}
 	rows, err = s.pool.Query(ctx, `select u.subscription_id, u.usage_type, u.period_start::text || '..' || u.period_end::text, sum(u.blocked)::text
 		from usage_rated u join dataset_records d on d.kind = 'subscription' and d.id = u.subscription_id
-		where d.doc->>'CustomerID' = $1 and u.blocked > 0
+		where d.doc->>'customer_id' = $1 and u.blocked > 0
 		group by 1, 2, 3 order by 3, 1, 2`, customerID)
 	if err != nil {
 		return st, fmt.Errorf("status of %s: %w", customerID, err)
