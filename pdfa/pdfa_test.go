@@ -2,14 +2,17 @@ package pdfa
 
 import (
 	"bytes"
+	"compress/zlib"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kontor-billing/kontor/pdfa/pdfatest"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
@@ -303,7 +306,7 @@ func TestDocument(t *testing.T) {
 	if !bytes.Equal(pdf, again) {
 		t.Error("the same document written twice differs")
 	}
-	got, err := Attached(pdf, "data.xml")
+	got, err := pdfatest.Attached(pdf, "data.xml")
 	if err != nil || string(got) != "<a>ä</a>" {
 		t.Errorf("attachment: %q, %v", got, err)
 	}
@@ -345,4 +348,13 @@ func BenchmarkSubsetUncached(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func inflate(b []byte) ([]byte, error) {
+	r, err := zlib.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
 }

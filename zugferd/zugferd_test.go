@@ -16,7 +16,7 @@ import (
 	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/jobs"
-	"github.com/kontor-billing/kontor/pdfa"
+	"github.com/kontor-billing/kontor/pdfa/pdfatest"
 	"github.com/kontor-billing/kontor/zugferd"
 	"github.com/kontor-billing/kontor/zugferd/zugferdtest"
 )
@@ -122,7 +122,7 @@ func TestEmbeddedXMLEqualsStandalone(t *testing.T) {
 	}
 	for name, inv := range docs {
 		r := render(t, inv)
-		got, err := pdfa.Attached(r.pdf, zugferd.AttachmentName)
+		got, err := pdfatest.Attached(r.pdf, zugferd.AttachmentName)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -208,7 +208,7 @@ func FuzzRender(f *testing.F) {
 		if err != nil {
 			t.Fatalf("PDF: %v", err)
 		}
-		got, err := pdfa.Attached(p, zugferd.AttachmentName)
+		got, err := pdfatest.Attached(p, zugferd.AttachmentName)
 		if err != nil || !bytes.Equal(got, x) {
 			t.Fatalf("embedded XML differs: %v", err)
 		}
