@@ -72,7 +72,7 @@ func (s assembleStage) run(ctx context.Context, r *runState) error {
 	r.took("rate", rated)
 	t := r.now()
 	if err := asm.Commit(ctx); err != nil {
-		return err
+		return fmt.Errorf("commit the assembly of run %d: %w", r.runID, err)
 	}
 	r.log.Info("run assembled", "run", r.runID, "drafts", r.sum.Drafted, "skipped", len(r.sum.Skipped))
 	r.step("saved")
@@ -86,13 +86,13 @@ func (s assembleStage) run(ctx context.Context, r *runState) error {
 func (s assembleStage) begin(ctx context.Context, r *runState) (assembly, error) {
 	id, err := s.st.StartRun(ctx, r.opt.AsOf)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("record the run's start: %w", err)
 	}
 	r.runID, r.sum.RunID = id, id
 	r.log.Info("run started", "run", id, "as_of", r.opt.AsOf.String(), "subscriptions", len(r.outline.Subscriptions), "parts", len(r.parts))
 	asm, err := s.st.BeginAssembly(ctx, id, r.usage.Window())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("begin the assembly of run %d: %w", id, err)
 	}
 	prev, ok, err := s.st.PreviousRun(ctx, id)
 	if err != nil {
@@ -150,7 +150,7 @@ func (p *partRunner) run(ctx context.Context, preview *invoice.Batch) (rated, st
 	var ledger store.Ledger
 	if len(ids) > 0 {
 		if ledger, err = p.ledgerOf(ctx, ids[0]); err != nil {
-			return rated, p.stored, err
+			return rated, p.stored, fmt.Errorf("read the ledger of part 1: %w", err)
 		}
 	}
 	for i := range ids {
@@ -160,7 +160,7 @@ func (p *partRunner) run(ctx context.Context, preview *invoice.Batch) (rated, st
 			return rated, p.stored, fmt.Errorf("part %d of %d not read", i+1, len(ids))
 		}
 		if next.err != nil {
-			return rated, p.stored, next.err
+			return rated, p.stored, fmt.Errorf("read part %d of %d: %w", i+1, len(ids), next.err)
 		}
 		a, drafts := p.rate(next, ledger, i)
 		rated += p.r.now().Sub(t)
@@ -169,7 +169,7 @@ func (p *partRunner) run(ctx context.Context, preview *invoice.Batch) (rated, st
 		}
 		if i+1 < len(ids) {
 			if ledger, err = p.ledgerOf(ctx, ids[i+1]); err != nil {
-				return rated, p.stored, err
+				return rated, p.stored, fmt.Errorf("read the ledger of part %d: %w", i+2, err)
 			}
 		}
 		if preview != nil {
@@ -214,6 +214,8 @@ func (p *partRunner) save(ctx context.Context, a store.Assembly, n int) {
 		if err == nil {
 			p.r.step(fmt.Sprintf("stored-part-%d", n))
 			p.r.opt.progress("assemble", n, len(p.r.parts))
+		} else {
+			err = fmt.Errorf("store part %d of %d: %w", n, len(p.r.parts), err)
 		}
 		p.saving <- err
 	}()

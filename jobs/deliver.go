@@ -91,7 +91,7 @@ func (d Delivery) render(ctx context.Context, invs []store.StoredInvoice, first 
 	if len(f.again) > 0 {
 		var err error
 		if recorded, err = d.Store.DocumentHashes(ctx, f.again); err != nil {
-			return f, err
+			return f, fmt.Errorf("read the recorded hashes of %d invoices: %w", len(f.again), err)
 		}
 	}
 	var rendered []store.Rendered
@@ -114,7 +114,7 @@ func (d Delivery) render(ctx context.Context, invs []store.StoredInvoice, first 
 		rendered = append(rendered, store.Rendered{ID: si.ID, Docs: docs})
 	}
 	if err := d.Store.SaveDocuments(ctx, rendered); err != nil {
-		return f, err
+		return f, fmt.Errorf("record %d rendered invoices: %w", len(rendered), err)
 	}
 	for i, si := range invs {
 		if si.Status == invoice.Finalized {
@@ -139,7 +139,7 @@ func (d Delivery) archive(ctx context.Context, invs []store.StoredInvoice, files
 		for _, doc := range docs {
 			key, err := archive.Key(si.Invoice.Number, si.Invoice.IssueDate, doc.Kind)
 			if err != nil {
-				return 0, err
+				return 0, fmt.Errorf("archive invoice %s: %w", si.Invoice.Number, err)
 			}
 			objs = append(objs, archive.Object{Key: key, Data: doc.Bytes})
 			steps = append(steps, fmt.Sprintf("put-%d-%s", first+i, doc.Kind))
@@ -154,7 +154,7 @@ func (d Delivery) archive(ctx context.Context, invs []store.StoredInvoice, files
 		crash(step)
 	}
 	if err := d.Store.MarkArchived(ctx, archived); err != nil {
-		return 0, err
+		return 0, fmt.Errorf("record %d invoices archived: %w", len(archived), err)
 	}
 	for i, si := range invs {
 		if si.Status != invoice.Archived {

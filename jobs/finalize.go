@@ -46,11 +46,11 @@ func (issueStage) name() string { return "finalize" }
 func (s issueStage) run(ctx context.Context, r *runState) error {
 	drafts, err := s.finalize.InvoiceRefs(ctx, invoice.Draft)
 	if err != nil {
-		return err
+		return fmt.Errorf("list the drafts: %w", err)
 	}
 	pending, err := s.finalize.InvoiceRefs(ctx, invoice.Finalized, invoice.Rendered)
 	if err != nil {
-		return err
+		return fmt.Errorf("list the invoices not archived: %w", err)
 	}
 	var mu sync.Mutex // progress is reported from the delivering goroutines too
 	out := s.handOut(ctx, r, &mu, drafts, pending)
@@ -150,7 +150,7 @@ func (s issueStage) finalizeBatch(ctx context.Context, r *runState, batch []stor
 	r.step(fmt.Sprintf("finalize-%d", start+1))
 	invs, err := s.finalize.Finalize(ctx, ids, series)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("number drafts %d to %d from series %s: %w", start+1, start+len(batch), series, err)
 	}
 	for _, si := range invs {
 		inv, t := si.Invoice, si.Invoice.Totals

@@ -56,13 +56,13 @@ type deliverWorker struct {
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
 	invs, err := w.d.Store.InvoicesByID(ctx, job.Args.Invoices)
 	if err != nil {
-		return err
+		return fmt.Errorf("delivery job %d: read its invoices: %w", job.ID, err)
 	}
 	start := time.Now()
 	// A job in hand is finished even when the worker is asked to stop: a block takes a
 	// fraction of a second, and what is done is recorded block by block.
 	if err := w.d.deliver(context.WithoutCancel(ctx), invs, job.Args.First); err != nil {
-		return err
+		return fmt.Errorf("delivery job %d: %w", job.ID, err)
 	}
 	if w.d.Logger != nil {
 		w.d.Logger.Info("delivered", "job", job.ID, "attempt", job.Attempt, "invoices", len(invs), "first", job.Args.First, "seconds", time.Since(start).Seconds())
@@ -92,7 +92,7 @@ type WorkerOptions struct {
 func NewWorker(pool *pgxpool.Pool, d Delivery, opt WorkerOptions) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &deliverWorker{d: d}); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("job queue worker: %w", err)
 	}
 	n := opt.Concurrency
 	if n < 1 {
@@ -281,7 +281,7 @@ func (d *queued) wait(ctx context.Context, stopped func() bool, progress func(st
 	for {
 		counts, err := d.q.counts(ctx, d.ids)
 		if err != nil {
-			return rendered, archived, err
+			return rendered, archived, fmt.Errorf("count the delivered invoices: %w", err)
 		}
 		archived = counts[invoice.Archived]
 		rendered = counts[invoice.Rendered] + archived - alreadyRendered

@@ -35,7 +35,7 @@ func ReportKey(runID int64) string { return fmt.Sprintf("reports/run-%06d.html",
 func RunReport(ctx context.Context, st ReportStore, id int64) ([]byte, error) {
 	rec, err := st.Run(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("report of run %d: %w", id, err)
 	}
 	if rec.Status != "done" || rec.Summary == nil {
 		return nil, fmt.Errorf("run %d has not finished (status %s): its report is written when it does", id, rec.Status)
@@ -46,7 +46,7 @@ func RunReport(ctx context.Context, st ReportStore, id int64) ([]byte, error) {
 	}
 	ds, err := st.Dataset(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("report of run %d: %w", id, err)
 	}
 	return runReport(ctx, st, report.RunInput{Dataset: ds}, rec, sum)
 }
@@ -61,7 +61,7 @@ func runReport(ctx context.Context, st ReportStore, in report.RunInput, rec stor
 	in.Run = facts
 	prev, ok, err := st.PreviousRun(ctx, rec.ID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("report of run %d: the run before: %w", rec.ID, err)
 	}
 	if ok {
 		var psum Summary
@@ -74,7 +74,11 @@ func runReport(ctx context.Context, st ReportStore, in report.RunInput, rec stor
 		}
 		in.Previous = &pf
 	}
-	return report.RunHTML(in)
+	html, err := report.RunHTML(in)
+	if err != nil {
+		return nil, fmt.Errorf("render the report of run %d: %w", rec.ID, err)
+	}
+	return html, nil
 }
 
 // factsOf gathers what a run issued and rated: the documents in its summary, their
@@ -94,21 +98,21 @@ func factsOf(ctx context.Context, st ReportStore, rec store.RunRecord, sum Summa
 	}
 	charges, err := st.ChargeTotals(ctx, numbers)
 	if err != nil {
-		return f, err
+		return f, fmt.Errorf("run %d: charge totals: %w", rec.ID, err)
 	}
 	for _, c := range charges {
 		f.Charges = append(f.Charges, report.Charges{PlanID: c.PlanID, Currency: c.Currency, Kind: c.Kind, Net: c.Net, Count: c.Charges})
 	}
 	runs, err := st.RunsOf(ctx, numbers)
 	if err != nil {
-		return f, err
+		return f, fmt.Errorf("run %d: the runs that assembled its documents: %w", rec.ID, err)
 	}
 	if !slices.Contains(runs, rec.ID) {
 		runs = append(runs, rec.ID)
 	}
 	usage, err := st.UsageRated(ctx, runs)
 	if err != nil {
-		return f, err
+		return f, fmt.Errorf("run %d: usage rated: %w", rec.ID, err)
 	}
 	for _, u := range usage {
 		f.Usage = append(f.Usage, report.Usage{Type: u.UsageType, Events: u.Events, Units: u.Units,
@@ -128,7 +132,7 @@ func (s reportStage) run(ctx context.Context, r *runState) error {
 	r.sum.Report = ReportKey(r.runID)
 	rec, err := s.st.Run(ctx, r.runID)
 	if err != nil {
-		return err
+		return fmt.Errorf("read run %d: %w", r.runID, err)
 	}
 	html, err := runReport(ctx, s.st, report.RunInput{Dataset: r.ds, Changes: r.changes}, rec, r.sum)
 	if err != nil {

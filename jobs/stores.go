@@ -15,7 +15,7 @@ type storeAdapter struct{ *store.Store }
 func (s storeAdapter) ReadUsage(ctx context.Context, parts [][]string) (usageParts, error) {
 	u, err := s.Store.ReadUsage(ctx, parts)
 	if err != nil {
-		return nil, err
+		return nil, err // the store says what it was reading
 	}
 	return u, nil
 }
@@ -24,7 +24,7 @@ func (s storeAdapter) ReadUsage(ctx context.Context, parts [][]string) (usagePar
 func (s storeAdapter) BeginAssembly(ctx context.Context, runID int64, window store.Window) (assembly, error) {
 	a, err := s.Store.BeginAssembly(ctx, runID, window)
 	if err != nil {
-		return nil, err
+		return nil, err // the store says which run it was saving
 	}
 	return a, nil
 }

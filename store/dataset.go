@@ -29,7 +29,7 @@ func (s *Store) Dataset(ctx context.Context) (*dataset.Dataset, error) {
 func (s *Store) loadRecords(ctx context.Context, query string) (*dataset.Dataset, error) {
 	rows, err := s.pool.Query(ctx, query)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read the dataset's records: %w", err)
 	}
 	ds := &dataset.Dataset{LicenseReports: map[string][]dataset.LicenseReport{}}
 	seen := map[string]bool{}
@@ -40,13 +40,13 @@ func (s *Store) loadRecords(ctx context.Context, query string) (*dataset.Dataset
 		return addRecord(ds, kind, doc)
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read the dataset's records: %w", err)
 	}
 	if !seen["seller"] || !seen["catalog"] {
 		return nil, fmt.Errorf("nothing imported yet (run kontor import --data DIR)")
 	}
 	if err := ds.Index(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("the stored dataset: %w", err)
 	}
 	return ds, nil
 }

@@ -68,8 +68,11 @@ func (s *Store) PreviousRun(ctx context.Context, id int64) (r RunRecord, ok bool
 		return r, false, fmt.Errorf("run before %d: %w", id, err)
 	}
 	runs, err := collectRuns(rows)
-	if err != nil || len(runs) == 0 {
-		return r, false, err
+	if err != nil {
+		return r, false, fmt.Errorf("run before %d: %w", id, err)
+	}
+	if len(runs) == 0 {
+		return r, false, nil
 	}
 	return runs[0], true, nil
 }

@@ -204,7 +204,7 @@ func (s *Store) ReadUsage(ctx context.Context, parts [][]string) (*UsageReader, 
 	}
 	if err := r.read(); err != nil {
 		r.Close(ctx)
-		return nil, err
+		return nil, fmt.Errorf("load usage: %w", err)
 	}
 	return r, nil
 }
@@ -270,7 +270,7 @@ func (r *UsageReader) Next(ctx context.Context) (Unsettled, error) {
 		events = append(events, r.next)
 		out.Read.Seqs = append(out.Read.Seqs, r.next.Seq)
 		if err := r.read(); err != nil {
-			return out, err
+			return out, fmt.Errorf("load usage of part %d: %w", r.part+1, err)
 		}
 	}
 	r.part++
