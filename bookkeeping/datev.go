@@ -120,7 +120,7 @@ func (c DATEVConfig) Check() error {
 		debtor("debtors."+k, c.Debtors[k])
 	}
 	for i, r := range c.Revenue {
-		if !r.Category.Valid() {
+		if !invoice.VATCategories.Valid(r.Category) {
 			bad(fmt.Sprintf("revenue[%d].category", i), "%q is not a VAT category kontor applies (S, AE, O)", r.Category)
 		}
 		if r.Account < pow10(c.AccountLength-1) || r.Account >= pow10(c.AccountLength) {

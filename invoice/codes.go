@@ -12,15 +12,24 @@ type Code[T ~string] struct {
 	Text string
 }
 
-// lookup returns the entry of c in table, and whether there is one.
-func lookup[T ~string](table []Code[T], c T) (Code[T], bool) {
-	for _, e := range table {
+// A CodeList is the table of a code type: each code with its name and text.
+type CodeList[T ~string] []Code[T]
+
+// Lookup returns the entry of c, and whether there is one.
+func (l CodeList[T]) Lookup(c T) (Code[T], bool) {
+	for _, e := range l {
 		if e.Code == c {
 			return e, true
 		}
 	}
 	return Code[T]{}, false
 }
+
+// Valid reports whether c is in the list.
+func (l CodeList[T]) Valid(c T) bool { _, ok := l.Lookup(c); return ok }
+
+// Name is c's short name ("" for a code not in the list).
+func (l CodeList[T]) Name(c T) string { e, _ := l.Lookup(c); return e.Name }
 
 // VATCategory is a VAT category code (UNTDID 5305; BT-118, BT-151).
 type VATCategory string
@@ -33,17 +42,11 @@ const (
 )
 
 // VATCategories is the table of VAT categories.
-var VATCategories = []Code[VATCategory]{
+var VATCategories = CodeList[VATCategory]{
 	{StandardRate, "standard rate", "Standard rated"},
 	{ReverseCharge, "reverse charge", "VAT reverse charge"},
 	{NotSubjectToVAT, "not subject to VAT", "Services outside scope of tax"},
 }
-
-// Name is the category's short name ("" for an unknown code).
-func (c VATCategory) Name() string { e, _ := lookup(VATCategories, c); return e.Name }
-
-// Valid reports whether c is in the table.
-func (c VATCategory) Valid() bool { _, ok := lookup(VATCategories, c); return ok }
 
 // DocumentType is a document's type code (UNTDID 1001; BT-3).
 type DocumentType string
@@ -55,16 +58,10 @@ const (
 )
 
 // DocumentTypes is the table of document types.
-var DocumentTypes = []Code[DocumentType]{
+var DocumentTypes = CodeList[DocumentType]{
 	{CommercialInvoice, "invoice", "Commercial invoice"},
 	{CreditNote, "credit note", "Credit note"},
 }
-
-// Name is the type's short name ("" for an unknown code).
-func (t DocumentType) Name() string { e, _ := lookup(DocumentTypes, t); return e.Name }
-
-// Valid reports whether t is in the table.
-func (t DocumentType) Valid() bool { _, ok := lookup(DocumentTypes, t); return ok }
 
 // PaymentMeans is a payment means code (UNTDID 4461; BT-81).
 type PaymentMeans string
@@ -80,19 +77,13 @@ const (
 )
 
 // PaymentMeansCodes is the table of payment means.
-var PaymentMeansCodes = []Code[PaymentMeans]{
+var PaymentMeansCodes = CodeList[PaymentMeans]{
 	{MeansNotDefined, "not defined", "Refund or set-off"},
 	{MeansCreditTransfer, "SEPA credit transfer", "SEPA credit transfer"},
 	{MeansDirectDebit, "SEPA direct debit", "SEPA direct debit"},
 	{MeansBankCard, "card", "Credit card"},
 	{MeansOnline, "online payment", "Online payment service"},
 }
-
-// Name is the means' short name ("" for an unknown code).
-func (m PaymentMeans) Name() string { e, _ := lookup(PaymentMeansCodes, m); return e.Name }
-
-// Valid reports whether m is in the table.
-func (m PaymentMeans) Valid() bool { _, ok := lookup(PaymentMeansCodes, m); return ok }
 
 // BuyerKind is whom an invoice is addressed to: an end customer, or a partner who gets one
 // invoice for its customers.
@@ -105,13 +96,10 @@ const (
 )
 
 // BuyerKinds is the table of buyer kinds.
-var BuyerKinds = []Code[BuyerKind]{
+var BuyerKinds = CodeList[BuyerKind]{
 	{CustomerBuyer, "customer", "End customer"},
 	{PartnerBuyer, "partner", "Partner (one invoice for its end customers)"},
 }
-
-// Valid reports whether k is in the table.
-func (k BuyerKind) Valid() bool { _, ok := lookup(BuyerKinds, k); return ok }
 
 // Status is where an issued document is in its life: a run stores it as a draft,
 // numbers it (finalized), renders its files (rendered) and archives them (archived); each
@@ -127,15 +115,12 @@ const (
 )
 
 // Statuses is the table of statuses.
-var Statuses = []Code[Status]{
+var Statuses = CodeList[Status]{
 	{Draft, "draft", "Assembled, not numbered yet"},
 	{Finalized, "finalized", "Numbered, not rendered yet"},
 	{Rendered, "rendered", "Rendered, not archived yet"},
 	{Archived, "archived", "Archived: issued"},
 }
-
-// Valid reports whether s is in the table.
-func (s Status) Valid() bool { _, ok := lookup(Statuses, s); return ok }
 
 // VATIDCondition is what a VAT rule asks of the buyer's VAT ID.
 type VATIDCondition string
@@ -148,7 +133,7 @@ const (
 )
 
 // VATIDConditions is the table of conditions.
-var VATIDConditions = []Code[VATIDCondition]{
+var VATIDConditions = CodeList[VATIDCondition]{
 	{AnyVATID, "any", "With or without a VAT ID"},
 	{WithVATID, "with VAT ID", "The buyer has a VAT ID"},
 	{WithoutVATID, "without VAT ID", "The buyer has no VAT ID"},

@@ -3,12 +3,16 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/rating"
+	"github.com/kontor-billing/kontor/store"
 	"github.com/kontor-billing/kontor/store/storetest"
 )
 
@@ -199,6 +203,7 @@ func TestMigrationRenamesRecordKeys(t *testing.T) {
 		if step.goNames && (g != records || tg != 0) || !step.goNames && (g != 0 || tg != records) {
 			t.Errorf("schema %d: %d of %d records with Go field names, %d with JSON tags", step.to, g, records, tg)
 		}
+		storedKeysAre(t, st, !step.goNames)
 		var withCustomer int
 		if err := st.Pool().QueryRow(ctx, `select count(*) from dataset_records where kind = 'subscription' and doc->>$1 <> ''`, step.customerID).Scan(&withCustomer); err != nil {
 			t.Fatal(err)
@@ -210,4 +215,46 @@ func TestMigrationRenamesRecordKeys(t *testing.T) {
 	if got := read(); got != want {
 		t.Errorf("the dataset read after migrating down and up differs from the one imported:\n%s", storetest.FirstDifference(want, got))
 	}
+}
+
+// storedKeysAre checks that every key of the stored customers, partners, subscriptions and
+// license reports is a key of their Go type: its JSON tag when tags is set, else its Go
+// field name (as encoding/json writes a type without tags).
+func storedKeysAre(t *testing.T, st *store.Store, tags bool) {
+	t.Helper()
+	types := map[string]reflect.Type{"customer": reflect.TypeFor[dataset.Customer](), "partner": reflect.TypeFor[dataset.Partner](),
+		"subscription": reflect.TypeFor[dataset.Subscription](), "license_report": reflect.TypeFor[dataset.LicenseReport]()}
+	rows, err := st.Pool().Query(context.Background(), `select distinct kind, k from dataset_records, jsonb_object_keys(doc) k
+		where kind in ('customer', 'partner', 'subscription', 'license_report') order by 1, 2`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kind, key string
+	if _, err := pgx.ForEachRow(rows, []any{&kind, &key}, func() error {
+		if !slices.Contains(jsonKeys(types[kind], tags), key) {
+			t.Errorf("a stored %s has the key %q, not one of %v", kind, key, jsonKeys(types[kind], tags))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// jsonKeys lists the keys encoding/json writes for a struct type: embedded structs
+// flattened; a field's JSON tag when tags is set or the field's struct has tags only
+// (dataset.Address), else its name.
+func jsonKeys(typ reflect.Type, tags bool) []string {
+	var keys []string
+	for f := range typ.Fields() {
+		if f.Anonymous && f.Tag.Get("json") == "" {
+			keys = append(keys, jsonKeys(f.Type, tags || f.Type == reflect.TypeFor[dataset.Address]())...)
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !tags || name == "" {
+			name = f.Name
+		}
+		keys = append(keys, name)
+	}
+	return keys
 }
