@@ -1,5 +1,9 @@
-// Package jobs holds kontor's pipeline jobs: what a run does, stage by stage, from a
-// dataset to invoices.
+// Package jobs holds kontor's pipeline jobs: the preview, and the run as an ordered list
+// of stages (runStages: load, assemble, finalize with the delivery, licenses, report,
+// finish), each a small type in a file of its own that consumes the store through one
+// narrow interface defined beside it. A stage works on everything pending, so a run
+// finishes what an interrupted one began. docs/architecture.md says what each stage reads
+// and writes and where a new stage goes.
 package jobs
 
 import (

@@ -1,5 +1,9 @@
 // Package store is kontor's system of record in PostgreSQL: the imported dataset, usage
 // events, the billing ledger, runs, invoices with gapless numbers, rendered documents.
+// Each file holds one thing kept (the run lock, runs, the dataset, usage and ledgers, a
+// run's assembly, settled usage, numbering, documents, licenses, payments, credit notes,
+// scheduler ticks, the import); records stored as JSON carry their JSON tags' snake_case
+// keys, which is what SQL reads.
 //
 // Every query is parameterized. Methods take a context and wrap their errors with what
 // they were doing.
