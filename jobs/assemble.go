@@ -20,7 +20,7 @@ type assembleStore interface {
 	// PreviousRun returns the run finished before run id, if any.
 	PreviousRun(ctx context.Context, id int64) (store.RunRecord, bool, error)
 	// DatasetPart loads the records of the subscriptions subs.
-	DatasetPart(ctx context.Context, o *store.Outline, subs []string) (*dataset.Dataset, error)
+	DatasetPart(ctx context.Context, o *dataset.Outline, subs []string) (*dataset.Dataset, error)
 	// Ledger returns what earlier runs billed for the subscriptions subs.
 	Ledger(ctx context.Context, subs []string) (store.Ledger, error)
 	// BeginAssembly begins storing the assembly of run runID, which read window's usage.

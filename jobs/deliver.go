@@ -11,7 +11,6 @@ import (
 
 	"github.com/kontor-billing/kontor/archive"
 	"github.com/kontor-billing/kontor/invoice"
-	"github.com/kontor-billing/kontor/store"
 	"github.com/kontor-billing/kontor/zugferd"
 	"golang.org/x/sync/errgroup"
 )
@@ -20,10 +19,10 @@ import (
 // steps of a run's issue stage, and the work of kontor worker's jobs.
 // DeliveryStore is what rendering and archiving need of the system of record.
 type DeliveryStore interface {
-	InvoicesByID(ctx context.Context, ids []int64) ([]store.StoredInvoice, error)
-	SaveDocuments(ctx context.Context, rendered []store.Rendered) error
+	InvoicesByID(ctx context.Context, ids []int64) ([]invoice.Stored, error)
+	SaveDocuments(ctx context.Context, rendered []invoice.RenderedFiles) error
 	DocumentHashes(ctx context.Context, ids []int64) (map[int64]map[string]string, error)
-	MarkArchived(ctx context.Context, archived []store.Archived) error
+	MarkArchived(ctx context.Context, archived []invoice.ArchiveKeys) error
 }
 
 // Delivery is what rendering and archiving a block needs.
@@ -44,7 +43,7 @@ type Delivery struct {
 // and records them archived in one transaction. An invoice rendered before (by a run
 // that stopped before archiving it) is rendered again and must give the recorded bytes.
 // first is the position of invs[0]; the crash steps are named by position.
-func (d Delivery) deliver(ctx context.Context, invs []store.StoredInvoice, first int) error {
+func (d Delivery) deliver(ctx context.Context, invs []invoice.Stored, first int) error {
 	crash := d.Crash
 	if crash == nil {
 		crash = func(string) {}
@@ -70,14 +69,14 @@ func (d Delivery) deliver(ctx context.Context, invs []store.StoredInvoice, first
 // blockFiles are the files of a block's invoices by invoice ID, and which of them were
 // rendered before (again) or are archived already.
 type blockFiles struct {
-	docs            map[int64][]store.Document
+	docs            map[int64][]invoice.File
 	again, archived []int64
 }
 
 // render renders the block's invoices not archived yet, records the hashes of those
 // rendered for the first time and checks the others against theirs.
-func (d Delivery) render(ctx context.Context, invs []store.StoredInvoice, first int, crash func(string)) (blockFiles, error) {
-	f := blockFiles{docs: make(map[int64][]store.Document, len(invs))}
+func (d Delivery) render(ctx context.Context, invs []invoice.Stored, first int, crash func(string)) (blockFiles, error) {
+	f := blockFiles{docs: make(map[int64][]invoice.File, len(invs))}
 	for _, si := range invs {
 		switch si.Status {
 		case invoice.Rendered:
@@ -94,7 +93,7 @@ func (d Delivery) render(ctx context.Context, invs []store.StoredInvoice, first 
 			return f, fmt.Errorf("read the recorded hashes of %d invoices: %w", len(f.again), err)
 		}
 	}
-	var rendered []store.Rendered
+	var rendered []invoice.RenderedFiles
 	for i, si := range invs {
 		if si.Status == invoice.Archived {
 			continue
@@ -111,7 +110,7 @@ func (d Delivery) render(ctx context.Context, invs []store.StoredInvoice, first 
 			continue
 		}
 		crash(fmt.Sprintf("render-%d", first+i))
-		rendered = append(rendered, store.Rendered{ID: si.ID, Docs: docs})
+		rendered = append(rendered, invoice.RenderedFiles{ID: si.ID, Files: docs})
 	}
 	if err := d.Store.SaveDocuments(ctx, rendered); err != nil {
 		return f, fmt.Errorf("record %d rendered invoices: %w", len(rendered), err)
@@ -126,10 +125,10 @@ func (d Delivery) render(ctx context.Context, invs []store.StoredInvoice, first 
 
 // archive puts the files of the block's invoices not archived yet into the archive and
 // records them archived; it returns how many it archived.
-func (d Delivery) archive(ctx context.Context, invs []store.StoredInvoice, files map[int64][]store.Document, first int, crash func(string)) (int, error) {
+func (d Delivery) archive(ctx context.Context, invs []invoice.Stored, files map[int64][]invoice.File, first int, crash func(string)) (int, error) {
 	var objs []archive.Object
 	var steps []string
-	var archived []store.Archived
+	var archived []invoice.ArchiveKeys
 	for i, si := range invs {
 		if si.Status == invoice.Archived {
 			continue
@@ -145,7 +144,7 @@ func (d Delivery) archive(ctx context.Context, invs []store.StoredInvoice, files
 			steps = append(steps, fmt.Sprintf("put-%d-%s", first+i, doc.Kind))
 			keys[doc.Kind] = key
 		}
-		archived = append(archived, store.Archived{ID: si.ID, Keys: keys})
+		archived = append(archived, invoice.ArchiveKeys{ID: si.ID, Keys: keys})
 	}
 	if err := putAll(ctx, d.Archive, objs); err != nil {
 		return 0, err
@@ -166,7 +165,7 @@ func (d Delivery) archive(ctx context.Context, invs []store.StoredInvoice, files
 
 // sameAsRecorded checks that an invoice rendered again gives the files whose hashes were
 // recorded (kind → SHA-256) when it was first rendered.
-func sameAsRecorded(number string, docs []store.Document, recorded map[string]string) error {
+func sameAsRecorded(number string, docs []invoice.File, recorded map[string]string) error {
 	if len(recorded) != len(docs) {
 		return fmt.Errorf("invoice %s: %d rendered file(s) recorded, it renders to %d", number, len(recorded), len(docs))
 	}
@@ -217,8 +216,8 @@ type deliveries struct {
 	d       Delivery
 	stopped func() bool
 	size    int
-	next    []store.StoredInvoice // the block being filled
-	count   int                   // invoices handed to blocks
+	next    []invoice.Stored // the block being filled
+	count   int              // invoices handed to blocks
 	blocks  chan deliveryBlock
 	wg      sync.WaitGroup
 	mu      sync.Mutex
@@ -226,7 +225,7 @@ type deliveries struct {
 }
 
 type deliveryBlock struct {
-	invs  []store.StoredInvoice
+	invs  []invoice.Stored
 	first int // the position of its first invoice, from 1
 }
 
@@ -281,7 +280,7 @@ func (dl *deliveries) work(ctx context.Context) {
 }
 
 // add hands invoices over for delivery, in blocks of the block size.
-func (dl *deliveries) add(_ context.Context, invs []store.StoredInvoice) error {
+func (dl *deliveries) add(_ context.Context, invs []invoice.Stored) error {
 	for _, si := range invs {
 		dl.next = append(dl.next, si)
 		if len(dl.next) == dl.size {

@@ -6,24 +6,23 @@ import (
 	"sync"
 
 	"github.com/kontor-billing/kontor/invoice"
-	"github.com/kontor-billing/kontor/store"
 )
 
 // finalizeStore is what numbering reads and writes.
 type finalizeStore interface {
 	// InvoiceRefs lists the invoices with one of the statuses, oldest first.
-	InvoiceRefs(ctx context.Context, statuses ...invoice.Status) ([]store.InvoiceRef, error)
+	InvoiceRefs(ctx context.Context, statuses ...invoice.Status) ([]invoice.Ref, error)
 	// InvoicesByID reads the invoices ids, in that order.
-	InvoicesByID(ctx context.Context, ids []int64) ([]store.StoredInvoice, error)
+	InvoicesByID(ctx context.Context, ids []int64) ([]invoice.Stored, error)
 	// Finalize gives the drafts ids the next numbers of series, in that order.
-	Finalize(ctx context.Context, ids []int64, series string) ([]store.StoredInvoice, error)
+	Finalize(ctx context.Context, ids []int64, series string) ([]invoice.Stored, error)
 }
 
 // handOut is where finalized invoices go to be rendered and archived: this process's
 // deliveries, or worker processes through the job queue.
 type handOut interface {
 	// add hands invoices out.
-	add(ctx context.Context, invs []store.StoredInvoice) error
+	add(ctx context.Context, invs []invoice.Stored) error
 	// failed reports whether a delivery failed already, so that numbering stops.
 	failed() bool
 	// finish waits for every invoice handed out and fills in the summary's counts; err
@@ -70,7 +69,7 @@ func (s issueStage) run(ctx context.Context, r *runState) error {
 }
 
 // handOut starts the delivery: through the queue when the run has one, else here.
-func (s issueStage) handOut(ctx context.Context, r *runState, mu *sync.Mutex, drafts, pending []store.InvoiceRef) handOut {
+func (s issueStage) handOut(ctx context.Context, r *runState, mu *sync.Mutex, drafts, pending []invoice.Ref) handOut {
 	if r.opt.Queue != nil {
 		return r.opt.Queue.start(r, mu)
 	}
@@ -85,7 +84,7 @@ func (s issueStage) handOut(ctx context.Context, r *runState, mu *sync.Mutex, dr
 
 // handOutPending hands out what an interrupted run finalized or rendered and did not
 // archive, a batch at a time: after a crash they may be a whole run's.
-func (s issueStage) handOutPending(ctx context.Context, r *runState, out handOut, pending []store.InvoiceRef) error {
+func (s issueStage) handOutPending(ctx context.Context, r *runState, out handOut, pending []invoice.Ref) error {
 	size := r.opt.finalizeBatch()
 	for from := 0; from < len(pending); from += size {
 		ids := make([]int64, 0, size)
@@ -105,9 +104,9 @@ func (s issueStage) handOutPending(ctx context.Context, r *runState, out handOut
 
 // number finalizes the drafts in batches of up to RunOptions.FinalizeBatch consecutive
 // drafts of one number series, adding each to the summary and totals and handing it out.
-func (s issueStage) number(ctx context.Context, r *runState, mu *sync.Mutex, out handOut, drafts []store.InvoiceRef, totals *invoice.CurrencyTotals) error {
+func (s issueStage) number(ctx context.Context, r *runState, mu *sync.Mutex, out handOut, drafts []invoice.Ref, totals *invoice.CurrencyTotals) error {
 	size := r.opt.finalizeBatch()
-	seriesOf := func(d store.InvoiceRef) string {
+	seriesOf := func(d invoice.Ref) string {
 		if d.TypeCode == invoice.CreditNote {
 			return r.ds.Seller.CreditNoteSeries
 		}
@@ -142,7 +141,7 @@ func (s issueStage) number(ctx context.Context, r *runState, mu *sync.Mutex, out
 
 // finalizeBatch numbers one batch of drafts, the first at position start (from 0), and
 // adds them to the summary.
-func (s issueStage) finalizeBatch(ctx context.Context, r *runState, batch []store.InvoiceRef, series string, start int) ([]store.StoredInvoice, error) {
+func (s issueStage) finalizeBatch(ctx context.Context, r *runState, batch []invoice.Ref, series string, start int) ([]invoice.Stored, error) {
 	ids := make([]int64, len(batch))
 	for j, d := range batch {
 		ids[j] = d.ID

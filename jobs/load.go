@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/store"
 )
@@ -12,7 +13,7 @@ import (
 type loadStore interface {
 	// DatasetOutline reads the seller, catalog and partners, and each subscription's ID,
 	// buyer and line.
-	DatasetOutline(ctx context.Context) (*store.Outline, error)
+	DatasetOutline(ctx context.Context) (*dataset.Outline, error)
 	// ReadUsage begins reading the unsettled usage of the parts, part by part.
 	ReadUsage(ctx context.Context, parts [][]string) (usageParts, error)
 }
@@ -41,7 +42,7 @@ func (s loadStage) run(ctx context.Context, r *runState) error {
 	if err != nil {
 		return fmt.Errorf("read the dataset's outline: %w", err)
 	}
-	parts := invoice.Parts(o.Subscriptions, func(s store.SubscriptionRef) (invoice.BuyerKind, string) {
+	parts := invoice.Parts(o.Subscriptions, func(s dataset.SubscriptionRef) (invoice.BuyerKind, string) {
 		return invoice.Buyer(s.Channel, s.CustomerID, s.PartnerID)
 	}, r.opt.part())
 	r.outline, r.ds = o, o.Base

@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/kontor-billing/kontor/invoice"
-	"github.com/kontor-billing/kontor/store"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
@@ -222,7 +221,7 @@ func (d *queued) finish(ctx context.Context, err error) error {
 // a partial block waits for the next call or for wait). An invoice may be listed twice,
 // finalized and then rendered, when workers were delivering it while the lists were
 // read: it is handed out once.
-func (d *queued) add(ctx context.Context, invs []store.StoredInvoice) error {
+func (d *queued) add(ctx context.Context, invs []invoice.Stored) error {
 	for _, si := range invs {
 		if d.seen[si.ID] {
 			continue

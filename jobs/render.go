@@ -6,7 +6,6 @@ import (
 
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/invoice"
-	"github.com/kontor-billing/kontor/store"
 	"github.com/kontor-billing/kontor/zugferd"
 )
 
@@ -35,7 +34,7 @@ type ManifestHashes struct {
 
 // Render renders a finalized invoice: its XML, PDF/A-3 and archive manifest. It is
 // deterministic, so rendering again gives the same bytes.
-func Render(r *zugferd.Renderer, inv *invoice.Invoice) ([]store.Document, error) {
+func Render(r *zugferd.Renderer, inv *invoice.Invoice) ([]invoice.File, error) {
 	x, err := zugferd.XML(inv)
 	if err != nil {
 		return nil, fmt.Errorf("CII XML: %w", err)
@@ -44,7 +43,7 @@ func Render(r *zugferd.Renderer, inv *invoice.Invoice) ([]store.Document, error)
 	if err != nil {
 		return nil, fmt.Errorf("PDF: %w", err)
 	}
-	xd, pd := store.NewDocument("xml", x), store.NewDocument("pdf", pdf)
+	xd, pd := invoice.NewFile("xml", x), invoice.NewFile("pdf", pdf)
 	t := inv.Totals
 	m, err := json.MarshalIndent(Manifest{
 		Number: inv.Number, TypeCode: inv.TypeCode, IssueDate: inv.IssueDate, Buyer: string(inv.BuyerKind) + " " + inv.BuyerID,
@@ -55,5 +54,5 @@ func Render(r *zugferd.Renderer, inv *invoice.Invoice) ([]store.Document, error)
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
-	return []store.Document{pd, xd, store.NewDocument("json", append(m, '\n'))}, nil
+	return []invoice.File{pd, xd, invoice.NewFile("json", append(m, '\n'))}, nil
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/report"
-	"github.com/kontor-billing/kontor/store"
 )
 
 // A stage is one step of a run. The stages run in the order runStages lists them, each
@@ -58,7 +57,7 @@ type runState struct {
 	sum     Summary
 
 	// Set by the load stage.
-	outline *store.Outline
+	outline *dataset.Outline
 	ds      *dataset.Dataset // the seller, catalog and partners (outline.Base)
 	parts   [][]string       // the parts' subscription IDs
 	usage   usageParts       // the parts' unsettled usage, read part by part

@@ -84,28 +84,8 @@ func addRecord(ds *dataset.Dataset, kind string, doc []byte) error {
 	return nil
 }
 
-// Outline is what a run needs of the dataset before it loads it part by part
-// (DatasetPart): the manifest, seller, catalog and partners, and of each subscription
-// only what places it in a part. A run's memory thus grows with its parts, not with the
-// customers, subscriptions and license reports of the whole dataset (about 1.2 KB per
-// customer, decoded).
-type Outline struct {
-	// Base holds the manifest, seller (its time zone resolved), catalog and partners,
-	// indexed; no customers, subscriptions or license reports.
-	Base *dataset.Dataset
-	// Subscriptions are in the order of the dataset's (by line).
-	Subscriptions []SubscriptionRef
-}
-
-// SubscriptionRef is a subscription as an outline has it.
-type SubscriptionRef struct {
-	ID, CustomerID, PartnerID string
-	Channel                   dataset.Channel
-	Line                      int
-}
-
 // DatasetOutline loads the outline of the imported dataset.
-func (s *Store) DatasetOutline(ctx context.Context) (*Outline, error) {
+func (s *Store) DatasetOutline(ctx context.Context) (*dataset.Outline, error) {
 	base, err := s.loadRecords(ctx, `select kind, doc from dataset_records
 		where kind in ('manifest', 'seller', 'catalog', 'partner') order by kind, id`)
 	if err != nil {
@@ -118,8 +98,8 @@ func (s *Store) DatasetOutline(ctx context.Context) (*Outline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load dataset outline: subscriptions: %w", err)
 	}
-	o := &Outline{Base: base}
-	var ref SubscriptionRef
+	o := &dataset.Outline{Base: base}
+	var ref dataset.SubscriptionRef
 	_, err = pgx.ForEachRow(rows, []any{&ref.ID, &ref.CustomerID, &ref.PartnerID, &ref.Channel, &ref.Line}, func() error {
 		o.Subscriptions = append(o.Subscriptions, ref)
 		return nil
@@ -127,7 +107,7 @@ func (s *Store) DatasetOutline(ctx context.Context) (*Outline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load dataset outline: subscriptions: %w", err)
 	}
-	slices.SortStableFunc(o.Subscriptions, func(a, b SubscriptionRef) int { return cmp.Compare(a.Line, b.Line) })
+	slices.SortStableFunc(o.Subscriptions, func(a, b dataset.SubscriptionRef) int { return cmp.Compare(a.Line, b.Line) })
 	return o, nil
 }
 
@@ -136,7 +116,7 @@ func (s *Store) DatasetOutline(ctx context.Context) (*Outline, error) {
 // subscriptions are in the order of subs. It is indexed and checked as Dataset's is: a
 // subscription whose customer, plan or partner is not stored is an error, and so is one
 // of subs that is not stored.
-func (s *Store) DatasetPart(ctx context.Context, o *Outline, subs []string) (*dataset.Dataset, error) {
+func (s *Store) DatasetPart(ctx context.Context, o *dataset.Outline, subs []string) (*dataset.Dataset, error) {
 	b := o.Base
 	ds := &dataset.Dataset{Manifest: b.Manifest, Seller: b.Seller, Catalog: b.Catalog, Partners: b.Partners,
 		LicenseReports: map[string][]dataset.LicenseReport{}}

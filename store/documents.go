@@ -4,37 +4,17 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/kontor-billing/kontor/invoice"
 )
-
-// Document is a rendered file of an invoice.
-type Document struct {
-	Kind   string // pdf or xml
-	SHA256 string
-	Bytes  []byte
-}
-
-// NewDocument returns a document with its hash.
-func NewDocument(kind string, b []byte) Document {
-	sum := sha256.Sum256(b)
-	return Document{Kind: kind, SHA256: hex.EncodeToString(sum[:]), Bytes: b}
-}
-
-// Rendered is the rendered files of a finalized invoice.
-type Rendered struct {
-	ID   int64
-	Docs []Document
-}
 
 // SaveDocuments records the rendered files of finalized invoices, kind and SHA-256, and
 // marks them rendered, in one transaction and one round trip. The bytes go to the
 // archive, not the database: rendering is deterministic, so an invoice rendered but not
 // archived is rendered again and checked against these hashes.
-func (s *Store) SaveDocuments(ctx context.Context, rendered []Rendered) error {
+func (s *Store) SaveDocuments(ctx context.Context, rendered []invoice.RenderedFiles) error {
 	if len(rendered) == 0 {
 		return nil
 	}
@@ -44,7 +24,7 @@ func (s *Store) SaveDocuments(ctx context.Context, rendered []Rendered) error {
 	ids := make([]int64, len(rendered))
 	for i, r := range rendered {
 		ids[i] = r.ID
-		for _, d := range r.Docs {
+		for _, d := range r.Files {
 			b.Queue(`insert into documents (invoice_id, kind, sha256) values ($1, $2, $3)
 				on conflict (invoice_id, kind) do nothing`, r.ID, d.Kind, d.SHA256)
 		}
@@ -99,15 +79,9 @@ func (s *Store) DocumentHashes(ctx context.Context, ids []int64) (map[int64]map[
 	return out, nil
 }
 
-// Archived is where an invoice's files were archived: archive key by document kind.
-type Archived struct {
-	ID   int64
-	Keys map[string]string
-}
-
 // MarkArchived records where invoices' files were archived and marks them archived, in one
 // transaction and one round trip.
-func (s *Store) MarkArchived(ctx context.Context, archived []Archived) error {
+func (s *Store) MarkArchived(ctx context.Context, archived []invoice.ArchiveKeys) error {
 	if len(archived) == 0 {
 		return nil
 	}

@@ -12,26 +12,9 @@ import (
 	"github.com/kontor-billing/kontor/invoice"
 )
 
-// StoredInvoice is an invoice as stored.
-type StoredInvoice struct {
-	ID      int64
-	RunID   int64 // 0 for credit notes, issued outside runs
-	Status  invoice.Status
-	Invoice *invoice.Invoice
-}
-
-// InvoiceRef is an invoice as a run lists the work pending: without its model, which the
-// run reads batch by batch (Finalize, InvoicesByID).
-type InvoiceRef struct {
-	ID     int64
-	Status invoice.Status
-	// TypeCode chooses a draft's number series.
-	TypeCode invoice.DocumentType
-}
-
 // InvoiceRefs returns the invoices with one of the statuses, oldest first, without their
 // models.
-func (s *Store) InvoiceRefs(ctx context.Context, statuses ...invoice.Status) ([]InvoiceRef, error) {
+func (s *Store) InvoiceRefs(ctx context.Context, statuses ...invoice.Status) ([]invoice.Ref, error) {
 	names := make([]string, len(statuses))
 	for i, st := range statuses {
 		names[i] = string(st)
@@ -40,8 +23,8 @@ func (s *Store) InvoiceRefs(ctx context.Context, statuses ...invoice.Status) ([]
 	if err != nil {
 		return nil, fmt.Errorf("list %s invoices: %w", strings.Join(names, ", "), err)
 	}
-	var out []InvoiceRef
-	var r InvoiceRef
+	var out []invoice.Ref
+	var r invoice.Ref
 	if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.Status, &r.TypeCode}, func() error {
 		out = append(out, r)
 		return nil
@@ -52,13 +35,13 @@ func (s *Store) InvoiceRefs(ctx context.Context, statuses ...invoice.Status) ([]
 }
 
 // Invoices returns the invoices with a status, oldest first.
-func (s *Store) Invoices(ctx context.Context, status invoice.Status) ([]StoredInvoice, error) {
+func (s *Store) Invoices(ctx context.Context, status invoice.Status) ([]invoice.Stored, error) {
 	rows, err := s.pool.Query(ctx, `select id, coalesce(run_id, 0), status, model from invoices where status = $1 order by id`, string(status))
 	if err != nil {
 		return nil, fmt.Errorf("list %s invoices: %w", status, err)
 	}
-	var out []StoredInvoice
-	var si StoredInvoice
+	var out []invoice.Stored
+	var si invoice.Stored
 	var model []byte
 	_, err = pgx.ForEachRow(rows, []any{&si.ID, &si.RunID, &si.Status, &model}, func() error {
 		inv := &invoice.Invoice{}
@@ -77,13 +60,13 @@ func (s *Store) Invoices(ctx context.Context, status invoice.Status) ([]StoredIn
 
 // InvoicesByID returns the invoices ids, in that order; an ID that is not stored is an
 // error naming it.
-func (s *Store) InvoicesByID(ctx context.Context, ids []int64) ([]StoredInvoice, error) {
+func (s *Store) InvoicesByID(ctx context.Context, ids []int64) ([]invoice.Stored, error) {
 	rows, err := s.pool.Query(ctx, `select id, coalesce(run_id, 0), status, model from invoices where id = any($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("load invoices %v: %w", ids, err)
 	}
-	byID := make(map[int64]StoredInvoice, len(ids))
-	var si StoredInvoice
+	byID := make(map[int64]invoice.Stored, len(ids))
+	var si invoice.Stored
 	var model []byte
 	_, err = pgx.ForEachRow(rows, []any{&si.ID, &si.RunID, &si.Status, &model}, func() error {
 		inv := &invoice.Invoice{}
@@ -97,7 +80,7 @@ func (s *Store) InvoicesByID(ctx context.Context, ids []int64) ([]StoredInvoice,
 	if err != nil {
 		return nil, fmt.Errorf("load invoices %v: %w", ids, err)
 	}
-	out := make([]StoredInvoice, len(ids))
+	out := make([]invoice.Stored, len(ids))
 	for i, id := range ids {
 		si, ok := byID[id]
 		if !ok {
@@ -133,7 +116,7 @@ func (s *Store) StatusCounts(ctx context.Context, ids []int64) (map[invoice.Stat
 // not. Invoices already finalized keep their number (a retry after a lost commit). It
 // returns each invoice as finalized (its model carries its number), so that the caller
 // can deliver it without reading it back.
-func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]StoredInvoice, error) {
+func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]invoice.Stored, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -151,7 +134,7 @@ func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]Sto
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	out := make([]StoredInvoice, len(ids))
+	out := make([]invoice.Stored, len(ids))
 	seq := last - int64(drafts)
 	batch := &pgx.Batch{}
 	for i, id := range ids {
@@ -160,7 +143,7 @@ func (s *Store) Finalize(ctx context.Context, ids []int64, series string) ([]Sto
 		if err := json.Unmarshal(r.model, inv); err != nil {
 			return nil, fmt.Errorf("finalize invoice %d: model: %w", id, err)
 		}
-		out[i] = StoredInvoice{ID: id, RunID: r.run, Status: r.status, Invoice: inv}
+		out[i] = invoice.Stored{ID: id, RunID: r.run, Status: r.status, Invoice: inv}
 		if r.status != invoice.Draft {
 			continue
 		}
@@ -235,7 +218,7 @@ func takeNumbers(ctx context.Context, tx pgx.Tx, series string, n int) (int64, e
 }
 
 // number gives the draft si number seq of series and queues its update.
-func number(batch *pgx.Batch, si *StoredInvoice, series string, seq int64) error {
+func number(batch *pgx.Batch, si *invoice.Stored, series string, seq int64) error {
 	inv := si.Invoice
 	num := fmt.Sprintf("%s%06d", series, seq)
 	si.Status = invoice.Finalized

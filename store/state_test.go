@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/kontor-billing/kontor/dataset"
-	"github.com/kontor-billing/kontor/store"
 )
 
 // TestDatasetPartsHoldTheDatasetsRecords loads the demo's outline and parts of it, as a
@@ -32,7 +31,7 @@ func TestDatasetPartsHoldTheDatasetsRecords(t *testing.T) {
 	var all, viaPartner []string
 	for i, ref := range o.Subscriptions {
 		s := whole.Subscriptions[i]
-		want := store.SubscriptionRef{ID: s.ID, CustomerID: s.CustomerID, PartnerID: s.PartnerID, Channel: s.Channel, Line: s.Line}
+		want := dataset.SubscriptionRef{ID: s.ID, CustomerID: s.CustomerID, PartnerID: s.PartnerID, Channel: s.Channel, Line: s.Line}
 		if ref != want {
 			t.Errorf("outline subscription %d: %+v, want %+v", i, ref, want)
 		}
