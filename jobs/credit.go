@@ -9,7 +9,7 @@ import (
 
 // CreditNote credits lines of an issued invoice (all not yet credited when lineIDs is
 // empty): a draft credit note (type 381) referencing the invoice is stored, then the run's
-// issue stage finalizes it with the next number of the credit-note series, renders and
+// finalize stage numbers it with the next number of the credit-note series, renders and
 // archives it like an invoice. Crediting a line twice is refused (store.ErrOverCredit). It
 // holds the run lock, so numbers stay in finalization order across runs and credit notes.
 func CreditNote(ctx context.Context, st *store.Store, number string, lineIDs []string, reason string, opt RunOptions) (Summary, error) {
@@ -25,7 +25,7 @@ func CreditNote(ctx context.Context, st *store.Store, number string, lineIDs []s
 	if _, _, err := st.CreateCreditNote(ctx, number, lineIDs, reason, opt.AsOf); err != nil {
 		return r.sum, fmt.Errorf("credit invoice %s: %w", number, err)
 	}
-	s := issueStage{finalize: st, deliver: st}
+	s := finalizeStage{finalize: st, deliver: st}
 	if err := s.run(ctx, r); err != nil {
 		return r.sum, fmt.Errorf("credit invoice %s: %w", number, err)
 	}

@@ -30,19 +30,19 @@ type handOut interface {
 	finish(ctx context.Context, err error) error
 }
 
-// issueStage finalizes every draft (invoices and credit notes, each numbered from its
+// finalizeStage finalizes every draft (invoices and credit notes, each numbered from its
 // series, in batches of RunOptions.FinalizeBatch), renders every finalized document and
 // archives every rendered one. Blocks of finalized invoices are delivered (by this
 // process, or by workers through the job queue) while the next are numbered; invoices
 // an interrupted run finalized or rendered and did not archive are delivered first.
-type issueStage struct {
+type finalizeStage struct {
 	finalize finalizeStore
 	deliver  DeliveryStore
 }
 
-func (issueStage) name() string { return "finalize" }
+func (finalizeStage) name() string { return "finalize" }
 
-func (s issueStage) run(ctx context.Context, r *runState) error {
+func (s finalizeStage) run(ctx context.Context, r *runState) error {
 	drafts, err := s.finalize.InvoiceRefs(ctx, invoice.Draft)
 	if err != nil {
 		return fmt.Errorf("list the drafts: %w", err)
@@ -69,7 +69,7 @@ func (s issueStage) run(ctx context.Context, r *runState) error {
 }
 
 // handOut starts the delivery: through the queue when the run has one, else here.
-func (s issueStage) handOut(ctx context.Context, r *runState, mu *sync.Mutex, drafts, pending []invoice.Ref) handOut {
+func (s finalizeStage) handOut(ctx context.Context, r *runState, mu *sync.Mutex, drafts, pending []invoice.Ref) handOut {
 	if r.opt.Queue != nil {
 		return r.opt.Queue.start(r, mu)
 	}
@@ -84,7 +84,7 @@ func (s issueStage) handOut(ctx context.Context, r *runState, mu *sync.Mutex, dr
 
 // handOutPending hands out what an interrupted run finalized or rendered and did not
 // archive, a batch at a time: after a crash they may be a whole run's.
-func (s issueStage) handOutPending(ctx context.Context, r *runState, out handOut, pending []invoice.Ref) error {
+func (s finalizeStage) handOutPending(ctx context.Context, r *runState, out handOut, pending []invoice.Ref) error {
 	size := r.opt.finalizeBatch()
 	for from := 0; from < len(pending); from += size {
 		ids := make([]int64, 0, size)
@@ -104,7 +104,7 @@ func (s issueStage) handOutPending(ctx context.Context, r *runState, out handOut
 
 // number finalizes the drafts in batches of up to RunOptions.FinalizeBatch consecutive
 // drafts of one number series, adding each to the summary and totals and handing it out.
-func (s issueStage) number(ctx context.Context, r *runState, mu *sync.Mutex, out handOut, drafts []invoice.Ref, totals *invoice.CurrencyTotals) error {
+func (s finalizeStage) number(ctx context.Context, r *runState, mu *sync.Mutex, out handOut, drafts []invoice.Ref, totals *invoice.CurrencyTotals) error {
 	size := r.opt.finalizeBatch()
 	seriesOf := func(d invoice.Ref) string {
 		if d.TypeCode == invoice.CreditNote {
@@ -141,7 +141,7 @@ func (s issueStage) number(ctx context.Context, r *runState, mu *sync.Mutex, out
 
 // finalizeBatch numbers one batch of drafts, the first at position start (from 0), and
 // adds them to the summary.
-func (s issueStage) finalizeBatch(ctx context.Context, r *runState, batch []invoice.Ref, series string, start int) ([]invoice.Stored, error) {
+func (s finalizeStage) finalizeBatch(ctx context.Context, r *runState, batch []invoice.Ref, series string, start int) ([]invoice.Stored, error) {
 	ids := make([]int64, len(batch))
 	for j, d := range batch {
 		ids[j] = d.ID

@@ -35,12 +35,12 @@ func runStages(st storeAdapter, dryRun bool) []stage {
 		return []stage{loadStage{st}, assembleStage{st}}
 	}
 	return []stage{
-		loadStage{st},                         // the outline, parts and unsettled usage
-		assembleStage{st},                     // drafts, charges, ledger, settled usage
-		issueStage{finalize: st, deliver: st}, // numbers, then PDF and XML archived
-		licenseStage{st},                      // failed payments → license states
-		reportStage{st},                       // the run's HTML report, archived
-		finishStage{st},                       // the run recorded done with its summary
+		loadStage{st},                            // the outline, parts and unsettled usage
+		assembleStage{st},                        // drafts, charges, ledger, settled usage
+		finalizeStage{finalize: st, deliver: st}, // numbers, then PDF and XML archived
+		licenseStage{st},                         // failed payments → license states
+		reportStage{st},                          // the run's HTML report, archived
+		finishStage{st},                          // the run recorded done with its summary
 	}
 }
 
