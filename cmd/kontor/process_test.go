@@ -139,8 +139,8 @@ var crashSteps = []string{
 	"locked", "loaded", "assembled", "stored-part-1", "stored-part-3", "saved",
 	"finalize-1", "finalized-12", "finalize-13", "finalized-24", "finalize-25", "finalized-25",
 	"render-1", "rendered-1", "render-8", "rendered-25",
-	"put-1-json", "put-1-pdf", "put-1-xml", "archived-1", "put-12-pdf", "archived-12", "archived-25", "reported",
-	"done",
+	"put-1-json", "put-1-pdf", "put-1-xml", "archived-1", "put-12-pdf", "archived-12", "archived-25", "licensed",
+	"reported", "done",
 }
 
 // TestCrashAnywhereThenRunAgain kills kontor run with SIGKILL at each named step and runs it

@@ -1,0 +1,27 @@
+package jobs
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestRunStages: a run's stages in the order the crash-resume contract depends on (the
+// assembly committed before numbering, licenses after the charges' invoices are issued,
+// the run recorded done last), and a dry run's: load and assemble only.
+func TestRunStages(t *testing.T) {
+	for _, tt := range []struct {
+		dryRun bool
+		want   string
+	}{
+		{false, "load assemble finalize licenses report finish"},
+		{true, "load assemble"},
+	} {
+		var names []string
+		for _, s := range runStages(storeAdapter{}, tt.dryRun) {
+			names = append(names, s.name())
+		}
+		if got := strings.Join(names, " "); got != tt.want {
+			t.Errorf("dry run %v: stages %s, want %s", tt.dryRun, got, tt.want)
+		}
+	}
+}
