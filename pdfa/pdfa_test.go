@@ -2,10 +2,8 @@ package pdfa
 
 import (
 	"bytes"
-	"compress/zlib"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -116,7 +114,7 @@ func TestSubsets(t *testing.T) {
 	if c == a || bytes.Equal(c.program, a.program) {
 		t.Fatal("a text beyond the base characters shares the base subset")
 	}
-	program, err := inflate(c.program)
+	program, err := pdfatest.Inflate(c.program)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +203,7 @@ func TestSubsets(t *testing.T) {
 		}
 	}
 	// The CID (original glyph) → subset glyph map sends Ω to the subset's Ω.
-	gidMap, err := inflate(c.cidToGID)
+	gidMap, err := pdfatest.Inflate(c.cidToGID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,13 +346,4 @@ func BenchmarkSubsetUncached(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-func inflate(b []byte) ([]byte, error) {
-	r, err := zlib.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return io.ReadAll(r)
 }

@@ -41,17 +41,7 @@ func (s *Store) Invoices(ctx context.Context, status invoice.Status) ([]invoice.
 		return nil, fmt.Errorf("list %s invoices: %w", status, err)
 	}
 	var out []invoice.Stored
-	var si invoice.Stored
-	var model []byte
-	_, err = pgx.ForEachRow(rows, []any{&si.ID, &si.RunID, &si.Status, &model}, func() error {
-		inv := &invoice.Invoice{}
-		if err := json.Unmarshal(model, inv); err != nil {
-			return fmt.Errorf("invoice %d: %w", si.ID, err)
-		}
-		si.Invoice = inv
-		out = append(out, si)
-		return nil
-	})
+	err = eachStored(rows, func(si invoice.Stored) { out = append(out, si) })
 	if err != nil {
 		return nil, fmt.Errorf("list %s invoices: %w", status, err)
 	}
@@ -66,17 +56,7 @@ func (s *Store) InvoicesByID(ctx context.Context, ids []int64) ([]invoice.Stored
 		return nil, fmt.Errorf("load invoices %v: %w", ids, err)
 	}
 	byID := make(map[int64]invoice.Stored, len(ids))
-	var si invoice.Stored
-	var model []byte
-	_, err = pgx.ForEachRow(rows, []any{&si.ID, &si.RunID, &si.Status, &model}, func() error {
-		inv := &invoice.Invoice{}
-		if err := json.Unmarshal(model, inv); err != nil {
-			return fmt.Errorf("invoice %d: %w", si.ID, err)
-		}
-		si.Invoice = inv
-		byID[si.ID] = si
-		return nil
-	})
+	err = eachStored(rows, func(si invoice.Stored) { byID[si.ID] = si })
 	if err != nil {
 		return nil, fmt.Errorf("load invoices %v: %w", ids, err)
 	}
@@ -89,6 +69,22 @@ func (s *Store) InvoicesByID(ctx context.Context, ids []int64) ([]invoice.Stored
 		out[i] = si
 	}
 	return out, nil
+}
+
+// eachStored calls f with each invoice of rows (id, run ID, status, model), its model
+// decoded.
+func eachStored(rows pgx.Rows, f func(invoice.Stored)) error {
+	var si invoice.Stored
+	var model []byte
+	_, err := pgx.ForEachRow(rows, []any{&si.ID, &si.RunID, &si.Status, &model}, func() error {
+		si.Invoice = &invoice.Invoice{}
+		if err := json.Unmarshal(model, si.Invoice); err != nil {
+			return fmt.Errorf("invoice %d: %w", si.ID, err)
+		}
+		f(si)
+		return nil
+	})
+	return err
 }
 
 // StatusCounts counts the invoices ids by status.

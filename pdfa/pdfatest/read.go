@@ -150,14 +150,15 @@ func Attached(pdf []byte, name string) ([]byte, error) {
 			return nil, fmt.Errorf("pdfa: embedded file stream %d of %s missing", n, name)
 		}
 		if reFlate.Match(ef.dict) {
-			return inflate(ef.stream)
+			return Inflate(ef.stream)
 		}
 		return ef.stream, nil
 	}
 	return nil, fmt.Errorf("pdfa: no embedded file %s", name)
 }
 
-func inflate(b []byte) ([]byte, error) {
+// Inflate decompresses a FlateDecode stream.
+func Inflate(b []byte) ([]byte, error) {
 	r, err := zlib.NewReader(bytes.NewReader(b))
 	if err != nil {
 		return nil, err
