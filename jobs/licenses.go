@@ -7,7 +7,6 @@ import (
 
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/licensing"
-	"github.com/kontor-billing/kontor/store"
 )
 
 // licenseStore is what the license stage reads and writes.
@@ -15,7 +14,7 @@ type licenseStore interface {
 	// PaymentAttempts returns each customer's payment attempts, in the seller's time zone.
 	PaymentAttempts(ctx context.Context, loc *time.Location) (map[string][]licensing.Attempt, error)
 	// SaveLicenses records the license states as of asOf and returns those that changed.
-	SaveLicenses(ctx context.Context, runID int64, asOf calendar.Date, states map[string]licensing.Status) ([]store.LicenseChange, error)
+	SaveLicenses(ctx context.Context, runID int64, asOf calendar.Date, states map[string]licensing.Status) ([]licensing.Change, error)
 }
 
 // LicenseChange is a license state a run changed.

@@ -18,9 +18,9 @@ type ReportStore interface {
 	// PreviousRun reads the record of the run finished before run id, if any.
 	PreviousRun(ctx context.Context, id int64) (store.RunRecord, bool, error)
 	// ChargeTotals sums the charges on the documents numbers by plan, currency and kind.
-	ChargeTotals(ctx context.Context, numbers []string) ([]store.ChargeTotal, error)
+	ChargeTotals(ctx context.Context, numbers []string) ([]report.Charges, error)
 	// UsageRated sums the usage the runs runIDs rated, by usage type.
-	UsageRated(ctx context.Context, runIDs []int64) ([]store.RatedUsage, error)
+	UsageRated(ctx context.Context, runIDs []int64) ([]report.Usage, error)
 	// RunsOf lists the runs that assembled the documents numbers.
 	RunsOf(ctx context.Context, numbers []string) ([]int64, error)
 	// Dataset reads the whole dataset.
@@ -96,12 +96,9 @@ func factsOf(ctx context.Context, st ReportStore, rec store.RunRecord, sum Summa
 	for _, l := range sum.Licenses {
 		f.Licenses = append(f.Licenses, report.LicenseChange{Customer: l.Customer, State: l.State, Invoice: l.Invoice})
 	}
-	charges, err := st.ChargeTotals(ctx, numbers)
-	if err != nil {
+	var err error
+	if f.Charges, err = st.ChargeTotals(ctx, numbers); err != nil {
 		return f, fmt.Errorf("run %d: charge totals: %w", rec.ID, err)
-	}
-	for _, c := range charges {
-		f.Charges = append(f.Charges, report.Charges{PlanID: c.PlanID, Currency: c.Currency, Kind: c.Kind, Net: c.Net, Count: c.Charges})
 	}
 	runs, err := st.RunsOf(ctx, numbers)
 	if err != nil {
@@ -110,13 +107,8 @@ func factsOf(ctx context.Context, st ReportStore, rec store.RunRecord, sum Summa
 	if !slices.Contains(runs, rec.ID) {
 		runs = append(runs, rec.ID)
 	}
-	usage, err := st.UsageRated(ctx, runs)
-	if err != nil {
+	if f.Usage, err = st.UsageRated(ctx, runs); err != nil {
 		return f, fmt.Errorf("run %d: usage rated: %w", rec.ID, err)
-	}
-	for _, u := range usage {
-		f.Usage = append(f.Usage, report.Usage{Type: u.UsageType, Events: u.Events, Units: u.Units,
-			Overage: u.Overage, Blocked: u.Blocked, Late: u.Late})
 	}
 	return f, nil
 }

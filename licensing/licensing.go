@@ -41,6 +41,13 @@ type Status struct {
 	DeactivatedOn calendar.Date `json:"deactivated_on,omitzero"`
 }
 
+// Change is a license whose state a run changed.
+type Change struct {
+	Customer string
+	From, To State
+	Status   Status
+}
+
 // Evaluate returns the license state as of asOf from a customer's payment attempts, all
 // invoices together: the worst state of any invoice decides. Attempts after asOf are not
 // known yet.

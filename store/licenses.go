@@ -12,22 +12,15 @@ import (
 	"github.com/kontor-billing/kontor/licensing"
 )
 
-// LicenseChange is a license whose state a run changed.
-type LicenseChange struct {
-	Customer string
-	From, To licensing.State
-	Status   licensing.Status
-}
-
 // SaveLicenses records the license states as of a run; a deactivation or reactivation is
 // also recorded as a notification. It returns the changes.
-func (s *Store) SaveLicenses(ctx context.Context, runID int64, asOf calendar.Date, states map[string]licensing.Status) ([]LicenseChange, error) {
+func (s *Store) SaveLicenses(ctx context.Context, runID int64, asOf calendar.Date, states map[string]licensing.Status) ([]licensing.Change, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("save licenses: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	var changes []LicenseChange
+	var changes []licensing.Change
 	for cust, st := range states {
 		var old string
 		err := tx.QueryRow(ctx, `select state from licenses where customer_id = $1 for update`, cust).Scan(&old)
@@ -64,7 +57,7 @@ func (s *Store) SaveLicenses(ctx context.Context, runID int64, asOf calendar.Dat
 				return nil, fmt.Errorf("save licenses: %w", err)
 			}
 		}
-		changes = append(changes, LicenseChange{Customer: cust, From: licensing.State(old), To: st.State, Status: st})
+		changes = append(changes, licensing.Change{Customer: cust, From: licensing.State(old), To: st.State, Status: st})
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("save licenses: %w", err)

@@ -10,35 +10,27 @@ import (
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/rating"
+	"github.com/kontor-billing/kontor/report"
 	"github.com/shopspring/decimal"
 )
 
 // ErrNoRun means the run asked for does not exist.
 var ErrNoRun = errors.New("no such run")
 
-// ChargeTotal sums the charges of one plan, currency and kind.
-type ChargeTotal struct {
-	PlanID   string
-	Currency string
-	Kind     rating.Kind
-	Net      decimal.Decimal
-	Charges  int
-}
-
 // ChargeTotals sums the charges on the invoices with the given numbers by plan, currency
 // and kind, in that order: a run's 250,000 charges are summed where they are stored, not
 // read.
-func (s *Store) ChargeTotals(ctx context.Context, numbers []string) ([]ChargeTotal, error) {
+func (s *Store) ChargeTotals(ctx context.Context, numbers []string) ([]report.Charges, error) {
 	rows, err := s.pool.Query(ctx, `select c.doc->>'plan_id', c.doc->>'currency', c.kind, sum(c.net)::text, count(*)
 		from charges c join invoices i on i.id = c.invoice_id
 		where i.number = any($1) group by 1, 2, 3 order by 1, 2, 3`, numbers)
 	if err != nil {
 		return nil, fmt.Errorf("charges: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ChargeTotal, error) {
-		var c ChargeTotal
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (report.Charges, error) {
+		var c report.Charges
 		var kind, net string
-		if err := r.Scan(&c.PlanID, &c.Currency, &kind, &net, &c.Charges); err != nil {
+		if err := r.Scan(&c.PlanID, &c.Currency, &kind, &net, &c.Count); err != nil {
 			return c, err
 		}
 		c.Kind = rating.Kind(kind)
@@ -52,28 +44,17 @@ func (s *Store) ChargeTotals(ctx context.Context, numbers []string) ([]ChargeTot
 	return out, nil
 }
 
-// RatedUsage is the usage of one type that a set of runs rated.
-type RatedUsage struct {
-	UsageType string
-	Events    int64
-	Units     decimal.Decimal
-	Overage   decimal.Decimal
-	Blocked   decimal.Decimal
-	// Late is the part of Units that arrived after its period was billed.
-	Late decimal.Decimal
-}
-
 // UsageRated sums the usage the given runs rated, by usage type.
-func (s *Store) UsageRated(ctx context.Context, runIDs []int64) ([]RatedUsage, error) {
+func (s *Store) UsageRated(ctx context.Context, runIDs []int64) ([]report.Usage, error) {
 	rows, err := s.pool.Query(ctx, `select usage_type, sum(events)::bigint, sum(units), sum(overage), sum(blocked),
 			coalesce(sum(units) filter (where late), 0)
 		from usage_rated where run_id = any($1) group by usage_type order by usage_type`, runIDs)
 	if err != nil {
 		return nil, fmt.Errorf("rated usage: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RatedUsage, error) {
-		var u RatedUsage
-		return u, r.Scan(&u.UsageType, &u.Events, &u.Units, &u.Overage, &u.Blocked, &u.Late)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (report.Usage, error) {
+		var u report.Usage
+		return u, r.Scan(&u.Type, &u.Events, &u.Units, &u.Overage, &u.Blocked, &u.Late)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rated usage: %w", err)
