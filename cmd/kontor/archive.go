@@ -29,12 +29,12 @@ any problem.`,
 			var err error
 			if fromFlag != "" {
 				if from, err = calendar.Parse(fromFlag); err != nil {
-					return fmt.Errorf("--from: %w", err)
+					return usageError(fmt.Errorf("--from: %w", err))
 				}
 			}
 			if toFlag != "" {
 				if to, err = calendar.Parse(toFlag); err != nil {
-					return fmt.Errorf("--to: %w", err)
+					return usageError(fmt.Errorf("--to: %w", err))
 				}
 			}
 			st, err := store.Open(ctx, databaseURL(*dbFlag))

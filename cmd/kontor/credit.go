@@ -26,10 +26,10 @@ note, is refused. --full credits every line not credited yet.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if full == (lines != "") {
-				return &exitError{code: 1, err: errors.New("give either --full or --lines")}
+				return usageError(errors.New("give either --full or --lines"))
 			}
 			if strings.TrimSpace(reason) == "" {
-				return &exitError{code: 1, err: errors.New("--reason is required")}
+				return usageError(errors.New("--reason is required"))
 			}
 			var ids []string
 			for _, l := range strings.Split(lines, ",") {

@@ -234,7 +234,7 @@ func runDate(flag string, seller dataset.Seller, now time.Time) (calendar.Date, 
 	if flag != "" {
 		d, err := calendar.Parse(flag)
 		if err != nil {
-			return d, fmt.Errorf("--as-of: %w", err)
+			return d, usageError(fmt.Errorf("--as-of: %w", err))
 		}
 		return d, nil
 	}

@@ -27,6 +27,16 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
+// Exit statuses (README, "The CLI").
+const (
+	exitFailure = 1 // invalid input or a failed command
+	exitUsage   = 2 // bad arguments: nothing was done
+	exitStopped = 3 // a run stopped by a signal; the next one finishes it
+)
+
+// usageError marks err as a usage error: the command was called wrongly and did nothing.
+func usageError(err error) error { return &exitError{code: exitUsage, err: err} }
+
 func main() {
 	// The soft memory limit is 80 % of what the process may use (its cgroup's memory
 	// limit, else the machine's memory), so the collector works harder only where memory
@@ -42,19 +52,40 @@ func main() {
 	os.Exit(code)
 }
 
-// run executes the command line args and returns the exit code.
+// run executes the command line args and returns the exit code: an error before a
+// command began its work (an unknown command or flag, a missing argument or required
+// flag) is a usage error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
+	began := false
+	markBegun(root, &began)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(stderr, "kontor:", err)
 		var ee *exitError
-		if errors.As(err, &ee) {
+		switch {
+		case errors.As(err, &ee):
 			return ee.code
+		case !began:
+			return exitUsage
 		}
-		return 1
+		return exitFailure
 	}
 	return 0
+}
+
+// markBegun has every command of the tree set *began when its work begins: cobra checks
+// the command, its arguments and its flags before.
+func markBegun(c *cobra.Command, began *bool) {
+	for _, sub := range c.Commands() {
+		markBegun(sub, began)
+	}
+	if runE := c.RunE; runE != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			*began = true
+			return runE(cmd, args)
+		}
+	}
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {

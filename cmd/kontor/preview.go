@@ -76,7 +76,7 @@ func resolveAsOf(flag string, ds *dataset.Dataset, now time.Time) (calendar.Date
 	case flag != "":
 		d, err := calendar.Parse(flag)
 		if err != nil {
-			return d, fmt.Errorf("--as-of: %w", err)
+			return d, usageError(fmt.Errorf("--as-of: %w", err))
 		}
 		return d, nil
 	case !ds.Manifest.AsOf.IsZero():

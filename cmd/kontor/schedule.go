@@ -41,17 +41,17 @@ the database answers).`,
 			}
 			log := slog.New(h).With("replica", replica)
 			ctx := cmd.Context()
+			parser := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+			sched, err := parser.Parse(spec)
+			if err != nil {
+				return usageError(fmt.Errorf("--cron %q: %w", spec, err))
+			}
 			st, seller, err := openWithSeller(ctx, *dbFlag)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
 			loc := seller.Location
-			parser := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-			sched, err := parser.Parse(spec)
-			if err != nil {
-				return fmt.Errorf("--cron %q: %w", spec, err)
-			}
 			r, arc, err := renderAndArchive(ctx, archiveFlag)
 			if err != nil {
 				return err
