@@ -1,11 +1,14 @@
 package dataset
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +44,8 @@ func (r *row) str(col string) string {
 	}
 	s := strings.TrimSpace(r.rec[i])
 	if !utf8.ValidString(s) {
-		r.fail(col, "is not valid UTF-8")
+		r.bad = true
+		r.l.notUTF8(r.file, r.line)
 		return ""
 	}
 	if strings.ContainsFunc(s, unicode.IsControl) {
@@ -158,9 +162,7 @@ func (l *loader) readCSV(file string, required, optional []string, each func(*ro
 	if l.onRead != nil {
 		in = &countingReader{r: f, onRead: l.onRead}
 	}
-	cr := csv.NewReader(in)
-	cr.ReuseRecord = true
-	cr.FieldsPerRecord = -1
+	cr := csvReader(in)
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		l.add(&Error{File: file, Line: 1, Reason: "is empty: a header line is required"})
@@ -172,6 +174,7 @@ func (l *loader) readCSV(file string, required, optional []string, each func(*ro
 	}
 	cols, ok := l.columns(file, header, required, optional)
 	if !ok {
+		l.broken[file] = true
 		return true
 	}
 	r := &row{l: l, file: file, cols: cols}
@@ -202,7 +205,7 @@ func (l *loader) readCSV(file string, required, optional []string, each func(*ro
 		}
 		*r = row{l: l, file: file, line: line, cols: cols, rec: rec}
 		each(r)
-		if l.tooMany() || l.halt != nil {
+		if l.tooMany() || l.halt != nil || l.broken[file] {
 			return true
 		}
 	}
@@ -239,6 +242,36 @@ func (l *loader) columns(file string, header, required, optional []string) (cols
 		}
 	}
 	return cols, ok
+}
+
+// csvReader reads CSV with the delimiter its header line uses: a comma, or a semicolon
+// where the header has semicolons and no comma, as spreadsheets write CSV in locales whose
+// decimal separator is a comma (German Excel's "CSV (Trennzeichen-getrennt)"). Records
+// may have any number of fields (the caller checks them) and are reused.
+func csvReader(in io.Reader) *csv.Reader {
+	br := bufio.NewReaderSize(in, 64<<10) // csv.NewReader reads through it, not around it
+	head, _ := br.Peek(4 << 10)           // fewer bytes (and an error) at the end of a short file
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	cr := csv.NewReader(br)
+	if bytes.IndexByte(head, ';') >= 0 && bytes.IndexByte(head, ',') < 0 {
+		cr.Comma = ';'
+	}
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = -1
+	return cr
+}
+
+// notUTF8 records that file is not UTF-8 text, found at line: once, with the fix, as
+// one error for the file (not one per field), and stops reading it.
+func (l *loader) notUTF8(file string, line int) {
+	if l.broken[file] {
+		return
+	}
+	l.broken[file] = true
+	l.add(&Error{File: file, Line: line, Reason: fmt.Sprintf("is not UTF-8 text (first on this line): save it as UTF-8 "+
+		"(in Excel: Save As, \"CSV UTF-8\") or convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8 %s", path.Base(file))})
 }
 
 func csvReason(err error) string {

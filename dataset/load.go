@@ -117,7 +117,7 @@ func (u *Usage) Each(emit func(*UsageEvent) error) error {
 }
 
 func newLoader(fsys fs.FS) *loader {
-	return &loader{fsys: fsys, ds: &Dataset{
+	return &loader{fsys: fsys, broken: map[string]bool{}, ds: &Dataset{
 		CustomerByID:     map[string]*Customer{},
 		PartnerByID:      map[string]*Partner{},
 		SubscriptionByID: map[string]*Subscription{},
@@ -159,6 +159,10 @@ type loader struct {
 	// onRead, set meanwhile, is told every read.
 	progress func(read, total int64)
 	onRead   func(n int)
+	// broken are the files that could not be read as a whole (their header is unusable, or
+	// they are not UTF-8): each has its one error, and references to their records are not
+	// reported again.
+	broken map[string]bool
 }
 
 func (l *loader) add(e *Error) { l.errs = append(l.errs, e) }
@@ -455,7 +459,7 @@ func (l *loader) subscriptions() {
 			s := &Subscription{ID: r.id("id"), Line: r.line, SpendingLimits: map[string]decimal.Decimal{}}
 			r.record = s.ID
 			s.CustomerID = r.id("customer_id")
-			if s.CustomerID != "" && l.ds.CustomerByID[s.CustomerID] == nil {
+			if s.CustomerID != "" && l.ds.CustomerByID[s.CustomerID] == nil && !l.broken[CustomersFile] {
 				r.fail("customer_id", "%q is not a customer in %s", s.CustomerID, CustomersFile)
 			}
 			s.PlanID = r.id("plan_id")
@@ -472,7 +476,7 @@ func (l *loader) subscriptions() {
 			case ViaPartner:
 				if s.PartnerID == "" {
 					r.fail("partner_id", "is required for channel partner")
-				} else if l.ds.PartnerByID[s.PartnerID] == nil {
+				} else if l.ds.PartnerByID[s.PartnerID] == nil && !l.broken[PartnersFile] {
 					r.fail("partner_id", "%q is not a partner in %s", s.PartnerID, PartnersFile)
 				}
 			case "":
@@ -523,7 +527,7 @@ func (l *loader) subscriptions() {
 func (l *loader) planOf(r *row, col, subID string) (*Subscription, *Plan) {
 	s := l.ds.SubscriptionByID[subID]
 	if s == nil {
-		if subID != "" {
+		if subID != "" && !l.broken[SubscriptionsFile] {
 			r.fail(col, "%q is not a subscription in %s", subID, SubscriptionsFile)
 		}
 		return nil, nil
@@ -633,6 +637,9 @@ func (l *loader) identities() {
 			file, rec, p, line = PartnersFile, pt.ID, &pt.Party, pt.Line
 		default:
 			continue
+		}
+		if l.broken[file] {
+			continue // the file has its one error; its fields are not reported one by one
 		}
 		if checked[file+rec] {
 			continue

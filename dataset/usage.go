@@ -188,9 +188,7 @@ func appendIDHashes(hashes []uint64, fsys fs.FS, file string, seed maphash.Seed)
 		return hashes
 	}
 	defer func() { _ = f.Close() }() // read only
-	cr := csv.NewReader(f)
-	cr.ReuseRecord = true
-	cr.FieldsPerRecord = -1
+	cr := csvReader(f)
 	header, err := cr.Read()
 	if err != nil {
 		return hashes
