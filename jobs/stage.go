@@ -31,8 +31,9 @@ type stage interface {
 // own and a line here; docs/architecture.md says what each reads and writes.
 func runStages(st storeAdapter, dryRun bool) []stage {
 	if dryRun {
-		// A dry run rates and assembles in memory and stores nothing.
-		return []stage{loadStage{st}, assembleStage{st}}
+		// A dry run rates and assembles in memory, lists the license changes, and stores
+		// nothing.
+		return []stage{loadStage{st}, assembleStage{st}, licenseStage{st}}
 	}
 	return []stage{
 		loadStage{st},                            // the outline, parts and unsettled usage

@@ -64,3 +64,21 @@ func (s *Store) SaveLicenses(ctx context.Context, runID int64, asOf calendar.Dat
 	}
 	return changes, nil
 }
+
+// LicenseStates returns the stored license state of every customer that has one;
+// customers without a stored state are active.
+func (s *Store) LicenseStates(ctx context.Context) (map[string]licensing.State, error) {
+	rows, err := s.pool.Query(ctx, `select customer_id, state from licenses`)
+	if err != nil {
+		return nil, fmt.Errorf("read license states: %w", err)
+	}
+	out := map[string]licensing.State{}
+	var cust, state string
+	if _, err := pgx.ForEachRow(rows, []any{&cust, &state}, func() error {
+		out[cust] = licensing.State(state)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read license states: %w", err)
+	}
+	return out, nil
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/jobs"
+	"github.com/kontor-billing/kontor/licensing"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/kontor-billing/kontor/zugferd"
 	"github.com/spf13/cobra"
@@ -124,7 +125,7 @@ database and waits until they have archived every invoice.`,
 				return err
 			}
 			if part < 1 {
-				return fmt.Errorf("--part %d: must be at least 1", part)
+				return usageError(fmt.Errorf("--part %d: must be at least 1", part))
 			}
 			r, arc, err := renderAndArchive(ctx, archiveFlag)
 			if err != nil {
@@ -149,7 +150,10 @@ database and waits until they have archived every invoice.`,
 			out := cmd.OutOrStdout()
 			if dryRun {
 				fmt.Fprintf(out, "dry run as of %s: nothing was changed\n\n", asOf)
-				return invoice.WriteTable(out, *sum.Preview, sum.Usage)
+				if err := invoice.WriteTable(out, *sum.Preview, sum.Usage); err != nil {
+					return err
+				}
+				return writeLicenses(out, sum.Licenses, "would change")
 			}
 			return writeSummary(out, sum)
 		},
@@ -252,8 +256,37 @@ func writeSummary(w io.Writer, s jobs.Summary) error {
 	}
 	u := s.Usage
 	_, err := fmt.Fprintf(w, "  usage: %d rated (%d late), %d outside the subscription, %d pending; blocked units %s\n", u.Rated, u.Late, u.Outside, u.Pending, u.UnitsBlocked)
+	if err == nil {
+		err = writeLicenses(w, s.Licenses, "changed")
+	}
 	if err == nil && s.Report != "" {
 		_, err = fmt.Fprintf(w, "  report: %s in the archive (kontor report run %d)\n", s.Report, s.RunID)
 	}
 	return err
+}
+
+// writeLicenses lists the license states a run changed (or would change): the customer,
+// the state before and after, the unpaid invoice and the grace period.
+func writeLicenses(w io.Writer, changes []jobs.LicenseChange, verb string) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	if _, err := fmt.Fprintf(w, "  licenses %s: %d\n", verb, len(changes)); err != nil {
+		return err
+	}
+	for _, c := range changes {
+		why := ""
+		switch licensing.State(c.State) {
+		case licensing.Grace:
+			why = fmt.Sprintf(": invoice %s unpaid since %s, deactivated on %s unless paid", c.Invoice, c.FailedOn, c.GraceEnds)
+		case licensing.Deactivated:
+			why = fmt.Sprintf(": invoice %s unpaid since %s, the grace ended: deactivated on %s", c.Invoice, c.FailedOn, c.GraceEnds)
+		case licensing.Active:
+			why = ": paid"
+		}
+		if _, err := fmt.Fprintf(w, "    customer %s: %s -> %s%s\n", c.Customer, c.From, c.State, why); err != nil {
+			return err
+		}
+	}
+	return nil
 }

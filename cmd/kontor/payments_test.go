@@ -62,11 +62,24 @@ func TestCardPaymentFailureGraceAndDeactivation(t *testing.T) {
 		t.Errorf("payments: %s", out)
 	}
 	cli(t, 0, "payments", db, "--file", good) // idempotent
-	cli(t, 0, "run", db, arc, "--as-of", "2026-11-07")
+	// The runs' summaries list the license changes; a dry run lists them and saves none.
+	if out := cli(t, 0, "run", db, arc, "--as-of", "2026-11-07"); !strings.Contains(out,
+		"customer C-010: active -> grace: invoice "+ch+" unpaid since 2026-11-01, deactivated on 2026-11-08 unless paid") {
+		t.Errorf("day 7: the run's summary lacks C-010's grace:\n%s", out)
+	}
 	if out := cli(t, 0, "status", db, "C-010", "--as-of", "2026-11-07"); !strings.Contains(out, "license: grace") {
 		t.Errorf("day 7: still in grace expected:\n%s", out)
 	}
-	cli(t, 0, "run", db, arc, "--as-of", "2026-11-08")
+	deactivation := "customer C-010: grace -> deactivated: invoice " + ch + " unpaid since 2026-11-01, the grace ended: deactivated on 2026-11-08"
+	if out := cli(t, 0, "run", db, arc, "--as-of", "2026-11-08", "--dry-run"); !strings.Contains(out, "licenses would change: 1") || !strings.Contains(out, deactivation) {
+		t.Errorf("day 8, dry run: the deactivation is not listed:\n%s", out)
+	}
+	if out := cli(t, 0, "status", db, "C-010", "--as-of", "2026-11-08"); !strings.Contains(out, "license: grace") {
+		t.Errorf("day 8 after the dry run: the license changed:\n%s", out)
+	}
+	if out := cli(t, 0, "run", db, arc, "--as-of", "2026-11-08"); !strings.Contains(out, "licenses changed: 1") || !strings.Contains(out, deactivation) {
+		t.Errorf("day 8: the run's summary lacks the deactivation:\n%s", out)
+	}
 	out = cli(t, 0, "status", db, "C-010", "--as-of", "2026-11-08")
 	for _, w := range []string{"license: deactivated", "card_failed", "license_deactivated", ch, "card payment failed", "S-012  address-tenant-m  end_customer  active since 2026-01-01"} {
 		if !strings.Contains(out, w) {
