@@ -5,6 +5,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -92,4 +93,18 @@ func collectRuns(rows pgx.Rows) ([]RunRecord, error) {
 		rec.AsOf, rec.Summary = d, summary
 		return rec, nil
 	})
+}
+
+// LastRunDone returns when the latest finished run finished and how many buyers it
+// skipped; ok is false when no run has finished.
+func (s *Store) LastRunDone(ctx context.Context) (finished time.Time, skipped int, ok bool, err error) {
+	err = s.pool.QueryRow(ctx, `select finished_at, coalesce(jsonb_array_length(summary->'skipped'), 0)
+		from runs where status = 'done' order by id desc limit 1`).Scan(&finished, &skipped)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, 0, false, nil
+	}
+	if err != nil {
+		return time.Time{}, 0, false, fmt.Errorf("last run done: %w", err)
+	}
+	return finished, skipped, true, nil
 }

@@ -87,6 +87,23 @@ func (m *runMetrics) instrument(opt *jobs.RunOptions) {
 
 func (m *runMetrics) started() { m.inProgress.Set(1) }
 
+// lastRunDoner reads the latest finished run.
+type lastRunDoner interface {
+	LastRunDone(ctx context.Context) (finished time.Time, skipped int, ok bool, err error)
+}
+
+// restore sets the last run's gauges from the database, so that a restarted daemon
+// reports the run that finished before it started, not none.
+func (m *runMetrics) restore(ctx context.Context, st lastRunDoner) error {
+	finished, skipped, ok, err := st.LastRunDone(ctx)
+	if err != nil || !ok {
+		return err
+	}
+	m.lastDone.Set(float64(finished.UnixNano()) / 1e9)
+	m.skipped.Set(float64(skipped))
+	return nil
+}
+
 func (m *runMetrics) finished(sum jobs.Summary, err error) {
 	m.inProgress.Set(0)
 	switch {

@@ -131,4 +131,42 @@ func TestScheduleMetricsChangeAsARunProceeds(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("schedule: %v\n%s", err, stderr.String())
 	}
+	// A scheduler started again reports that run (read from the database) before it
+	// runs one itself: its next tick is a year away.
+	restarted := scrapeNewScheduler(t, env, "0 0 1 1 *")
+	if got, want := restarted["kontor_last_run_done_timestamp_seconds"], last["kontor_last_run_done_timestamp_seconds"]; got < want-5 || got > want {
+		t.Errorf("restarted: last run done at %v, want the first scheduler's run, %v", got, want)
+	}
+	if got := restarted["kontor_last_run_skipped_buyers"]; got != 2 {
+		t.Errorf("restarted: %v skipped buyers, want the demo run's 2", got)
+	}
+	if restarted[`kontor_runs_total{result="done"}`] != 0 {
+		t.Errorf("restarted: a run counted: %v", restarted)
+	}
+}
+
+// scrapeNewScheduler starts kontor schedule with spec and returns its first metrics.
+func scrapeNewScheduler(t *testing.T, env []string, spec string) map[string]float64 {
+	t.Helper()
+	addr := freePort(t)
+	cmd := exec.Command(kontorBinary(t), "schedule", "--cron", spec, "--metrics-addr", addr)
+	cmd.Env = append(os.Environ(), env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			return scrape(t, "http://"+addr+"/metrics")
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no metrics server:\n%s", stderr.String())
+		}
+	}
 }

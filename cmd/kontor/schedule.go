@@ -61,6 +61,9 @@ the database answers).`,
 				return err
 			}
 			m := newRunMetrics(arc)
+			if err := m.restore(ctx, st); err != nil {
+				return err
+			}
 			if metricsAddr != "" {
 				// Served until the daemon returns, also while a stopping run finishes.
 				mctx, stopMetrics := context.WithCancel(context.WithoutCancel(ctx))
