@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/kontor-billing/kontor/invoice"
 )
 
 // InvoiceStatus is an invoice as a customer's status shows it.
@@ -25,20 +26,61 @@ type Notification struct {
 	Kind, OnDate, Message string
 }
 
-// CustomerStatus is what kontor status shows of a customer.
+// SkippedBy is a run that could not invoice a buyer, and why.
+type SkippedBy struct {
+	RunID  int64
+	AsOf   string
+	Reason string
+}
+
+// CustomerStatus is what kontor status shows of a customer or partner.
 type CustomerStatus struct {
-	License       string // active, grace, deactivated
+	License       string // active, grace, deactivated (a customer's; "" for a partner)
 	LicenseDetail string
 	Invoices      []InvoiceStatus
 	Blocked       []BlockedUsage
 	Notifications []Notification
+	// Skipped are the latest finished run's reasons for not invoicing the buyer.
+	Skipped []SkippedBy
 }
 
-// Status returns the stored state of a customer: its end-customer invoices (never a
-// partner's, BILLING-RULES 1), their card payments, its license, blocked usage and the
-// notifications sent.
-func (s *Store) Status(ctx context.Context, customerID string) (CustomerStatus, error) {
+// Status returns the stored state of a buyer: its invoices (a customer's own, never a
+// partner's for it, BILLING-RULES 1), their card payments, the reasons the latest run
+// skipped it, and for a customer its license, blocked usage and the notifications sent.
+func (s *Store) Status(ctx context.Context, kind invoice.BuyerKind, id string) (CustomerStatus, error) {
 	var st CustomerStatus
+	var err error
+	if st.Invoices, err = s.buyerInvoices(ctx, kind, id); err != nil {
+		return st, fmt.Errorf("status of %s %s: %w", kind, id, err)
+	}
+	if st.Skipped, err = s.skippedBy(ctx, kind, id); err != nil {
+		return st, fmt.Errorf("status of %s %s: %w", kind, id, err)
+	}
+	if kind != invoice.CustomerBuyer {
+		return st, nil
+	}
+	if err := s.license(ctx, id, &st); err != nil {
+		return st, fmt.Errorf("status of %s: %w", id, err)
+	}
+	if st.Blocked, err = s.blockedUsage(ctx, id); err != nil {
+		return st, fmt.Errorf("status of %s: %w", id, err)
+	}
+	rows, err := s.pool.Query(ctx, `select kind, on_date::text, message from notifications where customer_id = $1 order by id`, id)
+	if err != nil {
+		return st, fmt.Errorf("status of %s: %w", id, err)
+	}
+	st.Notifications, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Notification, error) {
+		var n Notification
+		return n, r.Scan(&n.Kind, &n.OnDate, &n.Message)
+	})
+	if err != nil {
+		return st, fmt.Errorf("status of %s: %w", id, err)
+	}
+	return st, nil
+}
+
+// license reads a customer's license state into st.
+func (s *Store) license(ctx context.Context, customerID string, st *CustomerStatus) error {
 	var inv, failed, deact *string
 	err := s.pool.QueryRow(ctx, `select state, invoice_number, failed_on::text, deactivated_on::text from licenses where customer_id = $1`, customerID).
 		Scan(&st.License, &inv, &failed, &deact)
@@ -46,50 +88,56 @@ func (s *Store) Status(ctx context.Context, customerID string) (CustomerStatus, 
 	case errors.Is(err, pgx.ErrNoRows):
 		st.License = "active"
 	case err != nil:
-		return st, fmt.Errorf("status of %s: %w", customerID, err)
+		return err
 	case inv != nil:
 		st.LicenseDetail = fmt.Sprintf("invoice %s unpaid, card payment failed on %s, deactivation on %s", *inv, deref(failed), deref(deact))
 	}
+	return nil
+}
+
+// buyerInvoices lists the issued invoices of a buyer with their latest card payment.
+func (s *Store) buyerInvoices(ctx context.Context, kind invoice.BuyerKind, id string) ([]InvoiceStatus, error) {
 	rows, err := s.pool.Query(ctx, `select i.number, i.issue_date::text, i.currency, i.gross::text, i.status,
 		coalesce((select case when p.paid then 'paid' else 'failed' end from payment_results p
 		          where p.invoice_number = i.number order by p.attempted_at desc limit 1), '')
-		from invoices i where i.buyer_kind = 'customer' and i.buyer_id = $1 and i.number is not null order by i.seq`, customerID)
+		from invoices i where i.buyer_kind = $1 and i.buyer_id = $2 and i.number is not null order by i.seq`, string(kind), id)
 	if err != nil {
-		return st, fmt.Errorf("status of %s: %w", customerID, err)
+		return nil, err
 	}
-	st.Invoices, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (InvoiceStatus, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (InvoiceStatus, error) {
 		var i InvoiceStatus
 		return i, r.Scan(&i.Number, &i.IssueDate, &i.Currency, &i.Gross, &i.Status, &i.Payment)
 	})
-	if err != nil {
-		return st, fmt.Errorf("status of %s: %w", customerID, err)
-	}
-	rows, err = s.pool.Query(ctx, `select u.subscription_id, u.usage_type, u.period_start::text || '..' || u.period_end::text, sum(u.blocked)::text
+}
+
+// blockedUsage lists a customer's usage over its spending limits.
+func (s *Store) blockedUsage(ctx context.Context, customerID string) ([]BlockedUsage, error) {
+	rows, err := s.pool.Query(ctx, `select u.subscription_id, u.usage_type, u.period_start::text || '..' || u.period_end::text, sum(u.blocked)::text
 		from usage_rated u join dataset_records d on d.kind = 'subscription' and d.id = u.subscription_id
 		where d.doc->>'customer_id' = $1 and u.blocked > 0
 		group by 1, 2, 3 order by 3, 1, 2`, customerID)
 	if err != nil {
-		return st, fmt.Errorf("status of %s: %w", customerID, err)
+		return nil, err
 	}
-	st.Blocked, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (BlockedUsage, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (BlockedUsage, error) {
 		var b BlockedUsage
 		return b, r.Scan(&b.Subscription, &b.UsageType, &b.Period, &b.Blocked)
 	})
+}
+
+// skippedBy returns why the latest finished run did not invoice a buyer (none when it
+// did, or when no run has finished).
+func (s *Store) skippedBy(ctx context.Context, kind invoice.BuyerKind, id string) ([]SkippedBy, error) {
+	rows, err := s.pool.Query(ctx, `select k.run_id, r.as_of::text, k.reason from skipped k join runs r on r.id = k.run_id
+		where k.buyer_kind = $1 and k.buyer_id = $2
+		  and k.run_id = (select max(id) from runs where status = 'done') order by k.reason`, string(kind), id)
 	if err != nil {
-		return st, fmt.Errorf("status of %s: %w", customerID, err)
+		return nil, err
 	}
-	rows, err = s.pool.Query(ctx, `select kind, on_date::text, message from notifications where customer_id = $1 order by id`, customerID)
-	if err != nil {
-		return st, fmt.Errorf("status of %s: %w", customerID, err)
-	}
-	st.Notifications, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Notification, error) {
-		var n Notification
-		return n, r.Scan(&n.Kind, &n.OnDate, &n.Message)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (SkippedBy, error) {
+		var k SkippedBy
+		return k, r.Scan(&k.RunID, &k.AsOf, &k.Reason)
 	})
-	if err != nil {
-		return st, fmt.Errorf("status of %s: %w", customerID, err)
-	}
-	return st, nil
 }
 
 func deref(s *string) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/dataset"
+	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/rating"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/spf13/cobra"
@@ -120,8 +121,8 @@ func readPayments(file string) ([]store.PaymentResult, error) {
 func newStatus(dbFlag *string) *cobra.Command {
 	var asOfFlag string
 	cmd := &cobra.Command{
-		Use:   "status CUSTOMER",
-		Short: "Show a customer's subscriptions, license, invoices, blocked usage and notifications",
+		Use:   "status BUYER",
+		Short: "Show a customer's or partner's subscriptions, license, invoices, skips, blocked usage and notifications",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -130,53 +131,84 @@ func newStatus(dbFlag *string) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			c := ds.CustomerByID[args[0]]
-			if c == nil {
-				return &exitError{code: 1, err: fmt.Errorf("no customer %q", args[0])}
+			kind, id := invoice.CustomerBuyer, args[0]
+			if ds.CustomerByID[id] == nil {
+				if ds.PartnerByID[id] == nil {
+					return &exitError{code: 1, err: fmt.Errorf("no customer or partner %q", id)}
+				}
+				kind = invoice.PartnerBuyer
 			}
 			asOf, err := runDate(asOfFlag, ds.Seller, time.Now())
 			if err != nil {
 				return err
 			}
-			s, err := st.Status(ctx, c.ID)
+			s, err := st.Status(ctx, kind, id)
 			if err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "customer %s  %s (%s)  tenant %s %s\n", c.ID, c.Name, c.Country, c.TenantName, c.TenantID)
-			fmt.Fprintf(w, "license: %s", s.License)
-			if s.LicenseDetail != "" {
-				fmt.Fprintf(w, " (%s)", s.LicenseDetail)
-			}
-			fmt.Fprintf(w, "\nsubscriptions as of %s:\n", asOf)
+			writeBuyer(w, ds, kind, id, s)
+			fmt.Fprintf(w, "subscriptions as of %s:\n", asOf)
 			for _, sub := range ds.Subscriptions {
-				if sub.CustomerID != c.ID {
-					continue
+				switch {
+				case kind == invoice.CustomerBuyer && sub.CustomerID == id:
+					p := ds.Catalog.PlanByID[sub.PlanID]
+					fmt.Fprintf(w, "  %s  %s  %s  %s\n", sub.ID, p.ID, sub.Channel, subscriptionState(sub, p, asOf))
+				case kind == invoice.PartnerBuyer && sub.PartnerID == id:
+					p := ds.Catalog.PlanByID[sub.PlanID]
+					fmt.Fprintf(w, "  %s  %s  %s  %s  for customer %s\n", sub.ID, p.ID, sub.Channel, subscriptionState(sub, p, asOf), sub.CustomerID)
 				}
-				p := ds.Catalog.PlanByID[sub.PlanID]
-				fmt.Fprintf(w, "  %s  %s  %s  %s\n", sub.ID, p.ID, sub.Channel, subscriptionState(sub, p, asOf))
 			}
-			fmt.Fprintln(w, "invoices:")
-			for _, i := range s.Invoices {
-				pay := ""
-				if i.Payment != "" {
-					pay = "  card payment " + i.Payment
-				}
-				fmt.Fprintf(w, "  %s  %s  %s %s  %s%s\n", i.Number, i.IssueDate, i.Gross, i.Currency, i.Status, pay)
-			}
-			fmt.Fprintln(w, "blocked usage (over spending limits):")
-			for _, b := range s.Blocked {
-				fmt.Fprintf(w, "  %s  %s  %s  %s units\n", b.Subscription, b.UsageType, b.Period, b.Blocked)
-			}
-			fmt.Fprintln(w, "notifications:")
-			for _, n := range s.Notifications {
-				fmt.Fprintf(w, "  %s  %s  %s\n", n.OnDate, n.Kind, n.Message)
-			}
+			writeStatus(w, kind, s)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&asOfFlag, "as-of", "", "date for the subscriptions' state (default: today in the billing time zone)")
 	return cmd
+}
+
+// writeBuyer writes who the buyer is, its license (a customer's) and why the latest run
+// skipped it, if it did.
+func writeBuyer(w io.Writer, ds *dataset.Dataset, kind invoice.BuyerKind, id string, s store.CustomerStatus) {
+	if kind == invoice.PartnerBuyer {
+		p := ds.PartnerByID[id]
+		fmt.Fprintf(w, "partner %s  %s (%s)  Microsoft Partner ID %s\n", p.ID, p.Name, p.Country, p.MicrosoftPartnerID)
+	} else {
+		c := ds.CustomerByID[id]
+		fmt.Fprintf(w, "customer %s  %s (%s)  tenant %s %s\n", c.ID, c.Name, c.Country, c.TenantName, c.TenantID)
+		fmt.Fprintf(w, "license: %s", s.License)
+		if s.LicenseDetail != "" {
+			fmt.Fprintf(w, " (%s)", s.LicenseDetail)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, k := range s.Skipped {
+		fmt.Fprintf(w, "skipped by run %d as of %s: %s\n", k.RunID, k.AsOf, k.Reason)
+	}
+}
+
+// writeStatus writes the buyer's invoices and, for a customer, its blocked usage and
+// notifications.
+func writeStatus(w io.Writer, kind invoice.BuyerKind, s store.CustomerStatus) {
+	fmt.Fprintln(w, "invoices:")
+	for _, i := range s.Invoices {
+		pay := ""
+		if i.Payment != "" {
+			pay = "  card payment " + i.Payment
+		}
+		fmt.Fprintf(w, "  %s  %s  %s %s  %s%s\n", i.Number, i.IssueDate, i.Gross, i.Currency, i.Status, pay)
+	}
+	if kind != invoice.CustomerBuyer {
+		return
+	}
+	fmt.Fprintln(w, "blocked usage (over spending limits):")
+	for _, b := range s.Blocked {
+		fmt.Fprintf(w, "  %s  %s  %s  %s units\n", b.Subscription, b.UsageType, b.Period, b.Blocked)
+	}
+	fmt.Fprintln(w, "notifications:")
+	for _, n := range s.Notifications {
+		fmt.Fprintf(w, "  %s  %s  %s\n", n.OnDate, n.Kind, n.Message)
+	}
 }
 
 func subscriptionState(s *dataset.Subscription, p *dataset.Plan, asOf calendar.Date) string {
