@@ -154,7 +154,7 @@ func (s finalizeStage) finalizeBatch(ctx context.Context, r *runState, batch []i
 	for _, si := range invs {
 		inv, t := si.Invoice, si.Invoice.Totals
 		r.sum.Issued = append(r.sum.Issued, Issued{Number: inv.Number, Type: inv.TypeCode, Buyer: string(inv.BuyerKind) + " " + inv.BuyerID,
-			Currency: inv.Currency, Net: t.TaxBasis, VAT: t.TaxTotal, Gross: t.GrandTotal})
+			BuyerName: inv.Buyer.Name, Currency: inv.Currency, Net: t.TaxBasis, VAT: t.TaxTotal, Gross: t.GrandTotal})
 		r.log.Debug("invoice finalized", "run", r.runID, "number", inv.Number, "buyer", inv.BuyerID, "gross", t.GrandTotal.StringFixed(2), "currency", inv.Currency)
 	}
 	r.log.Info("invoices finalized", "run", r.runID, "series", series, "first", invs[0].Invoice.Number, "last", invs[len(invs)-1].Invoice.Number, "count", len(invs))

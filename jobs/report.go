@@ -90,7 +90,7 @@ func factsOf(ctx context.Context, st ReportStore, rec store.RunRecord, sum Summa
 	numbers := make([]string, 0, len(sum.Issued))
 	for _, d := range sum.Issued {
 		numbers = append(numbers, d.Number)
-		f.Documents = append(f.Documents, report.Document{Number: d.Number, Type: d.Type, Buyer: d.Buyer,
+		f.Documents = append(f.Documents, report.Document{Number: d.Number, Type: d.Type, Buyer: d.Buyer, BuyerName: d.BuyerName,
 			Currency: d.Currency, Net: d.Net, VAT: d.VAT, Gross: d.Gross})
 	}
 	for _, l := range sum.Licenses {

@@ -116,6 +116,13 @@ func TestRunReportShowsTheRunSummaryAndComparesWithThePreviousRun(t *testing.T) 
 		if docs[is.Number]["gross"] != is.Gross.StringFixed(2) {
 			t.Errorf("document %s gross: report %q, summary %s", is.Number, docs[is.Number]["gross"], is.Gross.StringFixed(2))
 		}
+		// Documents by type name and buyer name, not by code and ID alone.
+		if want := "Invoice (380)"; docs[is.Number]["type"] != want {
+			t.Errorf("document %s type: report %q, want %q", is.Number, docs[is.Number]["type"], want)
+		}
+		if want := is.BuyerName + " (" + is.Buyer + ")"; is.BuyerName == "" || docs[is.Number]["buyer"] != want {
+			t.Errorf("document %s buyer: report %q, want %q", is.Number, docs[is.Number]["buyer"], want)
+		}
 	}
 	skipped := table(t, doc, "skipped", "data-buyer")
 	for _, s := range first.Skipped {

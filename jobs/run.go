@@ -90,13 +90,15 @@ func (opt RunOptions) progress(stage string, done, total int) {
 
 // Issued is an invoice a run finalized.
 type Issued struct {
-	Number   string               `json:"number"`
-	Type     invoice.DocumentType `json:"type_code"`
-	Buyer    string               `json:"buyer"`
-	Currency string               `json:"currency"`
-	Net      decimal.Decimal      `json:"net"`
-	VAT      decimal.Decimal      `json:"vat"`
-	Gross    decimal.Decimal      `json:"gross"`
+	Number string               `json:"number"`
+	Type   invoice.DocumentType `json:"type_code"`
+	Buyer  string               `json:"buyer"`
+	// BuyerName is the buyer's name as invoiced.
+	BuyerName string          `json:"buyer_name,omitempty"`
+	Currency  string          `json:"currency"`
+	Net       decimal.Decimal `json:"net"`
+	VAT       decimal.Decimal `json:"vat"`
+	Gross     decimal.Decimal `json:"gross"`
 }
 
 // Summary is what a run did; it is printed and stored with the run.

@@ -23,13 +23,15 @@ import (
 
 // Document is a document a run issued.
 type Document struct {
-	Number   string
-	Type     invoice.DocumentType
-	Buyer    string
-	Currency string
-	Net      decimal.Decimal
-	VAT      decimal.Decimal
-	Gross    decimal.Decimal
+	Number string
+	Type   invoice.DocumentType
+	Buyer  string // kind and ID: customer C-001
+	// BuyerName is the buyer's name as invoiced.
+	BuyerName string
+	Currency  string
+	Net       decimal.Decimal
+	VAT       decimal.Decimal
+	Gross     decimal.Decimal
 }
 
 // Usage is the usage of one type a run rated, in weighted units.
@@ -145,6 +147,14 @@ var styleHTML string
 var runTemplate = template.Must(template.New("run").Funcs(template.FuncMap{
 	"money": func(d decimal.Decimal) string { return d.StringFixed(2) },
 	"units": func(d decimal.Decimal) string { return d.String() },
+	// docType names a document type, its code beside: "Invoice (380)".
+	"docType": func(t invoice.DocumentType) string {
+		name := invoice.DocumentTypes.Name(t)
+		if name == "" {
+			return string(t)
+		}
+		return strings.ToUpper(name[:1]) + name[1:] + " (" + string(t) + ")"
+	},
 }).Parse(styleHTML + runHTML))
 
 // RunHTML renders the run report: one HTML file with inline CSS and SVG, no scripts and no
