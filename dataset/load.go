@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kontor-billing/kontor/calendar"
 	"github.com/shopspring/decimal"
 )
 
@@ -260,8 +261,10 @@ func (l *loader) seller() {
 	if why := checkCreditorID(s.CreditorID); why != "" {
 		c(false, "sepa_creditor_id", "%q %s", s.CreditorID, why)
 	}
-	c(seriesChars.MatchString(s.InvoiceSeries), "invoice_series", "%q must be 1-20 capital letters, digits and -", s.InvoiceSeries)
-	c(seriesChars.MatchString(s.CreditNoteSeries), "credit_note_series", "%q must be 1-20 capital letters, digits and -", s.CreditNoteSeries)
+	// A series is checked as it is in any year: {YYYY} is four digits.
+	year := calendar.New(2026, 1, 1)
+	c(seriesChars.MatchString(SeriesOf(s.InvoiceSeries, year)), "invoice_series", "%q must be 1-20 capital letters, digits and -, and may hold {YYYY}", s.InvoiceSeries)
+	c(seriesChars.MatchString(SeriesOf(s.CreditNoteSeries, year)), "credit_note_series", "%q must be 1-20 capital letters, digits and -, and may hold {YYYY}", s.CreditNoteSeries)
 	c(s.InvoiceSeries != s.CreditNoteSeries || s.InvoiceSeries == "", "credit_note_series", "must differ from invoice_series")
 	c(s.PaymentTermsDays >= 0 && s.PaymentTermsDays <= 365, "payment_terms_days", "must be 0 to 365, got %d", s.PaymentTermsDays)
 	if s.TimeZone == "" {

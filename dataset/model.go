@@ -7,7 +7,9 @@
 package dataset
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/kontor-billing/kontor/calendar"
@@ -85,7 +87,9 @@ type Seller struct {
 	BIC        string `json:"bic"`
 	BankName   string `json:"bank_name,omitempty"`
 	CreditorID string `json:"sepa_creditor_id"`
-	// InvoiceSeries and CreditNoteSeries prefix the document numbers (e.g. "RE-2026-").
+	// InvoiceSeries and CreditNoteSeries prefix the document numbers: fixed ("RE-2026-"),
+	// or with {YYYY} for the issue date's year ("RE-{YYYY}-"), so that numbers restart at
+	// 1 each calendar year (SeriesOf).
 	InvoiceSeries    string `json:"invoice_series"`
 	CreditNoteSeries string `json:"credit_note_series"`
 	// TimeZone is the billing time zone (IANA name); period boundaries are local midnights.
@@ -316,4 +320,18 @@ func (i Instant) Unix() int64 {
 		s--
 	}
 	return s
+}
+
+// YearPlaceholder in a number series stands for the issue date's year.
+const YearPlaceholder = "{YYYY}"
+
+// SeriesOf returns the series of a document issued on issue: template with
+// YearPlaceholder replaced by the year of the issue date (a date in the billing time
+// zone). Each expanded series is numbered from 1, gapless.
+func SeriesOf(template string, issue calendar.Date) string {
+	if !strings.Contains(template, YearPlaceholder) {
+		return template
+	}
+	y, _, _ := issue.Date()
+	return strings.ReplaceAll(template, YearPlaceholder, fmt.Sprintf("%04d", y))
 }

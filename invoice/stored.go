@@ -6,6 +6,8 @@ package invoice
 import (
 	"crypto/sha256"
 	"encoding/hex"
+
+	"github.com/kontor-billing/kontor/calendar"
 )
 
 // Stored is an invoice (or credit note) as the store keeps it: its ID, the run that
@@ -22,8 +24,9 @@ type Stored struct {
 type Ref struct {
 	ID     int64
 	Status Status
-	// TypeCode chooses a draft's number series.
-	TypeCode DocumentType
+	// TypeCode and IssueDate choose a draft's number series.
+	TypeCode  DocumentType
+	IssueDate calendar.Date
 }
 
 // File is a rendered file of an invoice.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/invoice"
 )
 
@@ -108,9 +109,9 @@ func (s finalizeStage) number(ctx context.Context, r *runState, mu *sync.Mutex, 
 	size := r.opt.finalizeBatch()
 	seriesOf := func(d invoice.Ref) string {
 		if d.TypeCode == invoice.CreditNote {
-			return r.ds.Seller.CreditNoteSeries
+			return dataset.SeriesOf(r.ds.Seller.CreditNoteSeries, d.IssueDate)
 		}
-		return r.ds.Seller.InvoiceSeries
+		return dataset.SeriesOf(r.ds.Seller.InvoiceSeries, d.IssueDate)
 	}
 	for start := 0; start < len(drafts); {
 		if r.stopped() || out.failed() {

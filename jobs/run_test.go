@@ -418,3 +418,43 @@ func TestPartFailingToStoreStoresNothing(t *testing.T) {
 		t.Errorf("after a failed run, the next differs from a run without the fault:\n%s", storetest.FirstDifference(want, got))
 	}
 }
+
+// TestSeriesPerYear: the demo's series hold {YYYY}: numbers restart at 1 with the issue
+// date's year, each year's series gapless; a series without the placeholder ("RE-2026-",
+// as the scenarios have it) keeps counting across years.
+func TestSeriesPerYear(t *testing.T) {
+	for _, tt := range []struct {
+		series string
+		prefix map[string]string // by the run's year, the prefix of its numbers
+	}{
+		{"RE-{YYYY}-", map[string]string{"2026": "RE-2026-", "2027": "RE-2027-"}},
+		{"RE-2026-", map[string]string{"2026": "RE-2026-", "2027": "RE-2026-"}},
+	} {
+		t.Run(tt.series, func(t *testing.T) {
+			_, st := storetest.New(t)
+			ds := load(t, "../fixtures/demo")
+			ds.Seller.InvoiceSeries = tt.series
+			if _, err := st.Import(context.Background(), ds); err != nil {
+				t.Fatal(err)
+			}
+			arc := t.TempDir()
+			next := map[string]int{} // by prefix, the next number expected
+			for _, asOf := range []string{"2026-11-01", "2026-12-01", "2027-01-01"} {
+				sum := runOnce(t, st, arc, asOf)
+				if len(sum.Issued) == 0 {
+					t.Fatalf("the run as of %s issued nothing", asOf)
+				}
+				prefix := tt.prefix[asOf[:4]]
+				for _, is := range sum.Issued {
+					next[prefix]++
+					if want := fmt.Sprintf("%s%06d", prefix, next[prefix]); is.Number != want {
+						t.Fatalf("as of %s: %s issued, want %s", asOf, is.Number, want)
+					}
+				}
+			}
+			if tt.series == "RE-{YYYY}-" && next["RE-2027-"] == 0 {
+				t.Error("nothing numbered in 2027's series")
+			}
+		})
+	}
+}

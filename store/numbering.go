@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/invoice"
 )
 
@@ -19,13 +20,18 @@ func (s *Store) InvoiceRefs(ctx context.Context, statuses ...invoice.Status) ([]
 	for i, st := range statuses {
 		names[i] = string(st)
 	}
-	rows, err := s.pool.Query(ctx, `select id, status, type_code from invoices where status = any($1) order by id`, names)
+	rows, err := s.pool.Query(ctx, `select id, status, type_code, issue_date::text from invoices where status = any($1) order by id`, names)
 	if err != nil {
 		return nil, fmt.Errorf("list %s invoices: %w", strings.Join(names, ", "), err)
 	}
 	var out []invoice.Ref
 	var r invoice.Ref
-	if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.Status, &r.TypeCode}, func() error {
+	var issued string
+	if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.Status, &r.TypeCode, &issued}, func() error {
+		var err error
+		if r.IssueDate, err = calendar.Parse(issued); err != nil {
+			return fmt.Errorf("invoice %d: issue date: %w", r.ID, err)
+		}
 		out = append(out, r)
 		return nil
 	}); err != nil {
