@@ -282,9 +282,9 @@ func (r *Renderer) paymentRows(inv *invoice.Invoice, lb labels) []row {
 	var kv [][2]string
 	switch p.Code {
 	case invoice.MeansCreditTransfer:
-		kv = [][2]string{{lb.iban, p.IBAN}, {lb.bic, p.BIC}, {lb.bank, p.BankName}, {lb.reference, inv.Number}}
+		kv = [][2]string{{lb.iban, groupIBAN(p.IBAN)}, {lb.bic, p.BIC}, {lb.bank, p.BankName}, {lb.reference, inv.Number}}
 	case invoice.MeansDirectDebit:
-		kv = [][2]string{{lb.mandate, p.MandateReference}, {lb.creditorID, p.CreditorID}, {lb.debtorIBAN, p.DebtorIBAN}}
+		kv = [][2]string{{lb.mandate, p.MandateReference}, {lb.creditorID, p.CreditorID}, {lb.debtorIBAN, groupIBAN(p.DebtorIBAN)}}
 	case invoice.MeansBankCard, invoice.MeansOnline, invoice.MeansNotDefined: // no account to print
 	}
 	for _, e := range kv {
@@ -310,7 +310,7 @@ func (r *Renderer) footer(inv *invoice.Invoice, lb labels) []row {
 		ids = append(ids, lb.taxNumber+" "+s.TaxNumber)
 	}
 	if inv.Payment.IBAN != "" {
-		ids = append(ids, lb.iban+" "+inv.Payment.IBAN)
+		ids = append(ids, lb.iban+" "+groupIBAN(inv.Payment.IBAN))
 	}
 	return []row{
 		{height: 2, rule: 0.2},
@@ -362,4 +362,18 @@ func facturXMP(docType, level string) string {
 <fx:ConformanceLevel>` + level + `</fx:ConformanceLevel>
 </rdf:Description>
 `
+}
+
+// groupIBAN writes an IBAN in groups of four characters, as it is printed for people to
+// read and type (ISO 13616's paper format: DE89 3704 0044 0532 0130 00); the XML keeps the
+// electronic format, without spaces.
+func groupIBAN(iban string) string {
+	var b strings.Builder
+	for i, r := range iban {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
