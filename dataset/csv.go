@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -271,7 +270,7 @@ func (l *loader) notUTF8(file string, line int) {
 	}
 	l.broken[file] = true
 	l.add(&Error{File: file, Line: line, Reason: fmt.Sprintf("is not UTF-8 text (first on this line): save it as UTF-8 "+
-		"(in Excel: Save As, \"CSV UTF-8\") or convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8 %s", path.Base(file))})
+		"(in Excel: Save As, \"CSV UTF-8\") or convert it, e.g. iconv -f WINDOWS-1252 -t UTF-8 %s", file)})
 }
 
 func csvReason(err error) string {

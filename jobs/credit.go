@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/store"
 )
 
@@ -19,9 +20,12 @@ func CreditNote(ctx context.Context, st *store.Store, number string, lineIDs []s
 		return r.sum, fmt.Errorf("credit invoice %s: %w", number, err)
 	}
 	defer unlock()
-	if r.ds, err = st.Dataset(ctx); err != nil {
+	// The finalize stage needs the seller's number series only.
+	seller, err := st.Seller(ctx)
+	if err != nil {
 		return r.sum, fmt.Errorf("credit invoice %s: %w", number, err)
 	}
+	r.ds = &dataset.Dataset{Seller: seller}
 	if _, _, err := st.CreateCreditNote(ctx, number, lineIDs, reason, opt.AsOf); err != nil {
 		return r.sum, fmt.Errorf("credit invoice %s: %w", number, err)
 	}

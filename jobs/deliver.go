@@ -17,6 +17,7 @@ import (
 
 // Delivery renders and archives blocks of finalized invoices: the render and archive
 // steps of a run's finalize stage, and the work of kontor worker's jobs.
+
 // DeliveryStore is what rendering and archiving need of the system of record.
 type DeliveryStore interface {
 	InvoicesByID(ctx context.Context, ids []int64) ([]invoice.Stored, error)
