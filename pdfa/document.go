@@ -10,13 +10,14 @@ import (
 )
 
 // Document is a PDF/A-3b document written directly, without an intermediate PDF: pages of
-// text, filled rectangles and lines, in embedded TrueType fonts (as CID fonts, Identity-H,
+// text, filled rectangles, lines and images, in embedded TrueType fonts (as CID fonts, Identity-H,
 // with ToUnicode), with one embedded file. Coordinates are in points from the top left
 // corner of the page. A Document is for one goroutine; the Fonts it uses may be shared.
 type Document struct {
 	width, height float64
 	pages         []*Page
 	fonts         []*docFont
+	images        []*Image
 }
 
 type docFont struct {
@@ -165,12 +166,16 @@ func (d *Document) Write(opt Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	res := fmt.Appendf(nil, "/Font %s", fontRes)
+	if len(d.images) > 0 {
+		res = fmt.Appendf(res, " /XObject <<%s >>", d.writeImages(t))
+	}
 	kids := make([]byte, 0, 8*len(d.pages))
 	for _, p := range d.pages {
 		content := deflateFast(p.content.Bytes())
 		c := t.add(&object{dict: fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode >>", len(content)), stream: content})
-		pg := t.add(&object{dict: fmt.Appendf(nil, "<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s %s] /Resources << /Font %s >> /Contents %d 0 R >>",
-			pagesObj, fmtNum(d.width), fmtNum(d.height), fontRes, c)})
+		pg := t.add(&object{dict: fmt.Appendf(nil, "<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s %s] /Resources << %s >> /Contents %d 0 R >>",
+			pagesObj, fmtNum(d.width), fmtNum(d.height), res, c)})
 		kids = fmt.Appendf(kids, " %d 0 R", pg)
 	}
 	t.objs[pagesObj] = &object{dict: fmt.Appendf(nil, "<< /Type /Pages /Kids [%s ] /Count %d >>", kids, len(d.pages))}
