@@ -5,8 +5,9 @@ DEMO_DATA ?= fixtures/demo
 FUZZTIME ?= 60s
 # The S3-compatible server the archive tests start on loopback.
 VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
-# Debian packages the official e-invoice validators in ../shared/validation need.
-VALIDATOR_PKGS := default-jre-headless libsaxonhe-java libxml2-utils qpdf poppler-utils jq python3-fonttools
+# Debian packages the official e-invoice validators in ../shared/validation need, and the
+# tests that render PDF pages to images (poppler-utils) and read their QR codes (zbar-tools).
+VALIDATOR_PKGS := default-jre-headless libsaxonhe-java libxml2-utils qpdf poppler-utils jq python3-fonttools zbar-tools
 # The linters make lint runs (.golangci.yml says why each is on), at a pinned version.
 GOLANGCI_LINT := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 GOBIN := $(shell $(GO) env GOPATH)/bin
@@ -57,7 +58,7 @@ deps:
 		GOFLAGS=-buildvcs=false $(GO) install $(VERSITYGW); \
 	fi
 	@if command -v java >/dev/null && command -v xmllint >/dev/null && command -v qpdf >/dev/null \
-	   && command -v pdfdetach >/dev/null && command -v jq >/dev/null && [ -f /usr/share/java/Saxon-HE.jar ] \
+	   && command -v pdfdetach >/dev/null && command -v pdftoppm >/dev/null && command -v zbarimg >/dev/null && command -v jq >/dev/null && [ -f /usr/share/java/Saxon-HE.jar ] \
 	   && /usr/bin/python3 -c 'import fontTools' 2>/dev/null; then \
 		echo "deps: validator packages present"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -267,6 +267,7 @@ func (l *loader) seller() {
 	c(seriesChars.MatchString(SeriesOf(s.CreditNoteSeries, year)), "credit_note_series", "%q must be 1-20 capital letters, digits and -, and may hold {YYYY}", s.CreditNoteSeries)
 	c(s.InvoiceSeries != s.CreditNoteSeries || s.InvoiceSeries == "", "credit_note_series", "must differ from invoice_series")
 	c(s.PaymentTermsDays >= 0 && s.PaymentTermsDays <= 365, "payment_terms_days", "must be 0 to 365, got %d", s.PaymentTermsDays)
+	l.letterhead(s)
 	if s.TimeZone == "" {
 		s.TimeZone = "Europe/Berlin"
 	}

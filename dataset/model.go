@@ -95,6 +95,18 @@ type Seller struct {
 	// TimeZone is the billing time zone (IANA name); period boundaries are local midnights.
 	TimeZone         string `json:"time_zone"`
 	PaymentTermsDays int    `json:"payment_terms_days"`
+	// The register entry and managing directors a company's business letters carry
+	// (§35a GmbHG, §37a HGB), its registered seat, and the letterhead: a logo file (PNG or
+	// JPEG beside seller.json) and an accent colour ("#1A4D8F"). All optional: a sole
+	// trader has no register, and absent fields are left off the page.
+	RegisterCourt     string   `json:"register_court,omitempty"`
+	RegisterNumber    string   `json:"register_number,omitempty"`
+	ManagingDirectors []string `json:"managing_directors,omitempty"`
+	Seat              string   `json:"seat,omitempty"`
+	LogoFile          string   `json:"logo,omitempty"`
+	AccentColor       string   `json:"accent_color,omitempty"`
+	// Logo is the logo file's content, read by the loader and kept with the dataset.
+	Logo []byte `json:"logo_data,omitempty"`
 
 	Location *time.Location `json:"-"`
 }

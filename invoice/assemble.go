@@ -177,13 +177,15 @@ var kindRank = map[rating.Kind]int{rating.Advance: 0, rating.Increase: 1, rating
 func build(ds *dataset.Dataset, k buyerKey, party dataset.Party, rule VATRule, charges []rating.Charge, opt Options) *Invoice {
 	lang := Language(party)
 	t := textsFor(lang)
+	rule.ExemptionText = t.exemption(rule.Category)
 	sel := ds.Seller
 	inv := &Invoice{
 		TypeCode: CommercialInvoice, IssueDate: opt.IssueDate, Currency: k.currency, Language: lang,
 		BuyerKind: k.kind, BuyerID: k.id,
 		Seller: Party{Name: sel.Name, Address: sel.Address, VATID: sel.VATID, TaxNumber: sel.TaxNumber,
 			Email: sel.Email, Phone: sel.Phone, Contact: sel.Contact},
-		Buyer: Party{ID: k.id, Name: party.Name, Address: party.Address, VATID: party.VATID, Email: party.Email},
+		Buyer:      Party{ID: k.id, Name: party.Name, Address: party.Address, VATID: party.VATID, Email: party.Email},
+		Letterhead: LetterheadOf(sel),
 	}
 	if k.kind == PartnerBuyer {
 		inv.Buyer.MicrosoftPartnerID = ds.PartnerByID[k.id].MicrosoftPartnerID
@@ -239,6 +241,22 @@ func sortCharges(charges []rating.Charge) {
 	})
 }
 
+// Note is the note naming a partner line's end customer and tenant in lang: the first of
+// the line's notes (BT-127) on a partner's invoice. The PDF shows it once, above the group.
+func (e EndCustomer) Note(lang string) string { return e.note(textsFor(lang)) }
+
+func (e EndCustomer) note(t texts) string {
+	tenant := e.TenantID
+	if e.TenantName != "" {
+		tenant = e.TenantName + " (" + e.TenantID + ")"
+	}
+	name := e.Name
+	if name == "" {
+		name = e.ID
+	}
+	return fmt.Sprintf("%s: %s, %s %s", t.endCustomer, name, t.tenant, tenant)
+}
+
 // chargeLine is the invoice line of charge c, the i-th (from 0), with its name and notes
 // in the buyer's language.
 func chargeLine(ds *dataset.Dataset, k buyerKey, rule VATRule, c rating.Charge, i int, lang string, t texts) Line {
@@ -252,15 +270,7 @@ func chargeLine(ds *dataset.Dataset, k buyerKey, rule VATRule, c rating.Charge, 
 	plan := ds.Catalog.PlanByID[c.PlanID]
 	var notes []string
 	if k.kind == PartnerBuyer {
-		tenant := cust.TenantID
-		if cust.TenantName != "" {
-			tenant = cust.TenantName + " (" + cust.TenantID + ")"
-		}
-		name := cust.Name
-		if name == "" {
-			name = cust.ID
-		}
-		notes = append(notes, fmt.Sprintf("%s: %s, %s %s", t.endCustomer, name, t.tenant, tenant))
+		notes = append(notes, l.EndCustomer.note(t))
 	}
 	planName := dataset.Localized(plan.Name, plan.NameDE, lang)
 	switch c.Kind {

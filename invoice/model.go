@@ -5,6 +5,8 @@
 package invoice
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/rating"
@@ -48,6 +50,36 @@ type Invoice struct {
 	Totals    Totals          `json:"totals"`
 	Payment   Payment         `json:"payment"`
 	Notes     []string        `json:"notes,omitempty"`
+	// Letterhead is what the PDF shows of the seller beyond the e-invoice's data.
+	Letterhead Letterhead `json:"letterhead,omitzero"`
+}
+
+// Letterhead is the seller's register entry, managing directors and seat, which a
+// company's business letters carry (§35a GmbHG, §37a HGB), and its logo and accent colour.
+type Letterhead struct {
+	RegisterCourt     string   `json:"register_court,omitempty"`
+	RegisterNumber    string   `json:"register_number,omitempty"`
+	ManagingDirectors []string `json:"managing_directors,omitempty"`
+	Seat              string   `json:"seat,omitempty"`
+	// Logo is the SHA-256 (hex) of the logo image; the renderer is given the image itself.
+	Logo        string `json:"logo,omitempty"`
+	AccentColor string `json:"accent_color,omitempty"`
+}
+
+// LetterheadOf is the letterhead of seller s.
+func LetterheadOf(s dataset.Seller) Letterhead {
+	l := Letterhead{RegisterCourt: s.RegisterCourt, RegisterNumber: s.RegisterNumber,
+		ManagingDirectors: s.ManagingDirectors, Seat: s.Seat, AccentColor: s.AccentColor}
+	if len(s.Logo) > 0 {
+		l.Logo = LogoID(s.Logo)
+	}
+	return l
+}
+
+// LogoID names a logo image by its content: the hex SHA-256 of its bytes.
+func LogoID(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // Line is an invoice line (BG-25).

@@ -37,6 +37,23 @@ type texts struct {
 	reverseCharge, notSubject, partnerGrouping string
 	transfer, directDebit, card, online        string
 	finalNote, creditFor, refund               string
+	// exemptAE and exemptO are the VAT exemption reasons (BT-120) of categories AE and O.
+	exemptAE, exemptO string
+}
+
+// exemption is the VAT exemption reason (BT-120) of category c; "" where VAT is charged.
+// German: §14a Abs. 5 UStG requires the words "Steuerschuldnerschaft des
+// Leistungsempfängers" on a reverse-charge invoice; for a service whose place of supply
+// is abroad (§3a Abs. 2 UStG) "Nicht im Inland steuerbare Leistung" is the usual wording.
+func (t texts) exemption(c VATCategory) string {
+	switch c {
+	case ReverseCharge:
+		return t.exemptAE
+	case NotSubjectToVAT:
+		return t.exemptO
+	case StandardRate:
+	}
+	return ""
 }
 
 func textsFor(lang string) texts {
@@ -53,7 +70,9 @@ func textsFor(lang string) texts {
 			card:            "Bezahlt per Karte: der Betrag wird vorab von Ihrer Karte abgebucht.",
 			online:          "Zahlbar online (PayPal oder eine andere Wallet) bis zum %s.",
 			finalNote:       "Schlussrechnung für gekündigte Abonnements: %s.",
-			creditFor:       "Gutschrift zur Rechnung %s vom %s. Grund: %s",
+			creditFor:       "Rechnungskorrektur zur Rechnung %s vom %s. Grund: %s",
+			exemptAE:        "Steuerschuldnerschaft des Leistungsempfängers",
+			exemptO:         "Nicht im Inland steuerbare Leistung",
 			refund:          "Der Betrag wird ab dem %s erstattet oder mit offenen Rechnungen verrechnet.",
 		}
 	}
@@ -70,6 +89,8 @@ func textsFor(lang string) texts {
 		online:          "Payable online (PayPal or another wallet) by %s.",
 		finalNote:       "Final invoice for cancelled subscriptions: %s.",
 		creditFor:       "Credit note for invoice %s of %s. Reason: %s",
+		exemptAE:        "Reverse charge",
+		exemptO:         "Not subject to VAT",
 		refund:          "The amount will be refunded or set off against open invoices from %s.",
 	}
 }

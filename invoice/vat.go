@@ -24,7 +24,7 @@ type VATRule struct {
 	Category      VATCategory
 	Rate          decimal.Decimal
 	ExemptionCode string // VATEX code (BT-121)
-	ExemptionText string // BT-120
+	ExemptionText string // BT-120, in the buyer's language; set when an invoice is assembled
 	// Refuse, when set, is why an invoice cannot be issued to such a buyer.
 	Refuse string
 }
@@ -37,9 +37,9 @@ type VATRules []VATRule
 func GermanSellerVAT() VATRules {
 	return VATRules{
 		{Zone: Domestic, Category: StandardRate, Rate: decimal.NewFromInt(19)},
-		{Zone: EU, HasVATID: WithVATID, Category: ReverseCharge, Rate: decimal.Zero, ExemptionCode: "VATEX-EU-AE", ExemptionText: "Reverse charge"},
+		{Zone: EU, HasVATID: WithVATID, Category: ReverseCharge, Rate: decimal.Zero, ExemptionCode: "VATEX-EU-AE"},
 		{Zone: EU, HasVATID: WithoutVATID, Refuse: "buyer in another EU member state without a VAT ID: kontor invoices businesses only (B2B) and cannot apply reverse charge without the buyer's VAT ID"},
-		{Zone: NonEU, Category: NotSubjectToVAT, Rate: decimal.Zero, ExemptionCode: "VATEX-EU-O", ExemptionText: "Not subject to VAT"},
+		{Zone: NonEU, Category: NotSubjectToVAT, Rate: decimal.Zero, ExemptionCode: "VATEX-EU-O"},
 	}
 }
 

@@ -24,6 +24,7 @@ type DeliveryStore interface {
 	SaveDocuments(ctx context.Context, rendered []invoice.RenderedFiles) error
 	DocumentHashes(ctx context.Context, ids []int64) (map[int64]map[string]string, error)
 	MarkArchived(ctx context.Context, archived []invoice.ArchiveKeys) error
+	Logo(ctx context.Context, id string) ([]byte, error)
 }
 
 // Delivery is what rendering and archiving a block needs.
@@ -99,6 +100,9 @@ func (d Delivery) render(ctx context.Context, invs []invoice.Stored, first int, 
 		if si.Status == invoice.Archived {
 			continue
 		}
+		if err := d.giveLogo(ctx, si.Invoice); err != nil {
+			return f, err
+		}
 		docs, err := Render(d.Renderer, si.Invoice)
 		if err != nil {
 			return f, fmt.Errorf("render invoice %s: %w", si.Invoice.Number, err)
@@ -122,6 +126,22 @@ func (d Delivery) render(ctx context.Context, invs []invoice.Stored, first int, 
 		}
 	}
 	return f, nil
+}
+
+// giveLogo hands the renderer the logo inv names, from the store, unless it has it.
+func (d Delivery) giveLogo(ctx context.Context, inv *invoice.Invoice) error {
+	id := inv.Letterhead.Logo
+	if id == "" || d.Renderer.HasLogo(id) {
+		return nil
+	}
+	data, err := d.Store.Logo(ctx, id)
+	if err != nil {
+		return fmt.Errorf("render invoice %s: %w", inv.Number, err)
+	}
+	if err := d.Renderer.AddLogo(data); err != nil {
+		return fmt.Errorf("render invoice %s: logo %s: %w", inv.Number, id, err)
+	}
+	return nil
 }
 
 // archive puts the files of the block's invoices not archived yet into the archive and

@@ -152,6 +152,9 @@ func saveRecords(ctx context.Context, tx pgx.Tx, ds *dataset.Dataset) (int, erro
 	if err != nil {
 		return 0, fmt.Errorf("import: copy records: %w", err)
 	}
+	if err := saveLogo(ctx, tx, ds.Seller.Logo); err != nil {
+		return 0, err
+	}
 	tag, err := tx.Exec(ctx, `insert into dataset_records (kind, id, doc) select kind, id, doc from tmp_records
 		on conflict (kind, id) do update set doc = excluded.doc where dataset_records.doc is distinct from excluded.doc`)
 	if err != nil {

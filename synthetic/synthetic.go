@@ -58,7 +58,7 @@ func Write(dir string, opt Options) (int, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, err
 	}
-	for _, f := range []string{"seller.json", "catalog.json"} {
+	for _, f := range []string{"seller.json", "logo.png", "catalog.json"} {
 		b, err := fs.ReadFile(fixtures.Catalog, "demo/"+f)
 		if err != nil {
 			return 0, err

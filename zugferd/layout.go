@@ -5,6 +5,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/johnfercher/maroto/v2/pkg/consts/align"
+	"github.com/johnfercher/maroto/v2/pkg/core"
+	"github.com/johnfercher/maroto/v2/pkg/core/entity"
+	"github.com/johnfercher/maroto/v2/pkg/props"
 	"github.com/kontor-billing/kontor/pdfa"
 )
 
@@ -17,82 +21,7 @@ const (
 	colW                             = (pageW - marginL - marginR) / grid // one grid column, mm
 )
 
-// placed is a cell with its text broken into lines that fit its width.
-type placed struct {
-	cell
-	lines []string
-}
-
-// block is a row measured for the page: its cells' lines and its height in mm.
-type block struct {
-	row
-	cells  []placed
-	height float64
-}
-
-func (r *Renderer) face(st textStyle) *pdfa.Font {
-	if st.bold {
-		return r.bold
-	}
-	return r.regular
-}
-
-func lineHeight(st textStyle) float64 { return st.size / ptPerMM * lineSpacing }
-
-// measure breaks the row's texts into lines and computes its height: the row's own height
-// or, when a text needs more, the tallest cell.
-func (r *Renderer) measure(rw row) block {
-	b := block{row: rw, height: rw.height}
-	for _, c := range rw.cells {
-		p := placed{cell: c}
-		if c.text != "" {
-			width := float64(c.span)*colW - c.st.left - c.st.right
-			p.lines = wrap(r.face(c.st), c.st.size, width*ptPerMM, c.text)
-		}
-		b.cells = append(b.cells, p)
-	}
-	b.height = max(b.height, b.needed())
-	return b
-}
-
-func (b block) needed() float64 {
-	h := 0.0
-	for _, c := range b.cells {
-		if len(c.lines) > 0 {
-			h = max(h, c.st.top+float64(len(c.lines))*lineHeight(c.st)+c.st.bottom)
-		}
-	}
-	return h
-}
-
-// split divides a block too tall for the space left (mm) into the lines that fit and the
-// rest. ok is false when not even one line of each cell fits.
-func (b block) split(space float64) (first, rest block, ok bool) {
-	first, rest = block{row: b.row}, block{row: b.row}
-	first.height, rest.height = 0, 0
-	moved := false
-	for _, c := range b.cells {
-		n := 0
-		if len(c.lines) > 0 {
-			n = int((space - c.st.top - c.st.bottom) / lineHeight(c.st))
-			if n < 1 {
-				return b, block{}, false
-			}
-			n = min(n, len(c.lines))
-		}
-		f, s := c, c
-		f.lines, s.lines = c.lines[:n], c.lines[n:]
-		if len(s.lines) > 0 {
-			moved = true
-		}
-		first.cells, rest.cells = append(first.cells, f), append(rest.cells, s)
-	}
-	if !moved {
-		return b, block{}, false
-	}
-	first.height, rest.height = first.needed(), rest.needed()
-	return first, rest, true
-}
+func lineHeight(size float64) float64 { return size / ptPerMM * lineSpacing }
 
 // wrap breaks s into lines no wider than width (points) at spaces; a word wider than a
 // line is broken between characters.
@@ -136,79 +65,96 @@ func wrap(f *pdfa.Font, size, width float64, s string) []string {
 	return lines
 }
 
-// layout places the body rows on as many pages as they need, the footer rows at the
-// bottom of every page and the page number ("{current}", "{total}" in pattern) below.
-func (r *Renderer) layout(body, footer []row, pattern string) *pdfa.Document {
-	doc := pdfa.NewDocument(pageW*ptPerMM, pageH*ptPerMM)
-	var foot []block
-	footH := 0.0
-	for _, rw := range footer {
-		b := r.measure(rw)
-		foot = append(foot, b)
-		footH += b.height
-	}
-	bottom := pageH - margB - footH
-	page := doc.AddPage()
-	y := marginT
-	for _, rw := range body {
-		b := r.measure(rw)
-		for y+b.height > bottom {
-			if b.height <= bottom-marginT && y > marginT {
-				page, y = doc.AddPage(), marginT // it fits on the next page
-				continue
-			}
-			first, rest, ok := b.split(bottom - y)
-			if !ok {
-				if y > marginT {
-					page, y = doc.AddPage(), marginT
-					continue
-				}
-				break // not one line fits on an empty page: draw it as it is
-			}
-			r.draw(page, first, y)
-			page, y, b = doc.AddPage(), marginT, rest
-		}
-		r.draw(page, b, y)
-		y += b.height
-	}
-	total := doc.Pages()
-	for i := range total {
-		p := doc.Page(i)
-		y := bottom
-		for _, b := range foot {
-			r.draw(p, b, y)
-			y += b.height
-		}
-		num := strings.NewReplacer("{current}", strconv.Itoa(i+1), "{total}", strconv.Itoa(total)).Replace(pattern)
-		st := textStyle{size: 7, color: gray}
-		x := pageW - marginR - r.regular.Width(num, st.size)/ptPerMM
-		p.Text(r.regular, st.size, x*ptPerMM, (pageH-margB/2)*ptPerMM, num, st.color)
-	}
-	return doc
+// A band is rows kept together on one page: a table line with its note, the last line
+// with the totals. A band that does not fit on the page moves to the next; one taller than
+// a page starts where it is and breaks between its rows. head (a table's
+// header row) is drawn first on a page the band opens after a page break.
+type band struct {
+	rows []core.Row
+	head []core.Row
 }
 
-// draw paints a block with its top at y (mm).
-func (r *Renderer) draw(p *pdfa.Page, b block, y float64) {
-	if b.bg != nil {
-		p.Rect(marginL*ptPerMM, y*ptPerMM, (pageW-marginL-marginR)*ptPerMM, b.height*ptPerMM, *b.bg)
+// sheet is a document as kontor paginates it: bands of maroto rows flowing over as many
+// pages as they need, the footer at the bottom of every page and the page number
+// ("{current}", "{total}" in pageNumber) below it. maroto's own paginator is tied to
+// its gofpdf provider; this one renders the same rows through kontor's.
+type sheet struct {
+	bands      []band
+	footer     []core.Row
+	pageNumber string
+}
+
+// contentW and contentH are the page's content box, mm.
+const (
+	contentW = pageW - marginL - marginR
+	contentH = pageH - marginT - margB
+)
+
+// layout renders the sheet's rows on the pages of a new document.
+func (r *Renderer) layout(s sheet) (*pdfa.Document, error) {
+	p := &provider{r: r, doc: pdfa.NewDocument(pageW*ptPerMM, pageH*ptPerMM)}
+	for _, b := range s.bands {
+		setConfig(r.cfg, b.head...)
+		setConfig(r.cfg, b.rows...)
 	}
-	if b.rule > 0 {
-		mid := (y + b.height/2) * ptPerMM
-		p.Line(marginL*ptPerMM, mid, (pageW-marginR)*ptPerMM, mid, b.rule*ptPerMM, gray)
-	}
-	x := marginL
-	for _, c := range b.cells {
-		w := float64(c.span) * colW
-		f := r.face(c.st)
-		lh := lineHeight(c.st)
-		base := y + c.st.top + f.Ascent(c.st.size)/ptPerMM
-		for i, l := range c.lines {
-			tx := x + c.st.left
-			if c.st.alignRight {
-				tx = x + w - c.st.right - f.Width(l, c.st.size)/ptPerMM
-			}
-			p.Text(f, c.st.size, tx*ptPerMM, (base+float64(i)*lh)*ptPerMM, l, c.st.color)
+	setConfig(r.cfg, s.footer...)
+	bottom := contentH - p.height(s.footer...)
+	p.newPage(nil)
+	for _, b := range s.bands {
+		if h := p.height(b.rows...); p.y > 0 && p.y+h > bottom && h <= bottom-p.height(b.head...) {
+			p.newPage(b.head)
 		}
-		x += w
+		for i, rw := range b.rows {
+			if i > 0 && p.y+p.height(rw) > bottom {
+				p.newPage(b.head)
+			}
+			p.draw(rw)
+		}
 	}
+	total := p.doc.Pages()
+	for i := range total {
+		p.page, p.y = p.doc.Page(i), bottom
+		for _, rw := range s.footer {
+			p.draw(rw)
+		}
+		num := strings.NewReplacer("{current}", strconv.Itoa(i+1), "{total}", strconv.Itoa(total)).Replace(s.pageNumber)
+		p.AddText(num, &entity.Cell{Y: contentH + margB/2 - lineHeight(7), Width: contentW},
+			&props.Text{Size: 7, Align: align.Right, Color: mGray})
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	return p.doc, nil
+}
+
+func setConfig(cfg *entity.Config, rows ...core.Row) {
+	for _, rw := range rows {
+		rw.SetConfig(cfg)
+	}
+}
+
+// height is the rows' height on the page, mm.
+func (p *provider) height(rows ...core.Row) float64 {
+	h := 0.0
+	for _, rw := range rows {
+		h += rw.GetHeight(p, &entity.Cell{Width: contentW, Height: contentH})
+	}
+	return h
+}
+
+// newPage starts a page and draws head at its top.
+func (p *provider) newPage(head []core.Row) {
+	p.page, p.y = p.doc.AddPage(), 0
+	for _, rw := range head {
+		p.draw(rw)
+	}
+}
+
+// draw renders a row at the cursor.
+func (p *provider) draw(rw core.Row) {
+	h := p.height(rw)
+	p.x = 0
+	y := p.y
+	rw.Render(p, entity.Cell{Y: y, Width: contentW, Height: h})
+	p.x, p.y = 0, y+h
 }

@@ -1,8 +1,18 @@
 package zugferd
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/johnfercher/maroto/v2/pkg/components/code"
+	"github.com/johnfercher/maroto/v2/pkg/components/col"
+	"github.com/johnfercher/maroto/v2/pkg/components/image"
+	mrow "github.com/johnfercher/maroto/v2/pkg/components/row"
+	"github.com/johnfercher/maroto/v2/pkg/core"
+	"github.com/johnfercher/maroto/v2/pkg/core/entity"
+	"github.com/johnfercher/maroto/v2/pkg/props"
 )
 
 func TestWrap(t *testing.T) {
@@ -38,35 +48,77 @@ func TestWrap(t *testing.T) {
 	}
 }
 
-// TestLayoutPaginates: rows flow onto new pages above the footer, a row taller than a page
-// is split between pages, and every page gets the footer and its number.
+// probe is a row that notes the page it is drawn on.
+type probe struct {
+	core.Row
+	name string
+	seen *[]string
+}
+
+func (pr probe) Render(p core.Provider, cell entity.Cell) {
+	pp := p.(*provider)
+	page := 0
+	for i := range pp.doc.Pages() {
+		if pp.doc.Page(i) == pp.page {
+			page = i + 1
+		}
+	}
+	*pr.seen = append(*pr.seen, fmt.Sprintf("%s@%d", pr.name, page))
+	pr.Row.Render(p, cell)
+}
+
+// TestLayoutPaginates: bands flow onto new pages above the footer, a band that does not fit
+// moves to the next page whole, the table header is repeated on a page a band opens, a
+// band taller than a page breaks between its rows, and every page gets the footer.
 func TestLayoutPaginates(t *testing.T) {
 	r, err := NewRenderer()
 	if err != nil {
 		t.Fatal(err)
 	}
-	footer := []row{{height: 3.5, cells: []cell{r.txt(grid, "footer", textStyle{size: 6.5})}}}
-	var body []row
-	for range 100 { // 100 rows of 5 mm: 500 mm of a 266 mm page body
-		body = append(body, row{height: 5, cells: []cell{r.txt(grid, "line", textStyle{})}})
+	var seen []string
+	row5 := func(name string) core.Row {
+		return probe{Row: mrow.New(5).Add(col.New(grid).Add(r.txt(name, props.Text{}))), name: name, seen: &seen}
 	}
-	if n := r.layout(body, footer, "{current}/{total}").Pages(); n != 2 {
-		t.Errorf("100 rows of 5 mm: %d pages, want 2", n)
+	footer := []core.Row{row5("footer")}
+	var bands []band
+	for i := range 52 { // 52 rows of 5 mm: 260 mm of the 265 mm above the footer
+		bands = append(bands, band{rows: []core.Row{row5(fmt.Sprint("r", i))}})
 	}
-	tall := row{cells: []cell{r.txt(4, strings.Repeat("word ", 600), textStyle{size: 9})}}
-	b := r.measure(tall)
-	if b.height < 2*(pageH-marginT-margB) {
-		t.Fatalf("test row is only %.0f mm tall", b.height)
+	bands = append(bands, band{rows: []core.Row{row5("last"), row5("totals")}, head: []core.Row{row5("head")}})
+	var tall []core.Row
+	for i := range 60 {
+		tall = append(tall, row5(fmt.Sprint("t", i)))
 	}
-	n := r.layout([]row{tall}, footer, "{current}/{total}").Pages()
-	if want := int(b.height/(pageH-marginT-margB-3.5)) + 1; n < want || n > want+1 {
-		t.Errorf("a %.0f mm row: %d pages, want about %d", b.height, n, want)
+	bands = append(bands, band{rows: tall, head: []core.Row{row5("head")}})
+	doc, err := r.layout(sheet{bands: bands, footer: footer, pageNumber: "{current}/{total}"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	first, rest, ok := b.split(50)
-	if !ok || first.height > 50 || len(first.cells[0].lines)+len(rest.cells[0].lines) != len(b.cells[0].lines) {
-		t.Errorf("split at 50 mm: first %.1f mm, ok %v, lines %d+%d of %d", first.height, ok, len(first.cells[0].lines), len(rest.cells[0].lines), len(b.cells[0].lines))
+	got := strings.Join(seen, " ")
+	for _, want := range []string{"r51@1 head@2 last@2 totals@2 t0@2 ", "t49@2 head@3 t50@3", "footer@1 footer@2 footer@3"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("pages do not hold %q:\n%s", want, got)
+		}
 	}
-	if _, _, ok := b.split(1); ok {
-		t.Error("split into 1 mm, less than one line")
+	if doc.Pages() != 3 {
+		t.Errorf("%d pages, want 3", doc.Pages())
+	}
+}
+
+// TestProviderRefusesWhatItCannotDraw: a maroto component the provider does not draw is
+// the document's error, not a silently missing part.
+func TestProviderRefusesWhatItCannotDraw(t *testing.T) {
+	r, err := NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]core.Component{
+		"bar code":   code.NewBar("123456"),
+		"image file": image.NewFromFile("logo.png"),
+	} {
+		_, err := r.layout(sheet{bands: []band{{rows: []core.Row{mrow.New(20).Add(col.New(grid).Add(c))}}}})
+		if !errors.Is(err, errUnsupported) {
+			t.Errorf("%s: error %v, want errUnsupported", name, err)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/johnfercher/maroto/v2/pkg/core/entity"
 	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/pdfa"
 )
@@ -29,6 +30,8 @@ const (
 type Renderer struct {
 	regular, bold *pdfa.Font
 	intent        *pdfa.OutputIntent
+	cfg           *entity.Config // the maroto configuration the layouts' rows are built for
+	images        imageCache
 	// Producer is written into the PDF metadata.
 	Producer string
 }
@@ -47,7 +50,7 @@ func NewRenderer() (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Renderer{regular: regular, bold: bold, intent: intent, Producer: "kontor"}, nil
+	return &Renderer{regular: regular, bold: bold, intent: intent, cfg: marotoConfig(), Producer: "kontor"}, nil
 }
 
 // printable returns s as the PDF shows it: characters the embedded fonts have no glyph for
@@ -68,13 +71,6 @@ func (r *Renderer) printable(s string) string {
 	}, s)
 }
 
-var (
-	gray      = pdfa.Color{R: 110, G: 110, B: 110}
-	lightGray = pdfa.Color{R: 238, G: 240, B: 243}
-	accent    = pdfa.Color{R: 24, G: 62, B: 110}
-	white     = pdfa.Color{R: 255, G: 255, B: 255}
-)
-
 // PDF renders inv as a Factur-X / ZUGFeRD PDF/A-3b document that embeds xml (the CII of
 // inv, from XML) as factur-x.xml with AFRelationship Alternative.
 func (r *Renderer) PDF(inv *invoice.Invoice, xml []byte) ([]byte, error) {
@@ -84,12 +80,14 @@ func (r *Renderer) PDF(inv *invoice.Invoice, xml []byte) ([]byte, error) {
 	if inv.TypeCode == invoice.CreditNote {
 		title = lb.creditNote
 	}
-	var body []row
-	body = append(body, r.header(inv, lb)...)
-	body = append(body, r.lines(inv, lb)...)
-	body = append(body, r.totals(inv, lb)...)
-	body = append(body, r.paymentRows(inv, lb)...)
-	doc := r.layout(body, r.footer(inv, lb), lb.page)
+	sh, err := r.sheet(inv, lb)
+	if err != nil {
+		return nil, fmt.Errorf("invoice %s: layout: %w", inv.Number, err)
+	}
+	doc, err := r.layout(sh)
+	if err != nil {
+		return nil, fmt.Errorf("invoice %s: layout: %w", inv.Number, err)
+	}
 	out, err := doc.Write(pdfa.Options{
 		Title:        title + " " + inv.Number,
 		Author:       inv.Seller.Name,
@@ -112,213 +110,6 @@ func (r *Renderer) PDF(inv *invoice.Invoice, xml []byte) ([]byte, error) {
 	return out, nil
 }
 
-// textStyle is how a cell shows its text; sizes in points, paddings in millimetres.
-type textStyle struct {
-	size                     float64
-	bold, alignRight         bool
-	color                    pdfa.Color
-	top, bottom, left, right float64
-}
-
-// cell is a text spanning span columns of the grid.
-type cell struct {
-	span int
-	text string
-	st   textStyle
-}
-
-// row is a band across the page: cells side by side, at least height mm high (taller when
-// a text wraps), with an optional background or, instead of cells, a horizontal rule.
-type row struct {
-	height float64
-	cells  []cell
-	bg     *pdfa.Color
-	rule   float64 // thickness of a rule through the middle of the row, mm; 0 for none
-}
-
-func (r *Renderer) txt(span int, s string, st textStyle) cell {
-	if st.size == 0 {
-		st.size = 9
-	}
-	return cell{span: span, text: r.printable(s), st: st}
-}
-
-func space(span int) cell { return cell{span: span} }
-
-func (r *Renderer) header(inv *invoice.Invoice, lb labels) []row {
-	s, b := inv.Seller, inv.Buyer
-	title := lb.invoice
-	if inv.TypeCode == invoice.CreditNote {
-		title = lb.creditNote
-	}
-	if strings.HasPrefix(inv.Number, "DRAFT") {
-		title += " (" + lb.draft + ")"
-	}
-	sellerLine := strings.Join(nonEmpty(s.Name, s.Address.Street, s.Address.Postcode+" "+s.Address.City), " · ")
-	rows := []row{
-		{height: 12, cells: []cell{
-			r.txt(14, s.Name, textStyle{size: 15, bold: true, color: accent}),
-			r.txt(10, title, textStyle{size: 15, bold: true, alignRight: true, color: accent}),
-		}},
-		{height: 5, cells: []cell{r.txt(grid, strings.Join(nonEmpty(s.Email, s.Phone), " · "), textStyle{size: 8, color: gray})}},
-		{height: 8},
-		{height: 4, cells: []cell{r.txt(14, sellerLine, textStyle{size: 6.5, color: gray})}},
-	}
-	addr := nonEmpty(b.Name, b.Address.Street, b.Address.Street2, strings.TrimSpace(b.Address.Postcode+" "+b.Address.City), countryLine(b.Address.Country, s.Address.Country))
-	if b.VATID != "" {
-		addr = append(addr, lb.vatID+" "+b.VATID)
-	}
-	meta := [][2]string{
-		{lb.number, inv.Number},
-		{lb.date, dateText(inv.IssueDate, inv.Language)},
-		{lb.due, dateText(inv.DueDate, inv.Language)},
-		{lb.customer, inv.BuyerID},
-	}
-	if b.MicrosoftPartnerID != "" {
-		meta = append(meta, [2]string{lb.partnerID, b.MicrosoftPartnerID})
-	}
-	meta = append(meta, [2]string{lb.period, periodText(inv.Period, inv.Language)})
-	if inv.Preceding != "" {
-		meta = append(meta, [2]string{lb.refersTo, inv.Preceding + " (" + dateText(inv.PrecedingDate, inv.Language) + ")"})
-	}
-	for i := 0; i < max(len(addr), len(meta)); i++ {
-		left, k, v := "", "", ""
-		if i < len(addr) {
-			left = addr[i]
-		}
-		if i < len(meta) {
-			k, v = meta[i][0], meta[i][1]
-		}
-		rows = append(rows, row{height: 5, cells: []cell{
-			r.txt(13, left, textStyle{size: 9.5, bold: i == 0}),
-			r.txt(5, k, textStyle{size: 8, color: gray}),
-			r.txt(6, v, textStyle{size: 8.5, alignRight: true}),
-		}})
-	}
-	return append(rows, row{height: 10})
-}
-
-// lineCols are the grid widths of the line table: no., description, period, quantity,
-// unit price, net.
-var lineCols = [6]int{1, 9, 6, 2, 3, 3}
-
-func (r *Renderer) lines(inv *invoice.Invoice, lb labels) []row {
-	head := []string{lb.pos, lb.item, lb.servicePeriod, lb.qty, lb.unitPrice, lb.net}
-	hdr := row{height: 7, bg: &accent}
-	for i, h := range head {
-		st := textStyle{size: 8, bold: true, alignRight: i >= 3, top: 1.5, left: 1, right: 1, color: white}
-		if i == 0 {
-			st.size, st.left, st.right = 7.5, 0.8, 0 // "Pos." in a one-column cell
-		}
-		hdr.cells = append(hdr.cells, r.txt(lineCols[i], h, st))
-	}
-	rows := []row{hdr}
-	group := ""
-	for i, l := range inv.Lines {
-		if inv.BuyerKind == invoice.PartnerBuyer && l.EndCustomer.ID != group {
-			group = l.EndCustomer.ID
-			name := l.EndCustomer.Name
-			if name == "" {
-				name = l.EndCustomer.ID
-			}
-			rows = append(rows, row{cells: []cell{r.txt(grid, name+" · "+l.EndCustomer.TenantName+" "+l.EndCustomer.TenantID,
-				textStyle{size: 8, bold: true, top: 2, bottom: 1, left: 1, color: accent})}})
-		}
-		texts := []string{l.ID, l.Name, periodText(l.Period, inv.Language), number(l.Quantity, 0, inv.Language),
-			number(l.UnitPrice, 2, inv.Language), number(l.Net, 2, inv.Language)}
-		rw := row{}
-		for j, c := range texts {
-			rw.cells = append(rw.cells, r.txt(lineCols[j], c, textStyle{size: 8, alignRight: j >= 3, top: 1.2, bottom: 0.6, left: 1, right: 1}))
-		}
-		band := []row{rw}
-		if l.Note != "" {
-			band = append(band, row{cells: []cell{space(lineCols[0]),
-				r.txt(grid-lineCols[0], l.Note, textStyle{size: 6.5, color: gray, bottom: 0.8, left: 1, right: 1})}})
-		}
-		if i%2 == 1 {
-			for k := range band {
-				band[k].bg = &lightGray
-			}
-		}
-		rows = append(rows, band...)
-	}
-	return append(rows, row{height: 3}, row{height: 1, rule: 0.2})
-}
-
-func (r *Renderer) totals(inv *invoice.Invoice, lb labels) []row {
-	pair := func(k, v string, bold bool) row {
-		return row{height: 5.5, cells: []cell{
-			space(12),
-			r.txt(7, k, textStyle{size: 9, bold: bold, alignRight: true}),
-			r.txt(5, v, textStyle{size: 9, bold: bold, alignRight: true, right: 1}),
-		}}
-	}
-	rows := []row{pair(lb.total, money(inv.Totals.TaxBasis, inv), false)}
-	for _, v := range inv.VAT {
-		label := fmt.Sprintf("%s %s %%", lb.vat, number(v.Rate, 0, inv.Language))
-		if v.Category != invoice.StandardRate {
-			label = fmt.Sprintf("%s (%s) %s %%", lb.vat, v.Category, number(v.Rate, 0, inv.Language))
-		}
-		rows = append(rows, pair(label+" · "+number(v.Basis, 2, inv.Language), money(v.Tax, inv), false))
-	}
-	rows = append(rows, pair(lb.grand, money(inv.Totals.GrandTotal, inv), true), row{height: 6})
-	for _, v := range inv.VAT {
-		if v.ExemptionText != "" {
-			rows = append(rows, row{cells: []cell{r.txt(grid, lb.exemption+": "+v.ExemptionText+" ("+v.ExemptionCode+")", textStyle{size: 8, bottom: 1})}})
-		}
-	}
-	for _, n := range inv.Notes {
-		rows = append(rows, row{cells: []cell{r.txt(grid, n, textStyle{size: 8, bottom: 1})}})
-	}
-	return append(rows, row{height: 4})
-}
-
-func (r *Renderer) paymentRows(inv *invoice.Invoice, lb labels) []row {
-	p := inv.Payment
-	rows := []row{
-		{height: 6, cells: []cell{r.txt(grid, lb.payment, textStyle{size: 9, bold: true, color: accent})}},
-		{cells: []cell{r.txt(grid, p.Terms, textStyle{size: 8.5, bottom: 1.5})}},
-	}
-	var kv [][2]string
-	switch p.Code {
-	case invoice.MeansCreditTransfer:
-		kv = [][2]string{{lb.iban, groupIBAN(p.IBAN)}, {lb.bic, p.BIC}, {lb.bank, p.BankName}, {lb.reference, inv.Number}}
-	case invoice.MeansDirectDebit:
-		kv = [][2]string{{lb.mandate, p.MandateReference}, {lb.creditorID, p.CreditorID}, {lb.debtorIBAN, groupIBAN(p.DebtorIBAN)}}
-	case invoice.MeansBankCard, invoice.MeansOnline, invoice.MeansNotDefined: // no account to print
-	}
-	for _, e := range kv {
-		if e[1] == "" {
-			continue
-		}
-		rows = append(rows, row{height: 4.5, cells: []cell{
-			r.txt(5, e[0], textStyle{size: 8, color: gray}),
-			r.txt(19, e[1], textStyle{size: 8.5}),
-		}})
-	}
-	return rows
-}
-
-func (r *Renderer) footer(inv *invoice.Invoice, lb labels) []row {
-	s := inv.Seller
-	legal := []string{s.Name, s.Address.Street + ", " + s.Address.Postcode + " " + s.Address.City}
-	ids := []string{}
-	if s.VATID != "" {
-		ids = append(ids, lb.vatID+" "+s.VATID)
-	}
-	if s.TaxNumber != "" {
-		ids = append(ids, lb.taxNumber+" "+s.TaxNumber)
-	}
-	if inv.Payment.IBAN != "" {
-		ids = append(ids, lb.iban+" "+groupIBAN(inv.Payment.IBAN))
-	}
-	return []row{
-		{height: 2, rule: 0.2},
-		{height: 3.5, cells: []cell{r.txt(grid, strings.Join(legal, " · "), textStyle{size: 6.5, color: gray})}},
-		{height: 3.5, cells: []cell{r.txt(grid, strings.Join(ids, " · "), textStyle{size: 6.5, color: gray})}},
-	}
-}
-
 func nonEmpty(ss ...string) []string {
 	var out []string
 	for _, s := range ss {
@@ -327,14 +118,6 @@ func nonEmpty(ss ...string) []string {
 		}
 	}
 	return out
-}
-
-// countryLine is the country line of a postal address: none for the seller's own country.
-func countryLine(country, home string) string {
-	if country == home {
-		return ""
-	}
-	return country
 }
 
 // facturXMP is the Factur-X PDF/A extension schema and its properties (Factur-X 1.0).

@@ -51,6 +51,11 @@ func documents(t testing.TB) map[string]*invoice.Invoice {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if len(ds.Seller.Logo) > 0 {
+			if err := newRenderer(t).AddLogo(ds.Seller.Logo); err != nil {
+				t.Fatal(err)
+			}
+		}
 		for _, inv := range p.Batch.Invoices {
 			docs[filepath.Base(dir)+"-"+inv.Number] = inv
 		}
@@ -371,6 +376,51 @@ func TestPDFShowsTheInvoice(t *testing.T) {
 		due := digits.Replace(inv.Totals.DuePayable.StringFixed(2)) + " " + inv.Currency
 		if !strings.Contains(digits.Replace(text), due) {
 			t.Errorf("%s: amount due %s not in the PDF's text:\n%s", name, due, text)
+		}
+		checkLegalTexts(t, name, inv, strings.Join(strings.Fields(text), " "))
+	}
+}
+
+// checkLegalTexts finds what the law asks of the document in its text: the demo seller's
+// register entry and managing directors (§35a GmbHG), the exemption reason in the buyer's
+// language, and a correction titled as one, never "Gutschrift" (a self-billed invoice).
+func checkLegalTexts(t *testing.T, name string, inv *invoice.Invoice, text string) {
+	t.Helper()
+	var want, unwanted []string
+	german := inv.Language == "de"
+	if strings.HasPrefix(name, "demo-") {
+		seat := "Registered office: Berlin"
+		if german {
+			seat = "Sitz: Berlin"
+		}
+		want = append(want, "Amtsgericht Charlottenburg, HRB 123456 B", "Dr. Anna Lindqvist, Jonas Petersen", seat)
+	}
+	exempt := map[invoice.VATCategory][2]string{
+		invoice.ReverseCharge:   {"Steuerschuldnerschaft des Leistungsempfängers", "Reverse charge"},
+		invoice.NotSubjectToVAT: {"Nicht im Inland steuerbare Leistung", "Not subject to VAT"},
+	}[inv.VAT[0].Category]
+	switch {
+	case exempt[0] == "":
+	case german:
+		want, unwanted = append(want, exempt[0]), append(unwanted, exempt[1])
+	default:
+		want = append(want, exempt[1])
+	}
+	if inv.TypeCode == invoice.CreditNote {
+		if german {
+			want, unwanted = append(want, "Rechnungskorrektur", "Korrektur zu Rechnung "+inv.Preceding), append(unwanted, "Gutschrift")
+		} else {
+			want = append(want, "Credit note", "Corrects invoice "+inv.Preceding)
+		}
+	}
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s: %q not in the PDF's text:\n%s", name, w, text)
+		}
+	}
+	for _, u := range unwanted {
+		if strings.Contains(text, u) {
+			t.Errorf("%s: %q in the PDF's text of a German document", name, u)
 		}
 	}
 }

@@ -47,7 +47,7 @@ Exit status: 0 when the preview was computed (skipped buyers are reported, not f
 				return err
 			}
 			if outDir != "" {
-				n, err := writeDocuments(outDir, p.Batch.Invoices)
+				n, err := writeDocuments(outDir, ds.Seller.Logo, p.Batch.Invoices)
 				if err != nil {
 					return err
 				}
@@ -85,14 +85,19 @@ func resolveAsOf(flag string, ds *dataset.Dataset, now time.Time) (calendar.Date
 	return calendar.Of(now, ds.Seller.Location), nil
 }
 
-// writeDocuments renders each invoice's e-invoice files into dir.
-func writeDocuments(dir string, invoices []*invoice.Invoice) (int, error) {
+// writeDocuments renders each invoice's e-invoice files, with the seller's logo, into dir.
+func writeDocuments(dir string, logo []byte, invoices []*invoice.Invoice) (int, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, err
 	}
 	r, err := zugferd.NewRenderer()
 	if err != nil {
 		return 0, err
+	}
+	if len(logo) > 0 {
+		if err := r.AddLogo(logo); err != nil {
+			return 0, fmt.Errorf("logo: %w", err)
+		}
 	}
 	n := 0
 	for _, inv := range invoices {

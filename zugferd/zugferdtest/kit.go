@@ -30,3 +30,18 @@ func Kit(t testing.TB) string {
 	}
 	return dir
 }
+
+// Tool returns the path of a command a test needs (pdftoppm, zbarimg); where it is absent
+// the test is skipped with a loud message naming the Debian package, and on CI it fails.
+func Tool(t testing.TB, name, debianPackage string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s IS MISSING ON CI: install %s (make deps)", name, debianPackage)
+	}
+	t.Skipf("SKIPPING: %s is not installed; `make deps` installs %s", name, debianPackage)
+	return ""
+}
