@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"strconv"
 )
 
 // Image is a raster image prepared once for any number of documents: a JPEG kept as it is
@@ -120,20 +121,29 @@ func (p *Page) Image(im *Image, x, y, w, h float64) {
 	fmt.Fprintf(b, " cm /Im%d Do Q\n", i+1)
 }
 
-// FillRects fills rectangles, each given as x, y (its top left corner), width and height,
-// as one path: a QR code's dark modules drawn as vectors.
-func (p *Page) FillRects(rects [][4]float64, c Color) {
+// Modules fills runs of square modules of side size, a grid's top left corner at (x, y):
+// each run is a row, its first column and its length, in modules. The grid is drawn as one
+// path in module units under a scaling transform (a QR code as vectors, its coordinates
+// small integers).
+func (p *Page) Modules(x, y, size float64, runs [][3]int, c Color) {
 	p.setFill(c)
 	b := &p.content
-	for _, r := range rects {
-		num(b, r[0])
+	b.WriteString("q ")
+	num(b, size)
+	b.WriteString(" 0 0 ")
+	num(b, -size)
+	b.WriteByte(' ')
+	num(b, x)
+	b.WriteByte(' ')
+	num(b, p.doc.height-y)
+	b.WriteString(" cm\n")
+	for _, r := range runs {
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(r[1]), 10))
 		b.WriteByte(' ')
-		num(b, p.doc.height-r[1]-r[3])
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(r[0]), 10))
 		b.WriteByte(' ')
-		num(b, r[2])
-		b.WriteByte(' ')
-		num(b, r[3])
-		b.WriteString(" re\n")
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(r[2]), 10))
+		b.WriteString(" 1 re\n")
 	}
-	b.WriteString("f\n")
+	b.WriteString("f Q\n")
 }

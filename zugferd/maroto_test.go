@@ -24,30 +24,25 @@ type marotoRenderer struct {
 }
 
 var (
-	marotoOnce sync.Once
-	marotoR    *marotoRenderer
-	marotoErr  error
+	marotoOnce  sync.Once
+	marotoFonts []*entity.CustomFont
+	marotoErr   error
 )
 
-// MarotoLayout renders inv with plain maroto.
-func MarotoLayout(inv *invoice.Invoice) ([]byte, error) {
+// MarotoLayout renders inv with plain maroto: the rows r lays out (with the logos r was
+// given), through maroto's gofpdf provider.
+func MarotoLayout(r *Renderer, inv *invoice.Invoice) ([]byte, error) {
 	marotoOnce.Do(func() {
 		gofpdf.SetDefaultCatalogSort(true)
-		var base *Renderer
-		if base, marotoErr = NewRenderer(); marotoErr != nil {
-			return
-		}
-		var fonts []*entity.CustomFont
-		fonts, marotoErr = repository.New().
+		marotoFonts, marotoErr = repository.New().
 			AddUTF8FontFromBytes(fontFamily, fontstyle.Normal, fontRegular).
 			AddUTF8FontFromBytes(fontFamily, fontstyle.Bold, fontBold).
 			Load()
-		marotoR = &marotoRenderer{Renderer: base, fonts: fonts}
 	})
 	if marotoErr != nil {
 		return nil, marotoErr
 	}
-	return marotoR.Layout(inv)
+	return (&marotoRenderer{Renderer: r, fonts: marotoFonts}).Layout(inv)
 }
 
 // fontsForOneDocument returns the fonts with a private copy of their bytes: gofpdf pads

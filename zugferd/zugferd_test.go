@@ -340,9 +340,10 @@ func TestRendererIsSafeForConcurrentUse(t *testing.T) {
 // rendering cost against a naive maroto render.
 func BenchmarkLayoutOnly(b *testing.B) {
 	inv := documents(b)["demo-DRAFT-0001"]
+	r := newRenderer(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := zugferd.Layout(inv); err != nil {
+		if _, err := zugferd.Layout(r, inv); err != nil {
 			b.Fatal(err)
 		}
 	}
