@@ -7,6 +7,7 @@ package zugferd
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/johnfercher/maroto/v2/pkg/components/code"
@@ -225,7 +226,7 @@ func (pg page) lineTable() []band {
 
 // lineCols are the grid widths of the line table: no., description, period, quantity,
 // unit price, net.
-var lineCols = [6]int{1, 8, 6, 3, 3, 3}
+var lineCols = [6]int{2, 7, 6, 3, 3, 3}
 
 func (pg page) tableHeader() core.Row {
 	lb := pg.lb
@@ -235,9 +236,6 @@ func (pg page) tableHeader() core.Row {
 		p := props.Text{Size: 8, Style: fontstyle.Bold, Align: align.Left, Top: 1.5, Left: 1, Right: 1, Color: mWhite}
 		if i >= 3 {
 			p.Align = align.Right
-		}
-		if i == 0 {
-			p.Size, p.Left, p.Right = 7.5, 0.8, 0 // "Pos." in a one-column cell
 		}
 		hdr.Add(col.New(lineCols[i]).Add(pg.txt(h, p)))
 	}
@@ -280,14 +278,14 @@ func (pg page) subtotal(endCustomer string) core.Row {
 		}
 	}
 	return mrow.New(5.5).Add(
-		col.New(12),
-		col.New(7).Add(pg.txt(pg.lb.subtotal, props.Text{Size: 8, Style: fontstyle.Bold, Align: align.Right, Top: 1})),
+		col.New(8),
+		col.New(11).Add(pg.txt(pg.lb.subtotal, props.Text{Size: 8, Style: fontstyle.Bold, Align: align.Right, Top: 1})),
 		col.New(5).Add(pg.txt(money(sum, inv), props.Text{Size: 8, Style: fontstyle.Bold, Align: align.Right, Top: 1, Right: 1})),
 	)
 }
 
 // totals are the rule under the table, the net total, the VAT breakdown, the amount due
-// and the document's notes.
+// and the document's notes; the exemption reason (BT-120) where no note gives it already.
 func (pg page) totals() []core.Row {
 	inv, lb, lang := pg.inv, pg.lb, pg.inv.Language
 	pair := func(k, v string, bold bool) core.Row {
@@ -295,24 +293,21 @@ func (pg page) totals() []core.Row {
 		if bold {
 			st = fontstyle.Bold
 		}
-		return mrow.New(5.5).Add(
-			col.New(12),
-			col.New(7).Add(pg.txt(k, props.Text{Size: 9, Style: st, Align: align.Right})),
-			col.New(5).Add(pg.txt(v, props.Text{Size: 9, Style: st, Align: align.Right, Right: 1})),
+		return mrow.New().Add(
+			col.New(8),
+			col.New(11).Add(pg.txt(k, props.Text{Size: 9, Style: st, Align: align.Right, Top: 1, Bottom: 0.6})),
+			col.New(5).Add(pg.txt(v, props.Text{Size: 9, Style: st, Align: align.Right, Top: 1, Right: 1})),
 		)
 	}
 	rows := []core.Row{mrow.New(3), line.NewRow(1, props.Line{Color: mGray, Thickness: 0.2, SizePercent: 100, OffsetPercent: 50}),
 		pair(lb.total, money(inv.Totals.TaxBasis, inv), false)}
 	for _, v := range inv.VAT {
-		label := fmt.Sprintf("%s %s %%", lb.vat, number(v.Rate, 0, lang))
-		if v.Category != invoice.StandardRate {
-			label = fmt.Sprintf("%s %s %% (%s)", lb.vat, number(v.Rate, 0, lang), v.ExemptionText)
-		}
-		rows = append(rows, pair(label+" · "+number(v.Basis, 2, lang), money(v.Tax, inv), false))
+		label := fmt.Sprintf("%s %s %% · %s", lb.vat, number(v.Rate, 0, lang), number(v.Basis, 2, lang))
+		rows = append(rows, pair(label, money(v.Tax, inv), false))
 	}
 	rows = append(rows, pair(lb.grand, money(inv.Totals.GrandTotal, inv), true), mrow.New(6))
 	for _, v := range inv.VAT {
-		if v.ExemptionText != "" {
+		if v.ExemptionText != "" && !slices.ContainsFunc(inv.Notes, func(n string) bool { return strings.Contains(n, v.ExemptionText) }) {
 			rows = append(rows, mrow.New().Add(col.New(grid).Add(pg.txt(lb.exemption+": "+v.ExemptionText, props.Text{Size: 8, Bottom: 1}))))
 		}
 	}

@@ -3,6 +3,7 @@ package zugferd_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,4 +92,53 @@ func checkEPC(t *testing.T, name, payload, xml string) {
 			t.Errorf("%s: QR code %s %q, XML %q", name, c.what, c.got, c.want)
 		}
 	}
+}
+
+// TestLongInvoicePaginates renders a partner's invoice of 300 lines and reads each page's
+// text (pdftotext): every page carries the table header while lines run on, "Seite i von
+// n" and the footer; the totals stand on the page of the last line.
+func TestLongInvoicePaginates(t *testing.T) {
+	pdftotext := zugferdtest.Tool(t, "pdftotext", "poppler-utils")
+	inv := documents(t)["partner-300-lines"]
+	pdf := filepath.Join(t.TempDir(), "long.pdf")
+	if err := os.WriteFile(pdf, render(t, inv).pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lb := map[string][3]string{"de": {"Einzelpreis", "Seite %d von %d", "Summe netto"}, "en": {"Unit price", "Page %d of %d", "Total net"}}[inv.Language]
+	last := inv.Lines[len(inv.Lines)-1]
+	pages, totals := 0, 0
+	for p := 1; ; p++ {
+		out, err := exec.Command(pdftotext, "-f", strconv.Itoa(p), "-l", strconv.Itoa(p), "-layout", pdf, "-").CombinedOutput()
+		if err != nil && p > 1 {
+			break // past the last page
+		}
+		if err != nil {
+			t.Fatalf("pdftotext page %d: %v\n%s", p, err, out)
+		}
+		text := string(out)
+		switch {
+		case strings.Contains(text, lb[2]):
+			if !regexp.MustCompile(`(?m)^\s*` + last.ID + `\s+` + regexp.QuoteMeta(last.Name)).MatchString(text) {
+				t.Errorf("page %d has the totals but not the last line %s %q:\n%s", p, last.ID, last.Name, text)
+			}
+			totals = p
+		case totals > 0: // the payment details after the totals
+		case !strings.Contains(text, lb[0]):
+			t.Errorf("page %d: no table header (%q):\n%s", p, lb[0], text)
+		}
+		if !strings.Contains(text, inv.Seller.TaxNumber) {
+			t.Errorf("page %d: no footer", p)
+		}
+		pages = p
+	}
+	if pages < 5 || totals == 0 {
+		t.Fatalf("%d pages for 300 lines, the totals on page %d", pages, totals)
+	}
+	for p := 1; p <= pages; p++ {
+		out, _ := exec.Command(pdftotext, "-f", strconv.Itoa(p), "-l", strconv.Itoa(p), pdf, "-").Output()
+		if want := fmt.Sprintf(lb[1], p, pages); !strings.Contains(string(out), want) {
+			t.Errorf("page %d: %q missing", p, want)
+		}
+	}
+	t.Logf("300 lines on %d pages", pages)
 }

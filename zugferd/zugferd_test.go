@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -63,7 +65,34 @@ func documents(t testing.TB) map[string]*invoice.Invoice {
 	if len(docs) < 35 {
 		t.Fatalf("only %d documents", len(docs))
 	}
+	docs["partner-300-lines"] = longPartnerInvoice(t, docs["multi-page-DRAFT-0001"], 300)
 	return docs
+}
+
+// longPartnerInvoice is a partner's invoice of n lines: the multi-page scenario's lines
+// repeated for further end customers, numbered through, its totals computed anew.
+func longPartnerInvoice(t testing.TB, base *invoice.Invoice, n int) *invoice.Invoice {
+	t.Helper()
+	if base == nil || base.BuyerKind != invoice.PartnerBuyer || len(base.VAT) != 1 {
+		t.Fatal("the multi-page scenario no longer has a partner invoice with one VAT rate")
+	}
+	inv := *base
+	inv.Number = "DRAFT-0300"
+	inv.Lines = nil
+	for i := 0; len(inv.Lines) < n; i++ {
+		l := base.Lines[i%len(base.Lines)]
+		if copyNo := i / len(base.Lines); copyNo > 0 {
+			l.EndCustomer.ID = fmt.Sprintf("%s-%d", l.EndCustomer.ID, copyNo)
+			l.EndCustomer.Name = fmt.Sprintf("%s %d", l.EndCustomer.Name, copyNo)
+			l.Note = l.EndCustomer.Note(inv.Language)
+		}
+		l.ID = strconv.Itoa(len(inv.Lines) + 1)
+		inv.Lines = append(inv.Lines, l)
+	}
+	v := base.VAT[0]
+	inv.VAT, inv.Totals = invoice.Totalize(inv.Lines, invoice.VATRule{Category: v.Category, Rate: v.Rate,
+		ExemptionCode: v.ExemptionCode, ExemptionText: v.ExemptionText})
+	return &inv
 }
 
 // hostile returns invoices whose texts are what users type: XML specials, right-to-left
