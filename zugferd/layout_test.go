@@ -3,6 +3,7 @@ package zugferd
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/johnfercher/maroto/v2/pkg/core"
 	"github.com/johnfercher/maroto/v2/pkg/core/entity"
 	"github.com/johnfercher/maroto/v2/pkg/props"
+	"github.com/kontor-billing/kontor/invoice"
 )
 
 func TestWrap(t *testing.T) {
@@ -120,5 +122,34 @@ func TestProviderRefusesWhatItCannotDraw(t *testing.T) {
 		if !errors.Is(err, errUnsupported) {
 			t.Errorf("%s: error %v, want errUnsupported", name, err)
 		}
+	}
+}
+
+// TestLogoMustBeGiven: an invoice naming a logo the renderer was not given fails, rather
+// than going out without its letterhead; once given, it renders.
+func TestLogoMustBeGiven(t *testing.T) {
+	logo, err := os.ReadFile("../fixtures/demo/logo.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := &invoice.Invoice{Number: "RE-1", Language: "de", Letterhead: invoice.Letterhead{Logo: invoice.LogoID(logo)}}
+	if _, err := r.sheet(inv, labelsFor("de")); err == nil || !strings.Contains(err.Error(), "not given to the renderer") {
+		t.Errorf("error %v, want the logo not given", err)
+	}
+	if err := r.AddLogo(logo); err != nil {
+		t.Fatal(err)
+	}
+	if !r.HasLogo(inv.Letterhead.Logo) {
+		t.Error("HasLogo false after AddLogo")
+	}
+	if _, err := r.sheet(inv, labelsFor("de")); err != nil {
+		t.Error(err)
+	}
+	if err := r.AddLogo([]byte("not an image")); err == nil {
+		t.Error("AddLogo took bytes that are no image")
 	}
 }
