@@ -293,6 +293,10 @@ func chargeLine(ds *dataset.Dataset, k buyerKey, rule VATRule, c rating.Charge, 
 	if c.Final {
 		notes = append(notes, fmt.Sprintf(t.final, FormatDate(c.Service.End, lang)))
 	}
+	if c.Net.IsZero() && !c.Quantity.IsZero() && !c.UnitPrice.IsZero() {
+		// README "Lines that round to nothing": the line stays, saying why it is 0.00.
+		notes = append(notes, t.roundsToZero)
+	}
 	l.Note = strings.Join(notes, "; ")
 	return l
 }

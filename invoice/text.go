@@ -39,6 +39,7 @@ type texts struct {
 	finalNote, creditFor, refund               string
 	// exemptAE and exemptO are the VAT exemption reasons (BT-120) of categories AE and O.
 	exemptAE, exemptO string
+	roundsToZero      string
 }
 
 // exemption is the VAT exemption reason (BT-120) of category c; "" where VAT is charged.
@@ -73,6 +74,7 @@ func textsFor(lang string) texts {
 			creditFor:       "Rechnungskorrektur zur Rechnung %s vom %s. Grund: %s",
 			exemptAE:        "Steuerschuldnerschaft des Leistungsempfängers",
 			exemptO:         "Nicht im Inland steuerbare Leistung",
+			roundsToZero:    "Betrag unter 0,005, auf 0,00 gerundet: für diese Position wird nichts berechnet",
 			refund:          "Der Betrag wird ab dem %s erstattet oder mit offenen Rechnungen verrechnet.",
 		}
 	}
@@ -91,6 +93,7 @@ func textsFor(lang string) texts {
 		creditFor:       "Credit note for invoice %s of %s. Reason: %s",
 		exemptAE:        "Reverse charge",
 		exemptO:         "Not subject to VAT",
+		roundsToZero:    "amount below 0.005, rounded to 0.00: nothing is charged for this line",
 		refund:          "The amount will be refunded or set off against open invoices from %s.",
 	}
 }
