@@ -16,7 +16,7 @@ import (
 // assembleStore is what the assemble stage reads and writes.
 type assembleStore interface {
 	// StartRun records the start of a run and returns its ID.
-	StartRun(ctx context.Context, asOf calendar.Date) (int64, error)
+	StartRun(ctx context.Context, asOf calendar.Date, by string) (int64, error)
 	// PreviousRun returns the run finished before run id, if any.
 	PreviousRun(ctx context.Context, id int64) (store.RunRecord, bool, error)
 	// DatasetPart loads the records of the subscriptions subs.
@@ -84,7 +84,7 @@ func (s assembleStage) run(ctx context.Context, r *runState) error {
 // begin records the run's start, begins its assembly and sets the window of the
 // subscription changes its report lists.
 func (s assembleStage) begin(ctx context.Context, r *runState) (assembly, error) {
-	id, err := s.st.StartRun(ctx, r.opt.AsOf)
+	id, err := s.st.StartRun(ctx, r.opt.AsOf, r.opt.StartedBy)
 	if err != nil {
 		return nil, fmt.Errorf("record the run's start: %w", err)
 	}

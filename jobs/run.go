@@ -30,11 +30,13 @@ const DefaultPart = 5000
 
 // RunOptions configure a run.
 type RunOptions struct {
-	AsOf     calendar.Date
-	DryRun   bool
-	Renderer *zugferd.Renderer
-	Archive  Archive
-	Logger   *slog.Logger
+	AsOf   calendar.Date
+	DryRun bool
+	// StartedBy is the console user who started the run; "" for the command line.
+	StartedBy string
+	Renderer  *zugferd.Renderer
+	Archive   Archive
+	Logger    *slog.Logger
 	// Crash is a test hook, inert unless a test sets it: it is called at every named
 	// step of the run (locked, loaded, stored-part-N, finalized-N, archived-N, …), so
 	// that a test can stop, fail or kill the run there and prove that the next run

@@ -68,7 +68,7 @@ func count(events map[string][]dataset.UsageEvent) int {
 func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 	ctx := context.Background()
 	st := demo(t)
-	first, err := st.StartRun(ctx, calendar.MustParse("2026-11-01"))
+	first, err := st.StartRun(ctx, calendar.MustParse("2026-11-01"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestSaveAssemblyStoresAllOrNothing(t *testing.T) {
 			nil, "the usage was read before another run settled usage"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			run, err := st.StartRun(ctx, calendar.MustParse("2026-11-01"))
+			run, err := st.StartRun(ctx, calendar.MustParse("2026-11-01"), "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -228,7 +228,7 @@ func TestHeldEventsAreSettledByALaterRun(t *testing.T) {
 	st := demo(t)
 	var cursor int64
 	for i, asOf := range []string{"2026-11-01", "2026-12-01"} {
-		run, err := st.StartRun(ctx, calendar.MustParse(asOf))
+		run, err := st.StartRun(ctx, calendar.MustParse(asOf), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -370,7 +370,7 @@ func TestAssemblyInPartsStoresAllOrNothing(t *testing.T) {
 	}
 	before := storetest.Fingerprint(t, st, "")
 	for _, fault := range []bool{true, false} {
-		run, err := st.StartRun(ctx, asOf)
+		run, err := st.StartRun(ctx, asOf, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,10 +13,11 @@ import (
 	"github.com/kontor-billing/kontor/calendar"
 )
 
-// StartRun records the start of a run.
-func (s *Store) StartRun(ctx context.Context, asOf calendar.Date) (int64, error) {
+// StartRun records the start of a run and who started it ("" for the command line or the
+// scheduler).
+func (s *Store) StartRun(ctx context.Context, asOf calendar.Date, by string) (int64, error) {
 	var id int64
-	err := s.pool.QueryRow(ctx, "insert into runs (as_of) values ($1) returning id", asOf.String()).Scan(&id)
+	err := s.pool.QueryRow(ctx, "insert into runs (as_of, started_by) values ($1, nullif($2, '')) returning id", asOf.String(), by).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("start run: %w", err)
 	}
@@ -43,11 +44,30 @@ type RunRecord struct {
 	Started time.Time
 	// Summary is the summary the run stored when it finished (nil while running).
 	Summary json.RawMessage
+	// Finished is when it finished (zero while running); StartedBy the console user who
+	// started it ("" for the command line or the scheduler).
+	Finished  time.Time
+	StartedBy string
 }
+
+// Runs returns the latest limit runs, newest first.
+func (s *Store) Runs(ctx context.Context, limit int) ([]RunRecord, error) {
+	rows, err := s.pool.Query(ctx, `select `+runColumns+` from runs order by id desc limit $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("runs: %w", err)
+	}
+	runs, err := collectRuns(rows)
+	if err != nil {
+		return nil, fmt.Errorf("runs: %w", err)
+	}
+	return runs, nil
+}
+
+const runColumns = `id, as_of::text, status, started_at, summary, coalesce(finished_at, 'epoch'::timestamptz), coalesce(started_by, '')`
 
 // Run returns run id.
 func (s *Store) Run(ctx context.Context, id int64) (RunRecord, error) {
-	rows, err := s.pool.Query(ctx, `select id, as_of::text, status, started_at, summary from runs where id = $1`, id)
+	rows, err := s.pool.Query(ctx, `select `+runColumns+` from runs where id = $1`, id)
 	if err != nil {
 		return RunRecord{}, fmt.Errorf("run %d: %w", id, err)
 	}
@@ -63,7 +83,7 @@ func (s *Store) Run(ctx context.Context, id int64) (RunRecord, error) {
 
 // PreviousRun returns the latest finished run before run id; ok is false when there is none.
 func (s *Store) PreviousRun(ctx context.Context, id int64) (r RunRecord, ok bool, err error) {
-	rows, err := s.pool.Query(ctx, `select id, as_of::text, status, started_at, summary from runs
+	rows, err := s.pool.Query(ctx, `select `+runColumns+` from runs
 		where id < $1 and status = 'done' order by id desc limit 1`, id)
 	if err != nil {
 		return r, false, fmt.Errorf("run before %d: %w", id, err)
@@ -83,8 +103,11 @@ func collectRuns(rows pgx.Rows) ([]RunRecord, error) {
 		var rec RunRecord
 		var asOf string
 		var summary []byte
-		if err := r.Scan(&rec.ID, &asOf, &rec.Status, &rec.Started, &summary); err != nil {
+		if err := r.Scan(&rec.ID, &asOf, &rec.Status, &rec.Started, &summary, &rec.Finished, &rec.StartedBy); err != nil {
 			return rec, err
+		}
+		if rec.Finished.Equal(time.Unix(0, 0)) {
+			rec.Finished = time.Time{}
 		}
 		d, err := calendar.Parse(asOf)
 		if err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -97,7 +98,7 @@ func (s *Store) license(ctx context.Context, customerID string, st *CustomerStat
 
 // buyerInvoices lists the issued invoices of a buyer with their latest card payment.
 func (s *Store) buyerInvoices(ctx context.Context, kind invoice.BuyerKind, id string) ([]InvoiceStatus, error) {
-	rows, err := s.pool.Query(ctx, `select i.number, i.issue_date::text, i.currency, i.gross::text, i.status,
+	rows, err := s.pool.Query(ctx, `select i.number, i.issue_date::text, i.currency, round(i.gross, 2)::text, i.status,
 		coalesce((select case when p.paid then 'paid' else 'failed' end from payment_results p
 		          where p.invoice_number = i.number order by p.attempted_at desc limit 1), '')
 		from invoices i where i.buyer_kind = $1 and i.buyer_id = $2 and i.number is not null order by i.seq`, string(kind), id)
@@ -145,4 +146,32 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// ErrNoBuyer is the error of a customer or partner the stored dataset does not hold.
+var ErrNoBuyer = errors.New("no such customer or partner")
+
+// Buyer returns a customer or partner of the stored dataset (a dataset.Customer or
+// dataset.Partner record as JSON) and its subscriptions, or ErrNoBuyer.
+func (s *Store) Buyer(ctx context.Context, kind invoice.BuyerKind, id string) (party json.RawMessage, subscriptions []json.RawMessage, err error) {
+	err = s.pool.QueryRow(ctx, `select doc from dataset_records where kind = $1 and id = $2`, string(kind), id).Scan(&party)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, fmt.Errorf("%s %s: %w", kind, id, ErrNoBuyer)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %s: %w", kind, id, err)
+	}
+	field := "customer_id"
+	if kind == invoice.PartnerBuyer {
+		field = "partner_id"
+	}
+	rows, err := s.pool.Query(ctx, `select doc from dataset_records where kind = 'subscription' and doc->>'`+field+`' = $1 order by id`, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %s: subscriptions: %w", kind, id, err)
+	}
+	subscriptions, err = pgx.CollectRows(rows, pgx.RowTo[json.RawMessage])
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %s: subscriptions: %w", kind, id, err)
+	}
+	return party, subscriptions, nil
 }
