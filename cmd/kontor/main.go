@@ -56,7 +56,13 @@ func main() {
 // command began its work (an unknown command or flag, a missing argument or required
 // flag) is a usage error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runInput(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// runInput runs kontor with args, reading standard input from stdin.
+func runInput(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
+	root.SetIn(stdin)
 	began := false
 	markBegun(root, &began)
 	root.SetArgs(args)
@@ -108,6 +114,6 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentPostRunE = func(*cobra.Command, []string) error { return prof.finish() }
 	root.AddCommand(newPreview(logger), newVerify(), newMigrate(&dbFlag, logger), newImport(&dbFlag, logger), newRun(&dbFlag, logger), newSchedule(&dbFlag, stderr), newWorker(&dbFlag, stderr),
 		newPayments(&dbFlag, logger), newStatus(&dbFlag), newArchiveCmd(&dbFlag), newGenDataset(),
-		newCreditNote(&dbFlag, logger), newReport(&dbFlag), newExport(&dbFlag, logger))
+		newCreditNote(&dbFlag, logger), newReport(&dbFlag), newExport(&dbFlag, logger), newServe(&dbFlag, logger), newUser(&dbFlag))
 	return root
 }
