@@ -13,6 +13,10 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf16"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/sfnt"
+	"golang.org/x/image/math/fixed"
 )
 
 // Font is a TrueType font parsed once and embedded, as a subset, in many documents. Parsing
@@ -69,30 +73,37 @@ var baseRunes = func() []rune {
 }()
 
 // ParseFont reads a TrueType font program (glyf outlines, as .ttf files hold them).
+//
+// golang.org/x/image/font/sfnt reads what a font says of itself: its names, metrics,
+// character map and advance widths. It reads fonts to draw glyphs, not to write them, so
+// it gives no access to the raw tables; what embedding a subset needs of them is read
+// here by hand: the table directory, loca and glyf (the outlines copied into a subset),
+// and the tables a subset carries as they are.
 func ParseFont(b []byte) (*Font, error) {
 	tables, err := tableDirectory(b)
 	if err != nil {
 		return nil, err
 	}
+	if _, err := need(tables, "cmap", 4); err != nil {
+		return nil, err
+	}
+	sf, err := sfnt.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("truetype: %w", err)
+	}
 	f := &Font{name: "Font", subsets: map[string]*fontSubset{}, tables: map[string][]byte{}}
-	numGlyphs, err := f.readMetrics(tables)
-	if err != nil {
+	var buf sfnt.Buffer
+	if err := f.readMetrics(sf, &buf); err != nil {
 		return nil, err
 	}
-	if err := f.readGlyphs(tables, numGlyphs); err != nil {
+	if err := f.readGlyphs(tables, len(f.widths)); err != nil {
 		return nil, err
 	}
-	cmap, err := need(tables, "cmap", 4)
-	if err != nil {
+	if f.cmap, err = readCmap(sf, &buf, len(f.widths)); err != nil {
 		return nil, err
 	}
-	if f.cmap, err = parseCmap(cmap, numGlyphs); err != nil {
-		return nil, err
-	}
-	if name, ok := tables["name"]; ok {
-		if n := postScriptName(name); n != "" {
-			f.name = n
-		}
+	if n, err := sf.Name(&buf, sfnt.NameIDPostScript); err == nil && validPostScriptName(n) {
+		f.name = n
 	}
 	// The hinting programs (cvt, fpgm, prep, and each glyph's instructions) are left out
 	// of the subsets: they only adjust outlines to the pixel grid of small screen sizes,
@@ -124,49 +135,46 @@ func u16(t []byte, at int) int { return int(binary.BigEndian.Uint16(t[at:])) }
 func i16(t []byte, at int) int { return int(int16(binary.BigEndian.Uint16(t[at:]))) }
 
 // readMetrics reads the font's units, box, ascent, descent, cap height, italic angle,
-// pitch and glyph widths (in thousandths of an em); it returns the number of glyphs.
-func (f *Font) readMetrics(tables map[string][]byte) (int, error) {
-	head, err := need(tables, "head", 54)
-	if err != nil {
-		return 0, err
-	}
-	hhea, err := need(tables, "hhea", 36)
-	if err != nil {
-		return 0, err
-	}
-	maxp, err := need(tables, "maxp", 6)
-	if err != nil {
-		return 0, err
-	}
-	f.unitsPerEm = u16(head, 18)
+// pitch and glyph widths (in thousandths of an em).
+func (f *Font) readMetrics(sf *sfnt.Font, buf *sfnt.Buffer) error {
+	f.unitsPerEm = int(sf.UnitsPerEm())
 	if f.unitsPerEm < 16 {
-		return 0, fmt.Errorf("truetype: unitsPerEm %d", f.unitsPerEm)
+		return fmt.Errorf("truetype: unitsPerEm %d", f.unitsPerEm)
 	}
-	f.bbox = [4]int{i16(head, 36), i16(head, 38), i16(head, 40), i16(head, 42)}
-	f.ascent, f.descent = i16(hhea, 4), i16(hhea, 6)
-	f.capHeight = f.ascent
-	if os2, ok := tables["OS/2"]; ok && len(os2) >= 90 && u16(os2, 0) >= 2 {
-		f.capHeight = i16(os2, 88)
-	}
-	if post, ok := tables["post"]; ok && len(post) >= 16 {
-		f.italic = float64(int32(binary.BigEndian.Uint32(post[4:]))) / 65536
-		f.fixedPitch = binary.BigEndian.Uint32(post[12:]) != 0
-	}
-	numGlyphs := u16(maxp, 4)
-	numH := u16(hhea, 34)
-	hmtx, err := need(tables, "hmtx", 4*numH)
+	upem := fixed.I(f.unitsPerEm) // at this size one font unit is one pixel
+	units := func(v fixed.Int26_6) int { return int(math.Round(float64(v) / 64)) }
+	box, err := sf.Bounds(buf, upem, font.HintingNone)
 	if err != nil {
-		return 0, err
+		return fmt.Errorf("truetype: bounds: %w", err)
 	}
-	if numH == 0 || numH > numGlyphs {
-		return 0, fmt.Errorf("truetype: %d horizontal metrics for %d glyphs", numH, numGlyphs)
+	// sfnt's y axis points down; the PDF's and the font's up.
+	f.bbox = [4]int{units(box.Min.X), -units(box.Max.Y), units(box.Max.X), -units(box.Min.Y)}
+	m, err := sf.Metrics(buf, upem, font.HintingNone)
+	if err != nil {
+		return fmt.Errorf("truetype: metrics: %w", err)
 	}
-	f.widths = make([]int, numGlyphs)
-	for g := range numGlyphs {
-		adv := u16(hmtx, 4*min(g, numH-1))
-		f.widths[g] = int(math.Round(float64(adv) * 1000 / float64(f.unitsPerEm)))
+	// sfnt measures the cap height down from the baseline (negative), from the OS/2 table
+	// or, where that lacks it, from the outline of "H".
+	f.ascent, f.descent, f.capHeight = units(m.Ascent), -units(m.Descent), abs(units(m.CapHeight))
+	if f.capHeight == 0 {
+		f.capHeight = f.ascent
 	}
-	return numGlyphs, nil
+	if post := sf.PostTable(); post != nil {
+		f.italic, f.fixedPitch = post.ItalicAngle, post.IsFixedPitch
+	}
+	n := sf.NumGlyphs()
+	if n == 0 {
+		return errors.New("truetype: no glyphs")
+	}
+	f.widths = make([]int, n)
+	for g := range n {
+		adv, err := sf.GlyphAdvance(buf, sfnt.GlyphIndex(g), upem, font.HintingNone)
+		if err != nil {
+			return fmt.Errorf("truetype: advance of glyph %d: %w", g, err)
+		}
+		f.widths[g] = int(math.Round(float64(adv) / 64 * 1000 / float64(f.unitsPerEm)))
+	}
+	return nil
 }
 
 // readGlyphs reads where each glyph's outline is (loca) and the outlines (glyf).
@@ -223,145 +231,42 @@ func tableDirectory(b []byte) (map[string][]byte, error) {
 	return tables, nil
 }
 
-// parseCmap reads the Unicode subtable of a cmap: format 12 (3,10) if there is one, else
-// format 4 (3,1 or 0,x).
-func parseCmap(t []byte, numGlyphs int) (map[rune]uint16, error) {
-	count := int(binary.BigEndian.Uint16(t[2:]))
-	if len(t) < 4+8*count {
-		return nil, errors.New("truetype: cmap encoding records truncated")
-	}
-	f4, f12 := -1, -1
-	for i := range count {
-		rec := t[4+8*i:]
-		pid, eid, off := binary.BigEndian.Uint16(rec), binary.BigEndian.Uint16(rec[2:]), int(binary.BigEndian.Uint32(rec[4:]))
-		if off+4 > len(t) {
+func abs(v int) int { return max(v, -v) }
+
+// cmapPlanes are the Unicode planes whose characters a font's map is read for: the Basic
+// and Supplementary Multilingual Planes, where every script and symbol an invoice may
+// print lies. sfnt looks characters up one by one and cannot list a map.
+const cmapPlanes = 0x20000
+
+// readCmap reads which glyph each character maps to.
+func readCmap(sf *sfnt.Font, buf *sfnt.Buffer, numGlyphs int) (map[rune]uint16, error) {
+	m := map[rune]uint16{}
+	for r := rune(0x20); r < cmapPlanes; r++ {
+		if r >= 0xD800 && r <= 0xDFFF { // surrogates are not characters
 			continue
 		}
-		switch binary.BigEndian.Uint16(t[off:]) {
-		case 4:
-			if pid == 0 || (pid == 3 && eid == 1) {
-				f4 = off
-			}
-		case 12:
-			if pid == 0 || (pid == 3 && eid == 10) {
-				f12 = off
-			}
+		g, err := sf.GlyphIndex(buf, r)
+		if err != nil {
+			return nil, fmt.Errorf("truetype: cmap: %w", err)
 		}
-	}
-	m := map[rune]uint16{}
-	put := func(r rune, g int) {
-		if g > 0 && g < numGlyphs {
+		if g > 0 && int(g) < numGlyphs {
 			m[r] = uint16(g)
 		}
 	}
-	var err error
-	switch {
-	case f12 >= 0:
-		err = readCmap12(t[f12:], put)
-	case f4 >= 0:
-		err = readCmap4(t[f4:], put)
-	default:
-		err = errors.New("truetype: no Unicode cmap subtable (format 4 or 12)")
-	}
-	if err != nil {
-		return nil, err
+	if len(m) == 0 {
+		return nil, errors.New("truetype: no Unicode cmap subtable")
 	}
 	return m, nil
 }
 
-// readCmap12 reads a format 12 cmap subtable s: its groups of characters mapped to
-// consecutive glyphs.
-func readCmap12(s []byte, put func(r rune, g int)) error {
-	if len(s) < 16 {
-		return errors.New("truetype: cmap format 12 truncated")
-	}
-	n := int(binary.BigEndian.Uint32(s[12:]))
-	if len(s) < 16+12*n {
-		return errors.New("truetype: cmap format 12 groups truncated")
-	}
-	for i := range n {
-		g := s[16+12*i:]
-		start, end, gid := binary.BigEndian.Uint32(g), binary.BigEndian.Uint32(g[4:]), binary.BigEndian.Uint32(g[8:])
-		if end < start || end-start > 0x10FFFF {
-			return errors.New("truetype: cmap format 12 bad group")
-		}
-		for c := start; c <= end; c++ {
-			put(rune(c), int(gid+c-start))
+// validPostScriptName reports whether s can stand as a PDF font name.
+func validPostScriptName(s string) bool {
+	for _, c := range s {
+		if c <= 0x20 || c >= 0x7F || strings.ContainsRune("[](){}<>/%#", c) {
+			return false
 		}
 	}
-	return nil
-}
-
-// readCmap4 reads a format 4 cmap subtable s: segments of characters mapped by a delta,
-// or through the glyph array.
-func readCmap4(s []byte, put func(r rune, g int)) error {
-	if len(s) < 14 {
-		return errors.New("truetype: cmap format 4 truncated")
-	}
-	segs := int(binary.BigEndian.Uint16(s[6:])) / 2
-	if len(s) < 16+8*segs {
-		return errors.New("truetype: cmap format 4 segments truncated")
-	}
-	ends, starts, deltas, ranges := 14, 16+2*segs, 16+4*segs, 16+6*segs
-	for i := range segs {
-		end := int(binary.BigEndian.Uint16(s[ends+2*i:]))
-		start := int(binary.BigEndian.Uint16(s[starts+2*i:]))
-		delta := int(binary.BigEndian.Uint16(s[deltas+2*i:]))
-		ro := int(binary.BigEndian.Uint16(s[ranges+2*i:]))
-		for c := start; c <= end && c < 0xFFFF; c++ {
-			if ro == 0 {
-				put(rune(c), (c+delta)&0xFFFF)
-				continue
-			}
-			at := ranges + 2*i + ro + 2*(c-start)
-			if at+2 > len(s) {
-				return errors.New("truetype: cmap format 4 glyph array truncated")
-			}
-			if g := int(binary.BigEndian.Uint16(s[at:])); g != 0 {
-				put(rune(c), (g+delta)&0xFFFF)
-			}
-		}
-	}
-	return nil
-}
-
-func postScriptName(t []byte) string {
-	if len(t) < 6 {
-		return ""
-	}
-	count, strs := int(binary.BigEndian.Uint16(t[2:])), int(binary.BigEndian.Uint16(t[4:]))
-	for i := range count {
-		if 6+12*i+12 > len(t) {
-			return ""
-		}
-		rec := t[6+12*i:]
-		pid, id := binary.BigEndian.Uint16(rec), binary.BigEndian.Uint16(rec[6:])
-		n, off := int(binary.BigEndian.Uint16(rec[8:])), int(binary.BigEndian.Uint16(rec[10:]))
-		if id != 6 || strs+off+n > len(t) {
-			continue
-		}
-		raw := t[strs+off : strs+off+n]
-		var s string
-		if pid == 3 || pid == 0 {
-			u := make([]uint16, len(raw)/2)
-			for j := range u {
-				u[j] = binary.BigEndian.Uint16(raw[2*j:])
-			}
-			s = string(utf16.Decode(u))
-		} else {
-			s = string(raw)
-		}
-		ok := s != ""
-		for _, c := range s {
-			if c <= 0x20 || c >= 0x7F || strings.ContainsRune("[](){}<>/%#", c) {
-				ok = false
-			}
-		}
-		if ok {
-			return s
-		}
-	}
-	return ""
+	return s != ""
 }
 
 // Name is the font's PostScript name.
