@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -103,15 +104,24 @@ func WriteTable(w io.Writer, b Batch, counts rating.Counts) error {
 	}
 	fmt.Fprintf(w, "invoices: %d\n", len(b.Invoices))
 	for _, t := range b.TotalsByCurrency() {
-		fmt.Fprintf(w, "  %s: %d invoices, net %s, VAT %s, gross %s\n", t.Currency, t.Invoices, t.Net.StringFixed(2), t.VAT.StringFixed(2), t.Gross.StringFixed(2))
+		fmt.Fprintf(w, "  %s: %s, net %s, VAT %s, gross %s\n", t.Currency, Count(t.Invoices, "invoice", "invoices"), t.Net.StringFixed(2), t.VAT.StringFixed(2), t.Gross.StringFixed(2))
 	}
 	fmt.Fprintf(w, "skipped: %d\n", len(b.Skipped))
 	for _, s := range b.Skipped {
-		fmt.Fprintf(w, "  %s %s (%s): %d charges, net %s withheld: %s\n", s.BuyerKind, s.BuyerID, s.Name, s.Charges, s.Net.StringFixed(2), s.Reason)
+		fmt.Fprintf(w, "  %s %s (%s): %s, net %s withheld: %s\n", s.BuyerKind, s.BuyerID, s.Name, Count(s.Charges, "charge", "charges"), s.Net.StringFixed(2), s.Reason)
 	}
 	c := counts
 	fmt.Fprintf(w, "subscriptions: %d (marketplace, not invoiced: %d; nothing billed yet or any more: %d)\n", c.Subscriptions, c.Marketplace, c.NotBilled)
 	_, err := fmt.Fprintf(w, "usage events: %d read, %d duplicates, %d settled before the opening date, %d rated (%d late), %d outside the subscription, %d pending; units included %s, overage %s, blocked by spending limits %s\n",
 		c.Events, c.Duplicates, c.SettledBefore, c.Rated, c.Late, c.Outside, c.Pending, c.UnitsIncluded, c.UnitsOverage, c.UnitsBlocked)
 	return err
+}
+
+// Count writes n with its noun in the number n takes: "1 invoice", "0 invoices",
+// "2 invoices". Every count kontor prints is worded so.
+func Count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

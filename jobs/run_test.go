@@ -88,6 +88,13 @@ func TestRunIssuesWhatThePreviewShowsOnceAndArchivesIt(t *testing.T) {
 			t.Errorf("invoice %d is %s, want %s", i+1, is.Number, want)
 		}
 	}
+	// The event counts add up: each event read is placed once.
+	if u := sum.Usage; u.Unaccounted() != 0 || u.Events == 0 {
+		t.Errorf("event counts do not add up: %+v", u)
+	}
+	if u := preview.Rating.Counts; u.Unaccounted() != 0 || u.SettledBefore == 0 {
+		t.Errorf("preview event counts do not add up (or settle none before the opening date): %+v", u)
+	}
 	if sum.Rendered != 25 || sum.Archived != 25 || len(sum.Skipped) != 2 {
 		t.Errorf("rendered %d, archived %d, skipped %d", sum.Rendered, sum.Archived, len(sum.Skipped))
 	}

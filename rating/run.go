@@ -92,6 +92,13 @@ func (c *Counts) Add(o Counts) {
 	c.UnitsIncluded = c.UnitsIncluded.Add(o.UnitsIncluded)
 }
 
+// Unaccounted is the number of events the counts do not place: received events less the
+// duplicates, those settled before the opening date, the rated, those outside a
+// subscription and the pending. Every event is one of them, so it is 0.
+func (c Counts) Unaccounted() int {
+	return c.Events - c.Duplicates - c.SettledBefore - c.Rated - c.Outside - c.Pending
+}
+
 // RunFrom rates the subscriptions subs of ds (all of them, or a part: a run may rate its
 // subscriptions part by part) as of asOf from what earlier runs billed: prior
 // returns a subscription's ledger, or false when no run has billed it yet (then the

@@ -37,6 +37,8 @@ func TestRunHTML(t *testing.T) {
 		}, []string{"<script>"}},
 		{"first run", RunInput{Run: run}, []string{"No earlier finished run", "Subscription changes from 2026-11-02 to 2026-12-01"}, []string{"previous-gross"}},
 		{"nothing issued", RunInput{Run: RunFacts{ID: 8, AsOf: run.AsOf}}, []string{"This run issued nothing", "No usage rated"}, []string{"<svg"}},
+		{"event counts", RunInput{Run: RunFacts{ID: 9, AsOf: run.AsOf, Counts: rating.Counts{Events: 20, Rated: 9, Late: 2, Duplicates: 3, SettledBefore: 1, Outside: 4, Pending: 3}}},
+			[]string{"20 received: 9 rated (2 of them late), 3 duplicates,\n1 settled before the opening date, 4 outside a subscription, 3 pending"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -30,7 +30,7 @@ func (s *Store) SaveDocuments(ctx context.Context, rendered []invoice.RenderedFi
 		}
 	}
 	b.Queue(`update invoices set status = 'rendered' where id = any($1) and status = 'finalized'`, ids)
-	return s.sendInTx(ctx, b, fmt.Sprintf("store documents of %d invoice(s) from %d", len(rendered), rendered[0].ID))
+	return s.sendInTx(ctx, b, fmt.Sprintf("store documents of %s from %d", invoice.Count(len(rendered), "invoice", "invoices"), rendered[0].ID))
 }
 
 // unsynced returns a batch whose transaction commits without waiting for the disk: for
@@ -62,7 +62,7 @@ func (s *Store) sendInTx(ctx context.Context, b *pgx.Batch, what string) error {
 func (s *Store) DocumentHashes(ctx context.Context, ids []int64) (map[int64]map[string]string, error) {
 	rows, err := s.pool.Query(ctx, `select invoice_id, kind, sha256 from documents where invoice_id = any($1)`, ids)
 	if err != nil {
-		return nil, fmt.Errorf("documents of %d invoice(s): %w", len(ids), err)
+		return nil, fmt.Errorf("documents of %s: %w", invoice.Count(len(ids), "invoice", "invoices"), err)
 	}
 	out := make(map[int64]map[string]string, len(ids))
 	var id int64
@@ -74,7 +74,7 @@ func (s *Store) DocumentHashes(ctx context.Context, ids []int64) (map[int64]map[
 		out[id][kind] = sum
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("documents of %d invoice(s): %w", len(ids), err)
+		return nil, fmt.Errorf("documents of %s: %w", invoice.Count(len(ids), "invoice", "invoices"), err)
 	}
 	return out, nil
 }
@@ -100,5 +100,5 @@ func (s *Store) MarkArchived(ctx context.Context, archived []invoice.ArchiveKeys
 		from unnest($1::bigint[], $2::text[], $3::text[]) as v(id, kind, key)
 		where d.invoice_id = v.id and d.kind = v.kind`, docIDs, kinds, keys)
 	b.Queue(`update invoices set status = 'archived' where id = any($1) and status = 'rendered'`, ids)
-	return s.sendInTx(ctx, b, fmt.Sprintf("mark %d invoice(s) from %d archived", len(archived), archived[0].ID))
+	return s.sendInTx(ctx, b, fmt.Sprintf("mark %s from %d archived", invoice.Count(len(archived), "invoice", "invoices"), archived[0].ID))
 }

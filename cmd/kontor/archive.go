@@ -8,6 +8,7 @@ import (
 
 	"github.com/kontor-billing/kontor/archive"
 	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/spf13/cobra"
 )
@@ -76,9 +77,10 @@ any problem.`,
 					}
 				}
 			}
-			fmt.Fprintf(w, "%d invoice(s), %d archived file(s) checked, %d problem(s)\n", len(invoices), checked, problems)
+			fmt.Fprintf(w, "%s, %s checked, %s\n", invoice.Count(len(invoices), "invoice", "invoices"),
+				invoice.Count(checked, "archived file", "archived files"), invoice.Count(problems, "problem", "problems"))
 			if problems > 0 {
-				return &exitError{code: 1, err: fmt.Errorf("archive verify: %d problem(s)", problems)}
+				return &exitError{code: 1, err: fmt.Errorf("archive verify: %s", invoice.Count(problems, "problem", "problems"))}
 			}
 			return nil
 		},

@@ -89,8 +89,9 @@ func newImport(dbFlag *string, logger *slog.Logger) *cobra.Command {
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "imported %s: %d record(s) added or changed, %d usage event(s) added, %d already stored, %d duplicate row(s) in the files\n",
-				dataDir, res.Records, res.Events, res.KnownEvents, res.DuplicateRows)
+			fmt.Fprintf(cmd.OutOrStdout(), "imported %s: %s added or changed, %s added, %d already stored, %s in the files\n",
+				dataDir, invoice.Count(res.Records, "record", "records"), invoice.Count(res.Events, "usage event", "usage events"),
+				res.KnownEvents, invoice.Count(res.DuplicateRows, "duplicate row", "duplicate rows"))
 			logger.Info("imported", "data", dataDir, "records", res.Records, "events", res.Events, "known_events", res.KnownEvents)
 			return nil
 		},
@@ -246,16 +247,17 @@ func runDate(flag string, seller dataset.Seller, now time.Time) (calendar.Date, 
 }
 
 func writeSummary(w io.Writer, s jobs.Summary) error {
-	fmt.Fprintf(w, "run %d as of %s: %d invoice(s) issued, %d rendered, %d archived, %d skipped, %.1f s\n",
-		s.RunID, s.AsOf, len(s.Issued), s.Rendered, s.Archived, len(s.Skipped), s.Seconds)
+	fmt.Fprintf(w, "run %d as of %s: %s issued, %d rendered, %d archived, %d skipped, %.1f s\n",
+		s.RunID, s.AsOf, invoice.Count(len(s.Issued), "invoice", "invoices"), s.Rendered, s.Archived, len(s.Skipped), s.Seconds)
 	for _, t := range s.Totals {
-		fmt.Fprintf(w, "  %s: %d invoice(s), net %s, VAT %s, gross %s\n", t.Currency, t.Invoices, t.Net.StringFixed(2), t.VAT.StringFixed(2), t.Gross.StringFixed(2))
+		fmt.Fprintf(w, "  %s: %s, net %s, VAT %s, gross %s\n", t.Currency, invoice.Count(t.Invoices, "invoice", "invoices"), t.Net.StringFixed(2), t.VAT.StringFixed(2), t.Gross.StringFixed(2))
 	}
 	for _, sk := range s.Skipped {
 		fmt.Fprintf(w, "  skipped %s %s: %s\n", sk.BuyerKind, sk.BuyerID, sk.Reason)
 	}
 	u := s.Usage
-	_, err := fmt.Fprintf(w, "  usage: %d rated (%d late), %d outside the subscription, %d pending; blocked units %s\n", u.Rated, u.Late, u.Outside, u.Pending, u.UnitsBlocked)
+	_, err := fmt.Fprintf(w, "  usage: %d events read: %d rated (%d late), %d settled before the opening date, %d outside the subscription, %d pending; blocked units %s\n",
+		u.Events, u.Rated, u.Late, u.SettledBefore, u.Outside, u.Pending, u.UnitsBlocked)
 	if err == nil {
 		err = writeLicenses(w, s.Licenses, "changed")
 	}

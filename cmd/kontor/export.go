@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kontor-billing/kontor/bookkeeping"
+	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/spf13/cobra"
 )
@@ -72,7 +73,7 @@ Nothing is written when a document cannot be booked; every such document is name
 				var bookings []bookkeeping.Booking
 				data, bookings, err = bookkeeping.DATEV(docs, cfg, lo, hi, time.Now())
 				if err == nil {
-					fmt.Fprintf(cmd.ErrOrStderr(), "export: %d document(s), %d booking(s)\n", len(docs), len(bookings))
+					fmt.Fprintf(cmd.ErrOrStderr(), "export: %s, %s\n", invoice.Count(len(docs), "document", "documents"), invoice.Count(len(bookings), "booking", "bookings"))
 				}
 			}
 			if err != nil {

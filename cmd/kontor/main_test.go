@@ -113,7 +113,7 @@ func TestVerifyFixturesPass(t *testing.T) {
 	if code := run(context.Background(), []string{"verify", "../../fixtures"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d:\n%s%s", code, stdout.String(), stderr.String())
 	}
-	if !strings.Contains(stdout.String(), "0 problem(s)") {
+	if !strings.Contains(stdout.String(), "0 problems") {
 		t.Errorf("output:\n%s", stdout.String())
 	}
 }

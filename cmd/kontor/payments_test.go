@@ -58,7 +58,7 @@ func TestCardPaymentFailureGraceAndDeactivation(t *testing.T) {
 		no+",2026-11-01T10:00:00+01:00,failed,psp-2\n"+
 		no+",2026-11-05T10:00:00+01:00,paid,psp-3\n"), 0o644)
 	out = cli(t, 0, "payments", db, "--file", good)
-	if !strings.Contains(out, "imported 3 payment result(s), 2 customer(s) notified") {
+	if !strings.Contains(out, "imported 3 payment results, 2 customers notified") {
 		t.Errorf("payments: %s", out)
 	}
 	cli(t, 0, "payments", db, "--file", good) // idempotent
@@ -108,18 +108,18 @@ func TestArchiveVerifyCatchesDeletedAndTamperedFiles(t *testing.T) {
 	arc := "--archive=file://" + dir
 	cli(t, 0, "import", db, "--data", "../../fixtures/demo")
 	cli(t, 0, "run", db, arc, "--as-of", "2026-11-01")
-	if out := cli(t, 0, "archive", "verify", db, arc); !strings.Contains(out, "25 invoice(s), 75 archived file(s) checked, 0 problem(s)") {
+	if out := cli(t, 0, "archive", "verify", db, arc); !strings.Contains(out, "25 invoices, 75 archived files checked, 0 problems") {
 		t.Fatalf("clean archive:\n%s", out)
 	}
 	os.Remove(filepath.Join(dir, "invoices/2026/11/RE-2026-000003.pdf"))
 	os.WriteFile(filepath.Join(dir, "invoices/2026/11/RE-2026-000007.xml"), []byte("<tampered/>"), 0o644)
 	out := cli(t, 1, "archive", "verify", db, arc)
-	for _, w := range []string{"MISSING RE-2026-000003 invoices/2026/11/RE-2026-000003.pdf", "DIFFERS RE-2026-000007 invoices/2026/11/RE-2026-000007.xml", "2 problem(s)"} {
+	for _, w := range []string{"MISSING RE-2026-000003 invoices/2026/11/RE-2026-000003.pdf", "DIFFERS RE-2026-000007 invoices/2026/11/RE-2026-000007.xml", "2 problems"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("verify output lacks %q:\n%s", w, out)
 		}
 	}
-	if out := cli(t, 0, "archive", "verify", db, arc, "--from", "2026-12-01"); !strings.Contains(out, "0 invoice(s)") {
+	if out := cli(t, 0, "archive", "verify", db, arc, "--from", "2026-12-01"); !strings.Contains(out, "0 invoices") {
 		t.Errorf("date filter:\n%s", out)
 	}
 }

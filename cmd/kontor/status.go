@@ -47,7 +47,8 @@ file with any error imports nothing and lists every error.`,
 			for _, c := range notified {
 				logger.Warn("card payment failed: customer notified", "customer", c)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "imported %d payment result(s), %d customer(s) notified of a failed card payment\n", n, len(notified))
+			fmt.Fprintf(cmd.OutOrStdout(), "imported %s, %s notified of a failed card payment\n",
+				invoice.Count(n, "payment result", "payment results"), invoice.Count(len(notified), "customer", "customers"))
 			return nil
 		},
 	}
@@ -113,7 +114,7 @@ func readPayments(file string) ([]store.PaymentResult, error) {
 		out = append(out, p)
 	}
 	if len(problems) > 0 {
-		return nil, fmt.Errorf("%d problem(s), nothing imported:\n  %s", len(problems), strings.Join(problems, "\n  "))
+		return nil, fmt.Errorf("%s, nothing imported:\n  %s", invoice.Count(len(problems), "problem", "problems"), strings.Join(problems, "\n  "))
 	}
 	return out, nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kontor-billing/kontor/dataset"
+	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/jobs"
 	"github.com/kontor-billing/kontor/zugferd"
 	"github.com/spf13/cobra"
@@ -36,7 +37,7 @@ document without reviewed XML and on reviewed XML no document matches.`,
 				return err
 			}
 			if problems > 0 {
-				return &exitError{code: 1, err: fmt.Errorf("%d difference(s) from the reviewed XML", problems)}
+				return &exitError{code: 1, err: fmt.Errorf("%s from the reviewed XML", invoice.Count(problems, "difference", "differences"))}
 			}
 			return nil
 		},
@@ -74,7 +75,7 @@ func verify(w io.Writer, roots []string) (int, error) {
 		}
 		problems += n
 	}
-	fmt.Fprintf(w, "%d scenario(s) checked, %d problem(s)\n", len(dirs), problems)
+	fmt.Fprintf(w, "%s checked, %s\n", invoice.Count(len(dirs), "scenario", "scenarios"), invoice.Count(problems, "problem", "problems"))
 	return problems, nil
 }
 
@@ -125,7 +126,7 @@ func verifyScenario(w io.Writer, dir string) (int, error) {
 		}
 	}
 	if problems == 0 {
-		fmt.Fprintf(w, "ok   %s (%d document(s))\n", dir, len(p.Batch.Invoices))
+		fmt.Fprintf(w, "ok   %s (%s)\n", dir, invoice.Count(len(p.Batch.Invoices), "document", "documents"))
 	}
 	return problems, nil
 }
