@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/kontor-billing/kontor/report/reporttest"
@@ -18,22 +17,6 @@ import (
 )
 
 var screenshots = flag.Bool("screenshots", false, "write the console's screenshots into docs/ (review them before committing)")
-
-// browser starts headless Chromium for the test.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	bin := reporttest.Chromium(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 860))
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	t.Cleanup(cancel)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(acancel)
-	bctx, bcancel := chromedp.NewContext(actx)
-	t.Cleanup(bcancel)
-	return bctx
-}
 
 func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
@@ -80,7 +63,7 @@ func signIn(t *testing.T, ctx context.Context, base, name string) {
 // from the viewer's session is refused.
 func TestBrowserFinanceClosesAPeriod(t *testing.T) {
 	e := setup(t)
-	ctx := browser(t)
+	ctx := reporttest.Browser(t)
 	signIn(t, ctx, e.url, "fin")
 	shot(t, ctx, "console-runs.png")
 	do(t, ctx, "open the last run's report",

@@ -132,6 +132,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /buyers/{kind}/{id}", s.need(Viewer, s.buyerPage))
 	mux.HandleFunc("GET /licenses", s.need(Viewer, s.licensesPage))
 	mux.HandleFunc("GET /audit", s.need(Finance, s.auditPage))
+	mux.HandleFunc("GET /users", s.need(Admin, s.usersPage))
+	mux.HandleFunc("POST /users", s.need(Admin, s.addUser))
+	mux.HandleFunc("POST /users/{name}/remove", s.need(Admin, s.removeUser))
 	protect := http.NewCrossOriginProtection()
 	return headers(protect.Handler(mux))
 }

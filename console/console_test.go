@@ -227,6 +227,52 @@ func TestRolesAndCrossOriginRequests(t *testing.T) {
 	if _, body := e.get(t, e.login(t, "ada"), "/audit"); strings.Contains(body, "start run") {
 		t.Error("the audit log records a run that was refused")
 	}
+	// Users are an admin's: finance can neither list nor add them.
+	if resp, _ := e.get(t, fin, "/users"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("finance GET /users: %s", resp.Status)
+	}
+	if resp := e.post(t, fin, "/users", url.Values{"name": {"eve"}, "role": {"admin"}, "password": {"a-long-password-9"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("finance adds a user: %s", resp.Status)
+	}
+}
+
+// TestAdminManagesUsers: an admin adds a user, who can then sign in, and removes it,
+// which ends its session; a short password, a bad name and removing oneself are refused.
+func TestAdminManagesUsers(t *testing.T) {
+	e := setup(t)
+	admin := e.login(t, "ada")
+	add := func(name, role, password string) *http.Response {
+		return e.post(t, admin, "/users", url.Values{"name": {name}, "role": {role}, "password": {password}})
+	}
+	for _, bad := range []struct{ name, role, password string }{
+		{"eve", "finance", "short"}, {"Eve Smith", "finance", "a-long-password-9"}, {"eve", "boss", "a-long-password-9"}, {"fin", "viewer", "a-long-password-9"},
+	} {
+		if resp := add(bad.name, bad.role, bad.password); resp.StatusCode < 400 {
+			t.Errorf("adding %+v: %s", bad, resp.Status)
+		}
+	}
+	if resp := add("eve", "finance", "a-long-password-9"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add eve: %s", resp.Status)
+	}
+	passwords["eve"] = "a-long-password-9"
+	defer delete(passwords, "eve")
+	eve := e.login(t, "eve")
+	if resp := e.post(t, admin, "/users/ada/remove", nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("removing oneself: %s", resp.Status)
+	}
+	if resp := e.post(t, admin, "/users/eve/remove", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove eve: %s", resp.Status)
+	}
+	if resp, _ := e.get(t, eve, "/runs"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a removed user's session still works: %s", resp.Status)
+	}
+	_, audit := e.get(t, admin, "/audit")
+	if !strings.Contains(audit, "add user") || !strings.Contains(audit, "remove user") {
+		t.Error("the audit log lacks the user changes")
+	}
+	if strings.Contains(e.logs.String(), "a-long-password-9") {
+		t.Error("the log holds a password")
+	}
 }
 
 // TestDownloads: files are served from the archive by the key the store recorded, only

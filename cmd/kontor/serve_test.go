@@ -8,29 +8,11 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kontor-billing/kontor/store/storetest"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestServeFirstAdmin follows the README's set-up of the console: migrate, add the first
 // admin with the password on standard input, serve, sign in; serve stops with exit status
@@ -55,7 +37,7 @@ func TestServeFirstAdmin(t *testing.T) {
 	ln.Close()
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	var logs lockedBuffer
+	var logs syncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- runInput(ctx, []string{"serve", db, arc, "--addr", addr}, strings.NewReader(""), &out, &logs)

@@ -42,15 +42,11 @@ func Chromium(t testing.TB) string {
 	return ""
 }
 
-// Open loads the HTML file at path in headless Chromium, waits for it to render, records
-// what went wrong and takes a screenshot. Evaluate reads the page afterwards.
-func Open(t testing.TB, path string) *Page {
+// Browser starts headless Chromium for the test, a 1280 × 900 window with a fresh
+// profile, stopped when the test ends; its context runs chromedp actions.
+func Browser(t testing.TB) context.Context {
 	t.Helper()
 	bin := Chromium(t)
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin),
 		chromedp.NoSandbox, // tests run as root in CI
@@ -59,13 +55,24 @@ func Open(t testing.TB, path string) *Page {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
 	t.Cleanup(acancel)
 	bctx, bcancel := chromedp.NewContext(actx)
 	t.Cleanup(bcancel)
+	return bctx
+}
 
+// Open loads the HTML file at path in headless Chromium, waits for it to render, records
+// what went wrong and takes a screenshot. Evaluate reads the page afterwards.
+func Open(t testing.TB, path string) *Page {
+	t.Helper()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bctx := Browser(t)
 	p := &Page{ctx: bctx}
 	var mu sync.Mutex
 	messages := chromedp.Console(bctx) // subscribes now: nothing the page logs is lost
