@@ -111,8 +111,8 @@ func (p *Page) Text(f *Font, size, x, y float64, s string, c Color) {
 	used := p.doc.fonts[df].runes
 	const hex = "0123456789ABCDEF"
 	for _, r := range s {
-		g, ok := f.cmap[r]
-		if !ok {
+		g := f.glyph(r)
+		if g == 0 {
 			continue
 		}
 		used[r] = true

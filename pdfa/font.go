@@ -34,7 +34,8 @@ type Font struct {
 	italic     float64
 	fixedPitch bool
 	cmap       map[rune]uint16
-	widths     []int // advance of each glyph, in 1/1000 of the font size (PDF glyph space)
+	latin      [256]uint16 // cmap of U+0000 to U+00FF, where nearly every character of an invoice is
+	widths     []int       // advance of each glyph, in 1/1000 of the font size (PDF glyph space)
 	loca       []uint32
 	glyf       []byte
 	tables     map[string][]byte // the tables copied into every subset as they are
@@ -102,6 +103,9 @@ func ParseFont(b []byte) (*Font, error) {
 	if f.cmap, err = readCmap(sf, &buf, len(f.widths)); err != nil {
 		return nil, err
 	}
+	for r := range rune(len(f.latin)) {
+		f.latin[r] = f.cmap[r]
+	}
 	if n, err := sf.Name(&buf, sfnt.NameIDPostScript); err == nil && validPostScriptName(n) {
 		f.name = n
 	}
@@ -131,7 +135,6 @@ func need(tables map[string][]byte, tag string, n int) ([]byte, error) {
 	return t, nil
 }
 
-func u16(t []byte, at int) int { return int(binary.BigEndian.Uint16(t[at:])) }
 func i16(t []byte, at int) int { return int(int16(binary.BigEndian.Uint16(t[at:]))) }
 
 // readMetrics reads the font's units, box, ascent, descent, cap height, italic angle,
@@ -273,14 +276,22 @@ func validPostScriptName(s string) bool {
 func (f *Font) Name() string { return f.name }
 
 // Has reports whether the font has a glyph for r.
-func (f *Font) Has(r rune) bool { _, ok := f.cmap[r]; return ok }
+func (f *Font) Has(r rune) bool { return f.glyph(r) != 0 }
+
+// glyph is the glyph of r, 0 (.notdef) for a character the font lacks.
+func (f *Font) glyph(r rune) uint16 {
+	if r >= 0 && r < rune(len(f.latin)) {
+		return f.latin[r]
+	}
+	return f.cmap[r]
+}
 
 // Width is the advance width of s set in the font at size, in the unit of size, as a PDF
 // viewer computes it from the font's /W array (no kerning).
 func (f *Font) Width(s string, size float64) float64 {
 	w := 0
 	for _, r := range s {
-		w += f.widths[f.cmap[r]]
+		w += f.widths[f.glyph(r)]
 	}
 	return float64(w) * size / 1000
 }
