@@ -34,6 +34,15 @@ type provider struct {
 	page *pdfa.Page
 	x, y float64 // the cursor, mm from the content box's top left corner
 	err  error
+	// wrapped keeps the lines a text was broken into when maroto measured it, for drawing
+	// it: maroto measures every text before it draws it.
+	wrapped map[wrapKey][]string
+}
+
+type wrapKey struct {
+	text        string
+	size, width float64
+	bold        bool
 }
 
 var _ core.Provider = (*provider)(nil)
@@ -86,7 +95,22 @@ func (p *provider) GetFontHeight(prop *props.Font) float64 { return lineHeight(p
 
 // GetLinesQuantity is the number of lines text breaks into in colWidth mm.
 func (p *provider) GetLinesQuantity(text string, prop *props.Text, colWidth float64) int {
-	return len(wrap(p.face(prop.Style), prop.Size, colWidth*ptPerMM, text))
+	return len(p.wrap(text, prop, colWidth))
+}
+
+// wrap breaks text into lines no wider than width mm, once for measuring and drawing.
+func (p *provider) wrap(text string, prop *props.Text, width float64) []string {
+	f := p.face(prop.Style)
+	k := wrapKey{text: text, size: prop.Size, width: width, bold: f == p.r.bold}
+	if lines, ok := p.wrapped[k]; ok {
+		return lines
+	}
+	lines := wrap(f, prop.Size, width*ptPerMM, text)
+	if p.wrapped == nil {
+		p.wrapped = map[wrapKey][]string{}
+	}
+	p.wrapped[k] = lines
+	return lines
 }
 
 // AddText draws text in the cell, broken into lines at spaces where it is wider than the
@@ -96,7 +120,7 @@ func (p *provider) AddText(text string, cell *entity.Cell, prop *props.Text) {
 	width := cell.Width - prop.Left - prop.Right
 	lh := lineHeight(prop.Size) + prop.VerticalPadding
 	base := cell.Y + prop.Top + f.Ascent(prop.Size)/ptPerMM
-	for i, l := range wrap(f, prop.Size, width*ptPerMM, text) {
+	for i, l := range p.wrap(text, prop, width) {
 		x := cell.X + prop.Left
 		switch prop.Align {
 		case align.Right:
