@@ -236,6 +236,27 @@ func TestRolesAndCrossOriginRequests(t *testing.T) {
 	}
 }
 
+// TestOneRunAtATime: while a run holds the lock (here the test, as the CLI or the
+// scheduler would), a dry run and a start are refused with 409 and nothing starts.
+func TestOneRunAtATime(t *testing.T) {
+	e := setup(t)
+	c := e.login(t, "fin")
+	unlock, err := e.st.Lock(context.Background(), store.RunLock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if resp, body := e.get(t, c, "/dry-run?as_of=2026-12-01"); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "holds the lock") {
+		t.Errorf("dry run while locked: %s", resp.Status)
+	}
+	if resp := e.post(t, c, "/runs", url.Values{"as_of": {"2026-12-01"}}); resp.StatusCode != http.StatusConflict {
+		t.Errorf("start while locked: %s", resp.Status)
+	}
+	if runs, _ := e.st.Runs(context.Background(), 10); len(runs) != 1 {
+		t.Errorf("%d runs", len(runs))
+	}
+}
+
 // TestAdminManagesUsers: an admin adds a user, who can then sign in, and removes it,
 // which ends its session; a short password, a bad name and removing oneself are refused.
 func TestAdminManagesUsers(t *testing.T) {
