@@ -20,6 +20,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/kontor-billing/kontor/archive"
@@ -56,9 +57,14 @@ type Server struct {
 	limiter loginLimiter
 	live    liveRun
 	// runs is the context runs started from the console run under: a run outlives the
-	// request that started it, not the server.
-	runs context.Context
+	// request that started it, not the server (it stops after the invoice in hand when
+	// runs ends, as kontor run does on a signal); running counts them for Wait.
+	runs    context.Context
+	running sync.WaitGroup
 }
+
+// Wait waits for the run the console started, if one is running, to end.
+func (s *Server) Wait() { s.running.Wait() }
 
 // New prepares the console; runs it starts end when ctx ends.
 func New(ctx context.Context, cfg Config) (*Server, error) {

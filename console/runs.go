@@ -1,7 +1,6 @@
 package console
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -141,13 +140,18 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request) {
 	unlock()
 	name := userOf(r).Name
 	s.audit(r, name, "start run", asOf.String())
-	go s.run(asOf, name)
+	s.running.Add(1)
+	go func() {
+		defer s.running.Done()
+		s.run(asOf, name)
+	}()
 	http.Redirect(w, r, "/runs/live", http.StatusSeeOther)
 }
 
-// run runs as of asOf for user name, telling s.live how far it got.
+// run runs as of asOf for user name, telling s.live how far it got. When the server
+// stops, the run stops after the invoice in hand; the next run finishes it.
 func (s *Server) run(asOf calendar.Date, name string) {
-	sum, err := jobs.Run(context.WithoutCancel(s.runs), s.cfg.Store, jobs.RunOptions{AsOf: asOf, StartedBy: name,
+	sum, err := jobs.Run(s.runs, s.cfg.Store, jobs.RunOptions{AsOf: asOf, StartedBy: name,
 		Renderer: s.cfg.Renderer, Archive: s.cfg.Archive, Logger: s.cfg.Logger, Progress: s.live.progress})
 	if err != nil {
 		s.cfg.Logger.Error("console: run failed", "as_of", asOf, "user", name, "err", err)

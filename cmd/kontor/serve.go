@@ -31,7 +31,8 @@ dry-runs, starts runs and credits invoices, admins also manage users.
 
 Serve it over TLS: --tls-cert and --tls-key, or behind a proxy that terminates TLS, then
 with --behind-tls-proxy, so that the session cookie is marked Secure. It stops on SIGINT
-or SIGTERM, finishing the requests in flight; a run it started goes on to the end.`,
+or SIGTERM, finishing the requests in flight; a run it started stops after the invoice in
+hand, as kontor run does, and the next run finishes it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (certFile == "") != (keyFile == "") {
@@ -50,12 +51,14 @@ or SIGTERM, finishing the requests in flight; a run it started goes on to the en
 			if err != nil {
 				return err
 			}
-			srv, err := console.New(context.WithoutCancel(ctx), console.Config{Store: st, Archive: arc, Renderer: r, Logger: logger,
+			srv, err := console.New(ctx, console.Config{Store: st, Archive: arc, Renderer: r, Logger: logger,
 				SecureCookies: certFile != "" || behindTLS})
 			if err != nil {
 				return err
 			}
-			return serveConsole(ctx, addr, certFile, keyFile, srv.Handler(), logger)
+			err = serveConsole(ctx, addr, certFile, keyFile, srv.Handler(), logger)
+			srv.Wait()
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
