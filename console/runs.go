@@ -98,7 +98,7 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
 		s.renderStatus(w, r, http.StatusBadRequest, "dryrun", dryRunPage{AsOf: r.URL.Query().Get("as_of"), Error: "as_of must be a date YYYY-MM-DD"})
 		return
 	}
-	unlock, free, err := s.cfg.Store.TryLock(r.Context(), store.RunLock)
+	free, err := s.runLockFree(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -107,7 +107,6 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
 		s.renderStatus(w, r, http.StatusConflict, "dryrun", dryRunPage{AsOf: asOf.String(), Busy: true})
 		return
 	}
-	unlock()
 	sum, err := jobs.Run(r.Context(), s.cfg.Store, jobs.RunOptions{AsOf: asOf, DryRun: true, Logger: s.cfg.Logger})
 	if err != nil {
 		s.fail(w, r, err)
@@ -115,6 +114,16 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
 	}
 	s.audit(r, userOf(r).Name, "dry run", asOf.String())
 	s.render(w, r, "dryrun", dryRunPage{AsOf: asOf.String(), Summary: &sum})
+}
+
+// runLockFree reports whether no run holds the run lock (a run from the console, the CLI
+// or the scheduler): the console starts no second one.
+func (s *Server) runLockFree(r *http.Request) (bool, error) {
+	unlock, free, err := s.cfg.Store.TryLock(r.Context(), store.RunLock)
+	if free {
+		unlock()
+	}
+	return free, err
 }
 
 // startRun starts a run as of the posted date, unless a run holds the lock, and shows its
@@ -125,19 +134,15 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "as_of must be a date YYYY-MM-DD", http.StatusBadRequest)
 		return
 	}
-	unlock, free, err := s.cfg.Store.TryLock(r.Context(), store.RunLock)
+	free, err := s.runLockFree(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if !free || !s.live.begin(asOf, userOf(r).Name, s.now()) {
-		if free {
-			unlock()
-		}
 		s.renderStatus(w, r, http.StatusConflict, "dryrun", dryRunPage{AsOf: asOf.String(), Busy: true})
 		return
 	}
-	unlock()
 	name := userOf(r).Name
 	s.audit(r, name, "start run", asOf.String())
 	s.running.Add(1)

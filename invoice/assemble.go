@@ -83,6 +83,7 @@ func Assemble(ds *dataset.Dataset, res rating.Result, opt Options) Batch {
 	slices.SortFunc(keys, func(a, c buyerKey) int {
 		return cmp.Or(compareBuyers(a.kind, a.id, c.kind, c.id), strings.Compare(a.currency, c.currency))
 	})
+	letterhead := LetterheadOf(ds.Seller) // the logo's hash once, not per invoice
 	for _, k := range keys {
 		party := buyerParty(ds, k.kind, k.id)
 		rule, err := opt.VAT.For(ds.Seller.Country, party)
@@ -97,6 +98,7 @@ func Assemble(ds *dataset.Dataset, res rating.Result, opt Options) Batch {
 			continue
 		}
 		inv := build(ds, k, party, rule, groups[k], opt)
+		inv.Letterhead = letterhead
 		inv.Number = fmt.Sprintf("%s%04d", opt.DraftPrefix, opt.DraftsBefore+len(b.Invoices)+1)
 		b.Invoices = append(b.Invoices, inv)
 	}
@@ -184,8 +186,7 @@ func build(ds *dataset.Dataset, k buyerKey, party dataset.Party, rule VATRule, c
 		BuyerKind: k.kind, BuyerID: k.id,
 		Seller: Party{Name: sel.Name, Address: sel.Address, VATID: sel.VATID, TaxNumber: sel.TaxNumber,
 			Email: sel.Email, Phone: sel.Phone, Contact: sel.Contact},
-		Buyer:      Party{ID: k.id, Name: party.Name, Address: party.Address, VATID: party.VATID, Email: party.Email},
-		Letterhead: LetterheadOf(sel),
+		Buyer: Party{ID: k.id, Name: party.Name, Address: party.Address, VATID: party.VATID, Email: party.Email},
 	}
 	if k.kind == PartnerBuyer {
 		inv.Buyer.MicrosoftPartnerID = ds.PartnerByID[k.id].MicrosoftPartnerID

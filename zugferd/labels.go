@@ -12,12 +12,12 @@ import (
 
 // labels are the fixed words of the PDF, per language.
 type labels struct {
-	invoice, creditNote, number, date, due, customer, partnerID, period, currency string
-	correctionNumber, correctionDate, corrects, correctsDate                      string
-	pos, item, servicePeriod, qty, unitPrice, net, vat, total, grand, subtotal    string
-	payment, payee, iban, bic, bank, amount, reference, scanToPay                 string
-	mandate, creditorID, debtorIBAN, vatID, taxNumber, seat, directors            string
-	page, exemption, contact, draft                                               string
+	invoice, creditNote, number, date, due, customer, partnerID, period        string
+	correctionNumber, correctionDate, corrects, correctsDate                   string
+	pos, item, servicePeriod, qty, unitPrice, net, vat, total, grand, subtotal string
+	payment, payee, iban, bic, bank, amount, reference, scanToPay              string
+	mandate, creditorID, debtorIBAN, vatID, taxNumber, seat, directors         string
+	page, exemption, draft                                                     string
 }
 
 func labelsFor(lang string) labels {
@@ -25,7 +25,7 @@ func labelsFor(lang string) labels {
 		return labels{
 			invoice: "Rechnung", creditNote: "Rechnungskorrektur", number: "Rechnungsnummer", date: "Rechnungsdatum",
 			due: "Fällig am", customer: "Kundennummer", partnerID: "Microsoft-Partner-ID", period: "Leistungszeitraum",
-			currency: "Währung", correctionNumber: "Korrekturnummer", correctionDate: "Datum der Korrektur",
+			correctionNumber: "Korrekturnummer", correctionDate: "Datum der Korrektur",
 			corrects: "Korrektur zu Rechnung", correctsDate: "Rechnung vom", pos: "Pos.", item: "Beschreibung",
 			servicePeriod: "Zeitraum", qty: "Menge", unitPrice: "Einzelpreis", net: "Netto", vat: "USt.",
 			total: "Summe netto", grand: "Gesamtbetrag", subtotal: "Zwischensumme", payment: "Zahlung",
@@ -33,13 +33,13 @@ func labelsFor(lang string) labels {
 			scanToPay: "GiroCode: mit der Banking-App scannen", mandate: "Mandatsreferenz", creditorID: "Gläubiger-ID",
 			debtorIBAN: "Belastetes Konto", vatID: "USt-IdNr.", taxNumber: "Steuernummer", seat: "Sitz:",
 			directors: "Geschäftsführung", page: "Seite {current} von {total}",
-			exemption: "Steuerbefreiung", contact: "Kontakt", draft: "ENTWURF",
+			exemption: "Steuerbefreiung", draft: "ENTWURF",
 		}
 	}
 	return labels{
 		invoice: "Invoice", creditNote: "Credit note", number: "Invoice number", date: "Invoice date",
 		due: "Due date", customer: "Customer number", partnerID: "Microsoft Partner ID", period: "Service period",
-		currency: "Currency", correctionNumber: "Credit note number", correctionDate: "Credit note date",
+		correctionNumber: "Credit note number", correctionDate: "Credit note date",
 		corrects: "Corrects invoice", correctsDate: "Invoice date", pos: "No.", item: "Description",
 		servicePeriod: "Period", qty: "Qty", unitPrice: "Unit price", net: "Net", vat: "VAT",
 		total: "Total net", grand: "Total due", subtotal: "Subtotal", payment: "Payment",
@@ -47,7 +47,7 @@ func labelsFor(lang string) labels {
 		scanToPay: "Scan with your banking app (EPC QR)", mandate: "Mandate reference", creditorID: "Creditor ID",
 		debtorIBAN: "Debited account", vatID: "VAT ID", taxNumber: "Tax number", seat: "Registered office:",
 		directors: "Managing directors", page: "Page {current} of {total}",
-		exemption: "VAT exemption", contact: "Contact", draft: "DRAFT",
+		exemption: "VAT exemption", draft: "DRAFT",
 	}
 }
 
