@@ -5,6 +5,8 @@ DEMO_DATA ?= fixtures/demo
 FUZZTIME ?= 60s
 # The S3-compatible server the archive tests start on loopback.
 VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
+# The Stripe API server the charge tests drive stripe-go against on loopback.
+STRIPE_MOCK := github.com/stripe/stripe-mock@v0.203.0
 # Debian packages the official e-invoice validators in ../shared/validation need, and the
 # tests that render PDF pages to images (poppler-utils) and read their QR codes (zbar-tools).
 VALIDATOR_PKGS := default-jre-headless libsaxonhe-java libxml2-utils qpdf poppler-utils jq python3-fonttools zbar-tools
@@ -42,7 +44,7 @@ test: deps lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 ## deps: install what the tests need when it is missing: PostgreSQL on 127.0.0.1:5432,
-## versitygw, golangci-lint, the validators' Debian packages, Chromium
+## versitygw, stripe-mock, golangci-lint, the validators' Debian packages, Chromium
 deps:
 	@scripts/ensure-postgres
 	@if [ -x "$(GOBIN)/golangci-lint" ] && "$(GOBIN)/golangci-lint" version 2>/dev/null | grep -q 'version 2.15.0'; then \
@@ -56,6 +58,12 @@ deps:
 	else \
 		echo "deps: installing $(VERSITYGW) (S3-compatible server for the archive tests)"; \
 		GOFLAGS=-buildvcs=false $(GO) install $(VERSITYGW); \
+	fi
+	@if command -v stripe-mock >/dev/null || [ -x "$$($(GO) env GOPATH)/bin/stripe-mock" ]; then \
+		echo "deps: stripe-mock present"; \
+	else \
+		echo "deps: installing $(STRIPE_MOCK) (Stripe API server for the charge tests)"; \
+		GOFLAGS=-buildvcs=false $(GO) install $(STRIPE_MOCK); \
 	fi
 	@if command -v java >/dev/null && command -v xmllint >/dev/null && command -v qpdf >/dev/null \
 	   && command -v pdfdetach >/dev/null && command -v pdftoppm >/dev/null && command -v zbarimg >/dev/null && command -v jq >/dev/null && [ -f /usr/share/java/Saxon-HE.jar ] \

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/kontor-billing/kontor/archive"
+	"github.com/kontor-billing/kontor/jobs"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/kontor-billing/kontor/zugferd"
 )
@@ -41,6 +42,12 @@ type Config struct {
 	Archive  archive.Store
 	Renderer *zugferd.Renderer
 	Logger   *slog.Logger
+	// Charger charges stored payment methods in the runs the console starts; nil when no
+	// Stripe key is configured.
+	Charger jobs.Charger
+	// Webhooks, when set, receives Stripe's events at POST /webhooks/stripe (signed, not a
+	// console session's request).
+	Webhooks http.Handler
 	// SecureCookies marks the session cookie Secure: set it when the console is reached
 	// over TLS (kontor serve does with --tls-cert, or with --behind-tls-proxy).
 	SecureCookies bool
@@ -117,7 +124,7 @@ func (s *Server) ttl() time.Duration {
 }
 
 // Handler returns the console's routes behind the cross-origin protection and the
-// security headers.
+// security headers, and Stripe's webhook endpoint when one is configured.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
@@ -142,7 +149,15 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /users", s.need(Admin, s.addUser))
 	mux.HandleFunc("POST /users/{name}/remove", s.need(Admin, s.removeUser))
 	protect := http.NewCrossOriginProtection()
-	return headers(protect.Handler(mux))
+	pages := headers(protect.Handler(mux))
+	if s.cfg.Webhooks == nil {
+		return pages
+	}
+	// Stripe's events carry no session: their signature is what authorises them.
+	outer := http.NewServeMux()
+	outer.Handle("POST /webhooks/stripe", s.cfg.Webhooks)
+	outer.Handle("/", pages)
+	return outer
 }
 
 // headers sets the security headers of every response: no framing, no sniffing, and a

@@ -157,7 +157,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request) {
 // stops, the run stops after the invoice in hand; the next run finishes it.
 func (s *Server) run(asOf calendar.Date, name string) {
 	sum, err := jobs.Run(s.runs, s.cfg.Store, jobs.RunOptions{AsOf: asOf, StartedBy: name,
-		Renderer: s.cfg.Renderer, Archive: s.cfg.Archive, Logger: s.cfg.Logger, Progress: s.live.progress})
+		Renderer: s.cfg.Renderer, Archive: s.cfg.Archive, Logger: s.cfg.Logger, Progress: s.live.progress, Charger: s.cfg.Charger})
 	if err != nil {
 		s.cfg.Logger.Error("console: run failed", "as_of", asOf, "user", name, "err", err)
 	}

@@ -352,7 +352,7 @@ func (l *loader) catalog() {
 	}
 }
 
-var partyColumns = []string{"name", "street", "street2", "postcode", "city", "country", "vat_id", "email", "language", "payment_method", "mandate_reference", "debtor_iban"}
+var partyColumns = []string{"name", "street", "street2", "postcode", "city", "country", "vat_id", "email", "language", "payment_method", "mandate_reference", "debtor_iban", "mandate_date"}
 
 var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
@@ -372,6 +372,12 @@ func (l *loader) party(r *row) Party {
 		PaymentMethod:    PaymentMethod(r.str("payment_method")),
 		MandateReference: r.str("mandate_reference"),
 		DebtorIBAN:       strings.ToUpper(strings.ReplaceAll(r.str("debtor_iban"), " ", "")),
+	}
+	if d := r.str("mandate_date"); d != "" {
+		var err error
+		if p.MandateDate, err = calendar.Parse(d); err != nil {
+			r.fail("mandate_date", "%q is not a date (YYYY-MM-DD)", d)
+		}
 	}
 	if p.Country != "" && !countryCodes[p.Country] {
 		r.fail("country", "%q is not an ISO 3166-1 alpha-2 country code", p.Country)
@@ -394,7 +400,7 @@ func (l *loader) party(r *row) Party {
 		}
 	}
 	switch p.PaymentMethod {
-	case SEPACreditTransfer, Card, OnlinePayment:
+	case SEPACreditTransfer, Card, ApplePay, GooglePay, PayPal, Link, OnlinePayment:
 	case SEPADirectDebit:
 		if p.MandateReference == "" {
 			r.fail("mandate_reference", "is required for payment by SEPA direct debit")
@@ -403,16 +409,56 @@ func (l *loader) party(r *row) Party {
 			r.fail("debtor_iban", "%q %s (required for payment by SEPA direct debit)", p.DebtorIBAN, why)
 		}
 	default:
-		r.fail("payment_method", "must be sepa_credit_transfer, sepa_direct_debit, card or online, got %q", p.PaymentMethod)
+		r.fail("payment_method", "must be one of %s, got %q", methodList(), p.PaymentMethod)
 	}
 	return p
 }
 
+// methodList is the payment methods for an error message.
+func methodList() string {
+	names := make([]string, len(PaymentMethods))
+	for i, m := range PaymentMethods {
+		names[i] = string(m)
+	}
+	return strings.Join(names, ", ")
+}
+
+var (
+	stripeCustomerID = regexp.MustCompile(`^cus_[A-Za-z0-9]{1,250}$`)
+	stripeMethodID   = regexp.MustCompile(`^(pm|card|src|ba)_[A-Za-z0-9]{1,250}$`)
+)
+
+// stripeIDs reads a customer's optional Stripe customer and payment method IDs: both or
+// neither, and only for a stored payment method.
+func stripeIDs(r *row, m PaymentMethod) (cus, pm string) {
+	cus, pm = r.str("stripe_customer_id"), r.str("stripe_payment_method_id")
+	if cus == "" && pm == "" {
+		return "", ""
+	}
+	if cus != "" && !stripeCustomerID.MatchString(cus) {
+		r.fail("stripe_customer_id", "%q is not a Stripe customer ID (cus_…)", cus)
+	}
+	if pm != "" && !stripeMethodID.MatchString(pm) {
+		r.fail("stripe_payment_method_id", "%q is not a Stripe payment method ID (pm_…)", pm)
+	}
+	switch {
+	case cus == "":
+		r.fail("stripe_customer_id", "is required with stripe_payment_method_id")
+	case pm == "":
+		r.fail("stripe_payment_method_id", "is required with stripe_customer_id")
+	case !m.Stored():
+		r.fail("payment_method", "%s is paid by transfer, not charged: the Stripe IDs need a stored payment method", m)
+	}
+	return cus, pm
+}
+
 func (l *loader) customers() {
-	found := l.readCSV(CustomersFile, []string{"id", "tenant_id"}, append([]string{"tenant_name", "dns_name"}, partyColumns...), func(r *row) {
+	optional := append([]string{"tenant_name", "dns_name", "stripe_customer_id", "stripe_payment_method_id"}, partyColumns...)
+	found := l.readCSV(CustomersFile, []string{"id", "tenant_id"}, optional, func(r *row) {
 		c := &Customer{ID: r.id("id"), Line: r.line}
 		r.record = c.ID
 		c.Party = l.party(r)
+		c.StripeCustomer, c.StripePaymentMethod = stripeIDs(r, c.PaymentMethod)
 		c.TenantID = r.required("tenant_id")
 		if c.TenantID != "" && !guidPattern.MatchString(c.TenantID) {
 			r.fail("tenant_id", "%q is not a GUID (the Entra tenant ID, or a generated GUID on-premises)", c.TenantID)

@@ -208,8 +208,27 @@ const (
 	SEPACreditTransfer PaymentMethod = "sepa_credit_transfer" // 58
 	SEPADirectDebit    PaymentMethod = "sepa_direct_debit"    // 59
 	Card               PaymentMethod = "card"                 // 54, charged in advance
-	OnlinePayment      PaymentMethod = "online"               // 68 (PayPal and other wallets)
+	ApplePay           PaymentMethod = "apple_pay"            // 54: a card in a wallet
+	GooglePay          PaymentMethod = "google_pay"           // 54: a card in a wallet
+	PayPal             PaymentMethod = "paypal"               // 68
+	Link               PaymentMethod = "link"                 // 68: Stripe's saved card or bank account
+	OnlinePayment      PaymentMethod = "online"               // 68 (another wallet)
 )
+
+// PaymentMethods are the payment methods a dataset may name, in the order errors list them.
+var PaymentMethods = []PaymentMethod{SEPACreditTransfer, SEPADirectDebit, Card, ApplePay, GooglePay, PayPal, Link, OnlinePayment}
+
+// Stored reports whether the method is a payment method the buyer stored with the seller's
+// payment service provider, charged in advance by the seller (the licensing guide: "if a
+// stored payment method cannot be charged, the license will be automatically deactivated
+// after prior notification and a grace period of 7 days"). A SEPA direct debit is stored
+// too, whether it is collected through Stripe or through the seller's bank.
+func (m PaymentMethod) Stored() bool {
+	return m != SEPACreditTransfer && m != ""
+}
+
+// CardLike reports whether the method pays with a card, in a wallet or not (BT-81 54).
+func (m PaymentMethod) CardLike() bool { return m == Card || m == ApplePay || m == GooglePay }
 
 // Party is a buyer's identity and payment details, shared by customers and partners.
 type Party struct {
@@ -221,6 +240,19 @@ type Party struct {
 	PaymentMethod    PaymentMethod `json:"payment_method"`
 	MandateReference string        `json:"mandate_reference"` // SEPA direct debit
 	DebtorIBAN       string        `json:"debtor_iban"`       // SEPA direct debit
+	// MandateDate is the day the direct-debit mandate was signed: required in the debit
+	// file for the seller's bank, optional otherwise.
+	MandateDate calendar.Date `json:"mandate_date,omitzero"`
+	// StripeCustomer and StripePaymentMethod are the buyer's Stripe customer (cus_…) and
+	// stored payment method (pm_…), when the seller charges it through Stripe; a customer
+	// only.
+	StripeCustomer      string `json:"stripe_customer_id,omitempty"`
+	StripePaymentMethod string `json:"stripe_payment_method_id,omitempty"`
+}
+
+// ChargedByStripe reports whether the party's stored method is charged through Stripe.
+func (p Party) ChargedByStripe() bool {
+	return p.PaymentMethod.Stored() && p.StripeCustomer != "" && p.StripePaymentMethod != ""
 }
 
 // Customer is a Business Central tenant (customers.csv).

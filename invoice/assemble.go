@@ -215,7 +215,7 @@ func build(ds *dataset.Dataset, k buyerKey, party dataset.Party, rule VATRule, c
 	inv.Notes = documentNotes(k, rule, finals, t)
 	inv.Payment = payment(sel, party, opt.IssueDate, t, lang)
 	inv.DueDate = opt.IssueDate
-	if inv.Payment.Method != dataset.Card {
+	if !chargedInAdvance(inv.Payment.Method) {
 		inv.DueDate = opt.IssueDate.AddDays(sel.PaymentTermsDays)
 	}
 	return inv
@@ -337,6 +337,16 @@ func Totalize(lines []Line, rule VATRule) ([]VATBreakdown, Totals) {
 	return vat, Totals{LineTotal: basis, TaxBasis: basis, TaxTotal: tax, GrandTotal: grand, DuePayable: grand}
 }
 
+// walletNames are the wallets' names as their providers write them.
+var walletNames = map[dataset.PaymentMethod]string{dataset.ApplePay: "Apple Pay", dataset.GooglePay: "Google Pay",
+	dataset.PayPal: "PayPal", dataset.Link: "Link"}
+
+// chargedInAdvance reports whether an invoice paid by m is due on its issue date: the
+// seller charges the stored card or wallet when it issues the invoice.
+func chargedInAdvance(m dataset.PaymentMethod) bool {
+	return m.CardLike() || m == dataset.PayPal || m == dataset.Link
+}
+
 func payment(sel dataset.Seller, buyer dataset.Party, issue calendar.Date, t texts, lang string) Payment {
 	due := FormatDate(issue.AddDays(sel.PaymentTermsDays), lang)
 	p := Payment{Method: buyer.PaymentMethod}
@@ -346,6 +356,10 @@ func payment(sel dataset.Seller, buyer dataset.Party, issue calendar.Date, t tex
 		p.Terms = fmt.Sprintf(t.directDebit, buyer.MandateReference, sel.CreditorID, due, maskIBAN(buyer.DebtorIBAN))
 	case dataset.Card:
 		p.Code, p.Terms = MeansBankCard, t.card
+	case dataset.ApplePay, dataset.GooglePay:
+		p.Code, p.Terms = MeansBankCard, fmt.Sprintf(t.wallet, walletNames[buyer.PaymentMethod])
+	case dataset.PayPal, dataset.Link:
+		p.Code, p.Terms = MeansOnline, fmt.Sprintf(t.wallet, walletNames[buyer.PaymentMethod])
 	case dataset.OnlinePayment:
 		p.Code, p.Terms = MeansOnline, fmt.Sprintf(t.online, due)
 	default:

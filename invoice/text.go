@@ -35,7 +35,7 @@ type texts struct {
 	proRata, endCustomer, tenant, reported     string
 	used, final                                string
 	reverseCharge, notSubject, partnerGrouping string
-	transfer, directDebit, card, online        string
+	transfer, directDebit, card, online, wallet string
 	finalNote, creditFor, refund               string
 	// exemptAE and exemptO are the VAT exemption reasons (BT-120) of categories AE and O.
 	exemptAE, exemptO string
@@ -70,6 +70,7 @@ func textsFor(lang string) texts {
 			directDebit:     "Der Betrag wird per SEPA-Lastschrift zum Mandat %s (Gläubiger-ID %s) nicht vor dem %s von IBAN %s eingezogen.",
 			card:            "Bezahlt per Karte: der Betrag wird vorab von Ihrer Karte abgebucht.",
 			online:          "Zahlbar online (PayPal oder eine andere Wallet) bis zum %s.",
+			wallet:          "Bezahlt mit %s: der Betrag wird vorab über Ihr hinterlegtes Zahlungsmittel eingezogen.",
 			finalNote:       "Schlussrechnung für gekündigte Abonnements: %s.",
 			creditFor:       "Rechnungskorrektur zur Rechnung %s vom %s. Grund: %s",
 			exemptAE:        "Steuerschuldnerschaft des Leistungsempfängers",
@@ -89,6 +90,7 @@ func textsFor(lang string) texts {
 		directDebit:     "The amount will be collected by SEPA direct debit under mandate %s (creditor ID %s), not before %s, from IBAN %s.",
 		card:            "Paid by card: the amount is charged to your card in advance.",
 		online:          "Payable online (PayPal or another wallet) by %s.",
+		wallet:          "Paid with %s: the amount is charged in advance to your stored payment method.",
 		finalNote:       "Final invoice for cancelled subscriptions: %s.",
 		creditFor:       "Credit note for invoice %s of %s. Reason: %s",
 		exemptAE:        "Reverse charge",

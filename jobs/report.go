@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
+	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/dataset"
+	"github.com/kontor-billing/kontor/openitems"
 	"github.com/kontor-billing/kontor/report"
 	"github.com/kontor-billing/kontor/store"
 )
@@ -25,6 +28,8 @@ type ReportStore interface {
 	RunsOf(ctx context.Context, numbers []string) ([]int64, error)
 	// Dataset reads the whole dataset.
 	Dataset(ctx context.Context) (*dataset.Dataset, error)
+	// Receivables lists the invoices with something open as of a date.
+	Receivables(ctx context.Context, asOf calendar.Date, loc *time.Location) ([]openitems.Item, error)
 }
 
 // ReportKey is where a run's report is archived.
@@ -96,6 +101,13 @@ func factsOf(ctx context.Context, st ReportStore, rec store.RunRecord, sum Summa
 	for _, l := range sum.Licenses {
 		f.Licenses = append(f.Licenses, report.LicenseChange{Customer: l.Customer, State: l.State, Invoice: l.Invoice})
 	}
+	for _, c := range sum.Charges {
+		f.StripeCharges = append(f.StripeCharges, report.Charge{Invoice: c.Invoice, Customer: c.Customer, Method: string(c.Method), Status: c.Status, Failure: c.Failure})
+	}
+	for _, c := range sum.CannotCharge {
+		f.CannotCharge = append(f.CannotCharge, report.Charge{Invoice: c.Invoice, Customer: c.Customer, Method: string(c.Method)})
+	}
+	f.ChargingOff, f.Ageing = sum.ChargingOff, sum.Ageing
 	var err error
 	if f.Charges, err = st.ChargeTotals(ctx, numbers); err != nil {
 		return f, fmt.Errorf("run %d: charge totals: %w", rec.ID, err)
@@ -120,6 +132,11 @@ type reportStage struct{ st ReportStore }
 func (reportStage) name() string { return "report" }
 
 func (s reportStage) run(ctx context.Context, r *runState) error {
+	items, err := s.st.Receivables(ctx, r.opt.AsOf, r.ds.Seller.Location)
+	if err != nil {
+		return fmt.Errorf("open items as of %s: %w", r.opt.AsOf, err)
+	}
+	r.sum.Ageing = openitems.Ageing(items)
 	r.sum.Seconds = r.seconds()
 	r.sum.Report = ReportKey(r.runID)
 	rec, err := s.st.Run(ctx, r.runID)

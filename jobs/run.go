@@ -10,6 +10,7 @@ import (
 
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/invoice"
+	"github.com/kontor-billing/kontor/openitems"
 	"github.com/kontor-billing/kontor/rating"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/kontor-billing/kontor/zugferd"
@@ -37,6 +38,9 @@ type RunOptions struct {
 	Renderer  *zugferd.Renderer
 	Archive   Archive
 	Logger    *slog.Logger
+	// Charger charges the invoices of stored payment methods (charging.Stripe); nil when no
+	// Stripe key is configured: the run then leaves them open and says so.
+	Charger Charger
 	// Crash is a test hook, inert unless a test sets it: it is called at every named
 	// step of the run (locked, loaded, stored-part-N, finalized-N, archived-N, …), so
 	// that a test can stop, fail or kill the run there and prove that the next run
@@ -116,7 +120,15 @@ type Summary struct {
 	Archived int                     `json:"archived"`
 	Usage    rating.Counts           `json:"usage"`
 	Licenses []LicenseChange         `json:"licenses,omitempty"`
-	Seconds  float64                 `json:"seconds"`
+	// Charges are the charges the run made; CannotCharge the invoices of stored methods
+	// whose customer has no Stripe IDs; ChargingOff how many invoices were not charged
+	// because no Stripe key is configured.
+	Charges      []ChargeOutcome `json:"charges,omitempty"`
+	CannotCharge []CannotCharge  `json:"cannot_charge,omitempty"`
+	ChargingOff  int             `json:"charging_off,omitempty"`
+	// Ageing is what is open after the run, by age band and currency.
+	Ageing  []openitems.Bucket `json:"ageing,omitempty"`
+	Seconds float64            `json:"seconds"`
 	// Report is the archive key of the run's HTML report.
 	Report string `json:"report,omitempty"`
 	// Preview holds the drafts of a dry run.

@@ -39,6 +39,7 @@ func runStages(st storeAdapter, dryRun bool) []stage {
 		loadStage{st},                            // the outline, parts and unsettled usage
 		assembleStage{st},                        // drafts, charges, ledger, settled usage
 		finalizeStage{finalize: st, deliver: st}, // numbers, then PDF and XML archived
+		chargeStage{st},                          // stored payment methods charged once
 		licenseStage{st},                         // failed payments → license states
 		reportStage{st},                          // the run's HTML report, archived
 		finishStage{st},                          // the run recorded done with its summary

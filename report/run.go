@@ -17,6 +17,7 @@ import (
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/invoice"
+	"github.com/kontor-billing/kontor/openitems"
 	"github.com/kontor-billing/kontor/rating"
 	"github.com/shopspring/decimal"
 )
@@ -64,6 +65,19 @@ type RunFacts struct {
 	Counts   rating.Counts
 	Skipped  []invoice.Skipped
 	Licenses []LicenseChange
+	// StripeCharges are the run's charges of stored payment methods; CannotCharge the invoices
+	// it could not charge for want of Stripe IDs; ChargingOff how many it left open
+	// because charging is off.
+	StripeCharges []Charge
+	CannotCharge  []Charge
+	ChargingOff   int
+	// Ageing is what was open after the run, by age band and currency.
+	Ageing []openitems.Bucket
+}
+
+// Charge is an invoice's charge through Stripe, or one that could not be made.
+type Charge struct {
+	Invoice, Customer, Method, Status, Failure string
 }
 
 // Charges sums the charges of one plan, currency and kind.

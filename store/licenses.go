@@ -13,7 +13,7 @@ import (
 )
 
 // SaveLicenses records the license states as of a run; a deactivation or reactivation is
-// also recorded as a notification. It returns the changes.
+// also queued as a notice to the customer. It returns the changes.
 func (s *Store) SaveLicenses(ctx context.Context, runID int64, asOf calendar.Date, states map[string]licensing.Status) ([]licensing.Change, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -44,16 +44,8 @@ func (s *Store) SaveLicenses(ctx context.Context, runID int64, asOf calendar.Dat
 			cust, string(st.State), st.Invoice, failed, deact, runID); err != nil {
 			return nil, fmt.Errorf("save licenses: %w", err)
 		}
-		kind, msg := "", ""
-		switch {
-		case st.State == licensing.Deactivated:
-			kind, msg = "license_deactivated", fmt.Sprintf("Invoice %s is unpaid since the card payment failed on %s; the license is deactivated as of %s.", st.Invoice, st.FailedOn, st.DeactivatedOn)
-		case old == string(licensing.Deactivated) && st.State == licensing.Active:
-			kind, msg = "license_reactivated", "The payment was received; the license is active again."
-		}
-		if kind != "" {
-			if _, err := tx.Exec(ctx, `insert into notifications (customer_id, invoice_number, kind, on_date, message)
-				values ($1, nullif($2, ''), $3, $4, $5) on conflict do nothing`, cust, st.Invoice, kind, asOf.String(), msg); err != nil {
+		if n, ok := licenseNotice(cust, old, st, asOf); ok {
+			if err := queueNotice(ctx, tx, n); err != nil {
 				return nil, fmt.Errorf("save licenses: %w", err)
 			}
 		}
@@ -81,4 +73,21 @@ func (s *Store) LicenseStates(ctx context.Context) (map[string]licensing.State, 
 		return nil, fmt.Errorf("read license states: %w", err)
 	}
 	return out, nil
+}
+
+// licenseNotice is the notice of a license deactivated, or active again after it was.
+func licenseNotice(cust, old string, st licensing.Status, asOf calendar.Date) (Notice, bool) {
+	n := Notice{Customer: cust, Invoice: st.Invoice, On: asOf}
+	switch {
+	case st.State == licensing.Deactivated:
+		n.Kind, n.Subject = NoticeLicenseDeactivated, "License deactivated: invoice "+st.Invoice+" is unpaid"
+		n.Message = fmt.Sprintf("Invoice %s is unpaid since its payment failed on %s; the license is deactivated as of %s. Paying the invoice activates it again.",
+			st.Invoice, st.FailedOn, st.DeactivatedOn)
+	case old == string(licensing.Deactivated) && st.State == licensing.Active:
+		n.Kind, n.Subject = NoticeLicenseReactivated, "License active again"
+		n.Message = "The payment was received; the license is active again."
+	default:
+		return Notice{}, false
+	}
+	return n, true
 }

@@ -66,7 +66,7 @@ func (s *Store) Status(ctx context.Context, kind invoice.BuyerKind, id string) (
 	if st.Blocked, err = s.blockedUsage(ctx, id); err != nil {
 		return st, fmt.Errorf("status of %s: %w", id, err)
 	}
-	rows, err := s.pool.Query(ctx, `select kind, on_date::text, message from notifications where customer_id = $1 order by id`, id)
+	rows, err := s.pool.Query(ctx, `select kind, on_date::text, message from outbox where customer_id = $1 order by id`, id)
 	if err != nil {
 		return st, fmt.Errorf("status of %s: %w", id, err)
 	}
@@ -91,17 +91,21 @@ func (s *Store) license(ctx context.Context, customerID string, st *CustomerStat
 	case err != nil:
 		return err
 	case inv != nil:
-		st.LicenseDetail = fmt.Sprintf("invoice %s unpaid, card payment failed on %s, deactivation on %s", *inv, deref(failed), deref(deact))
+		st.LicenseDetail = fmt.Sprintf("invoice %s unpaid, payment failed on %s, deactivation on %s", *inv, deref(failed), deref(deact))
 	}
 	return nil
 }
 
-// buyerInvoices lists the issued invoices of a buyer with their latest card payment.
+// buyerInvoices lists the issued invoices of a buyer with what is paid of them.
 func (s *Store) buyerInvoices(ctx context.Context, kind invoice.BuyerKind, id string) ([]InvoiceStatus, error) {
 	rows, err := s.pool.Query(ctx, `select i.number, i.issue_date::text, i.currency, round(i.gross, 2)::text, i.status,
-		coalesce((select case when p.paid then 'paid' else 'failed' end from payment_results p
-		          where p.invoice_number = i.number order by p.attempted_at desc limit 1), '')
-		from invoices i where i.buyer_kind = $1 and i.buyer_id = $2 and i.number is not null order by i.seq`, string(kind), id)
+		case when b.number is null then ''
+		     when b.gross - b.paid - b.credited <= 0 then 'paid'
+		     when (select p.outcome from payments p where p.invoice_number = i.number order by p.at desc, p.id desc limit 1) in ('failed', 'returned')
+		          then 'failed, open ' || round(b.gross - b.paid - b.credited, 2)::text
+		     when b.paid > 0 then 'part paid, open ' || round(b.gross - b.paid - b.credited, 2)::text
+		     else '' end
+		from invoices i left join invoice_balances b on b.number = i.number where i.buyer_kind = $1 and i.buyer_id = $2 and i.number is not null order by i.seq`, string(kind), id)
 	if err != nil {
 		return nil, err
 	}

@@ -319,9 +319,9 @@ func paymentMeansText(p invoice.Payment) string {
 	switch p.Method {
 	case dataset.SEPADirectDebit:
 		return "SEPA direct debit"
-	case dataset.Card:
+	case dataset.Card, dataset.ApplePay, dataset.GooglePay:
 		return "Card payment"
-	case dataset.OnlinePayment:
+	case dataset.OnlinePayment, dataset.PayPal, dataset.Link:
 		return "Online payment"
 	case dataset.SEPACreditTransfer:
 		return "SEPA credit transfer"

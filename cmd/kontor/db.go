@@ -138,7 +138,7 @@ database and waits until they have archived every invoice.`,
 			}
 			prog := newProgress(cmd.ErrOrStderr(), logger)
 			sum, err := jobs.Run(ctx, st, jobs.RunOptions{AsOf: asOf, DryRun: dryRun, Renderer: r, Archive: arc, Logger: logger, Crash: crashHook(),
-				Progress: prog.update, FinalizeBatch: batch, Part: part, Queue: q,
+				Progress: prog.update, FinalizeBatch: batch, Part: part, Queue: q, Charger: stripeCharger(),
 				StageDone: func(stage string, d time.Duration) { logger.Info("stage done", "stage", stage, "seconds", d.Seconds()) }})
 			prog.finish()
 			if errors.Is(err, jobs.ErrStopped) {
@@ -156,7 +156,10 @@ database and waits until they have archived every invoice.`,
 				}
 				return writeLicenses(out, sum.Licenses, "would change")
 			}
-			return writeSummary(out, sum)
+			if err := writeSummary(out, sum); err != nil {
+				return err
+			}
+			return sendOutbox(ctx, out, st, arc, seller.Email, logger)
 		},
 	}
 	cmd.Flags().StringVar(&asOfFlag, "as-of", "", "run date YYYY-MM-DD (default: today in the billing time zone)")
@@ -259,12 +262,42 @@ func writeSummary(w io.Writer, s jobs.Summary) error {
 	_, err := fmt.Fprintf(w, "  usage: %d events read: %d rated (%d late), %d settled before the opening date, %d outside the subscription, %d pending; blocked units %s\n",
 		u.Events, u.Rated, u.Late, u.SettledBefore, u.Outside, u.Pending, u.UnitsBlocked)
 	if err == nil {
+		err = writeCharges(w, s)
+	}
+	if err == nil {
 		err = writeLicenses(w, s.Licenses, "changed")
 	}
 	if err == nil && s.Report != "" {
 		_, err = fmt.Fprintf(w, "  report: %s in the archive (kontor report run %d)\n", s.Report, s.RunID)
 	}
 	return err
+}
+
+// writeCharges lists the charges a run made, the invoices it could not charge, and
+// whether charging was off.
+func writeCharges(w io.Writer, s jobs.Summary) error {
+	if s.ChargingOff > 0 {
+		fmt.Fprintf(w, "  charging is off (no %s): %s of stored payment methods left open\n", envStripeKey, invoice.Count(s.ChargingOff, "invoice", "invoices"))
+	}
+	if len(s.Charges) > 0 {
+		fmt.Fprintf(w, "  charged through Stripe: %d\n", len(s.Charges))
+	}
+	for _, c := range s.Charges {
+		line := fmt.Sprintf("    %s customer %s (%s): %s", c.Invoice, c.Customer, c.Method, c.Status)
+		if c.Failure != "" {
+			line += " (" + c.Failure + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
+	if len(s.CannotCharge) > 0 {
+		fmt.Fprintf(w, "  cannot charge: %d (no Stripe IDs in customers.csv; the invoice stays open, no grace starts)\n", len(s.CannotCharge))
+	}
+	for _, c := range s.CannotCharge {
+		if _, err := fmt.Fprintf(w, "    %s customer %s (%s)\n", c.Invoice, c.Customer, c.Method); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeLicenses lists the license states a run changed (or would change): the customer,

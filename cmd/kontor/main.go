@@ -114,6 +114,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentPostRunE = func(*cobra.Command, []string) error { return prof.finish() }
 	root.AddCommand(newPreview(logger), newVerify(), newMigrate(&dbFlag, logger), newImport(&dbFlag, logger), newRun(&dbFlag, logger), newSchedule(&dbFlag, stderr), newWorker(&dbFlag, stderr),
 		newPayments(&dbFlag, logger), newStatus(&dbFlag), newArchiveCmd(&dbFlag), newGenDataset(),
-		newCreditNote(&dbFlag, logger), newReport(&dbFlag), newExport(&dbFlag, logger), newServe(&dbFlag, logger), newUser(&dbFlag))
+		newCreditNote(&dbFlag, logger), newReport(&dbFlag), newExport(&dbFlag, logger), newServe(&dbFlag, logger), newUser(&dbFlag),
+		newReceivables(&dbFlag), newOutbox(&dbFlag, logger))
 	return root
 }

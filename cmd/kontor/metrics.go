@@ -120,8 +120,11 @@ func (m *runMetrics) finished(sum jobs.Summary, err error) {
 
 // serveMetrics serves /metrics and /healthz on addr until ctx ends. /healthz answers 200
 // when health (a database ping) succeeds within 2 s, else 503.
-func serveMetrics(ctx context.Context, addr string, m *runMetrics, health func(context.Context) error, log *slog.Logger) (net.Addr, error) {
+func serveMetrics(ctx context.Context, addr string, m *runMetrics, health func(context.Context) error, webhook http.Handler, log *slog.Logger) (net.Addr, error) {
 	mux := http.NewServeMux()
+	if webhook != nil {
+		mux.Handle("POST /webhooks/stripe", webhook)
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		hctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

@@ -49,7 +49,7 @@ func TestCardPaymentFailureGraceAndDeactivation(t *testing.T) {
 	}
 	os.WriteFile(bad, []byte("invoice,attempted_at,outcome\nRE-2099-000001,2026-11-01T10:00:00+01:00,failed\n"+de+",2026-11-01T10:00:00+01:00,failed\n"), 0o644)
 	out = cli(t, 1, "payments", db, "--file", bad)
-	if !strings.Contains(out, "RE-2099-000001 is not a finalized invoice") || !strings.Contains(out, "is not paid by card") {
+	if !strings.Contains(out, "RE-2099-000001 is not a finalized invoice") || !strings.Contains(out, "is not paid by a stored payment method") {
 		t.Errorf("bad invoices: %s", out)
 	}
 	good := filepath.Join(dir, "good.csv")
@@ -81,7 +81,7 @@ func TestCardPaymentFailureGraceAndDeactivation(t *testing.T) {
 		t.Errorf("day 8: the run's summary lacks the deactivation:\n%s", out)
 	}
 	out = cli(t, 0, "status", db, "C-010", "--as-of", "2026-11-08")
-	for _, w := range []string{"license: deactivated", "card_failed", "license_deactivated", ch, "card payment failed", "S-012  address-tenant-m  end_customer  active since 2026-01-01"} {
+	for _, w := range []string{"license: deactivated", "payment_failed", "license_deactivated", ch, "Die Zahlung (Karte) zur Rechnung " + ch + " ist am 01.11.2026 fehlgeschlagen (psp-1)", "S-012  address-tenant-m  end_customer  active since 2026-01-01"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("C-010 on day 8: status lacks %q:\n%s", w, out)
 		}

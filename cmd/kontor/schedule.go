@@ -68,12 +68,19 @@ the database answers).`,
 				// Served until the daemon returns, also while a stopping run finishes.
 				mctx, stopMetrics := context.WithCancel(context.WithoutCancel(ctx))
 				defer stopMetrics()
-				if _, err := serveMetrics(mctx, metricsAddr, m, st.Pool().Ping, log); err != nil {
+				if _, err := serveMetrics(mctx, metricsAddr, m, st.Pool().Ping, stripeWebhook(st, loc, log), log); err != nil {
 					return fmt.Errorf("--metrics-addr %s: %w", metricsAddr, err)
 				}
 			}
 			t := ticker{st: st, loc: loc, replica: replica, log: log, metrics: m,
-				opt: jobs.RunOptions{Renderer: r, Archive: arc, Logger: log, Crash: crashHook(), Queue: q}}
+				opt: jobs.RunOptions{Renderer: r, Archive: arc, Logger: log, Crash: crashHook(), Queue: q, Charger: stripeCharger()}}
+			mailer, mailing, err := mailSender(st, arc, seller.Email, log)
+			if err != nil {
+				return err
+			}
+			if mailing {
+				go sendMail(ctx, mailer, time.Minute)
+			}
 			c := cron.New(cron.WithLocation(loc), cron.WithParser(parser))
 			c.Schedule(sched, cron.FuncJob(func() { t.tick(ctx) }))
 			c.Start()

@@ -51,10 +51,23 @@ hand, as kontor run does, and the next run finishes it.`,
 			if err != nil {
 				return err
 			}
+			seller, err := st.Seller(ctx)
+			if err != nil {
+				logger.Warn("no dataset imported yet: Stripe events are dated in UTC", "err", err)
+				seller.Location = time.UTC
+			}
 			srv, err := console.New(ctx, console.Config{Store: st, Archive: arc, Renderer: r, Logger: logger,
+				Charger: stripeCharger(), Webhooks: stripeWebhook(st, seller.Location, logger),
 				SecureCookies: certFile != "" || behindTLS})
 			if err != nil {
 				return err
+			}
+			mailer, mailing, err := mailSender(st, arc, seller.Email, logger)
+			if err != nil {
+				return err
+			}
+			if mailing {
+				go sendMail(ctx, mailer, time.Minute)
 			}
 			err = serveConsole(ctx, addr, certFile, keyFile, srv.Handler(), logger)
 			srv.Wait()

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
+
 	"os"
 	"strings"
 	"time"
@@ -17,45 +17,6 @@ import (
 	"github.com/kontor-billing/kontor/store"
 	"github.com/spf13/cobra"
 )
-
-func newPayments(dbFlag *string, logger *slog.Logger) *cobra.Command {
-	var file string
-	cmd := &cobra.Command{
-		Use:   "payments",
-		Short: "Import card payment results (CSV: invoice,attempted_at,outcome[,reference])",
-		Long: `payments imports the results of charging customers' cards for their invoices: a CSV file
-with a header and the columns invoice (the invoice number), attempted_at (RFC 3339
-timestamp), outcome (paid or failed) and optionally reference. A failed charge notifies
-the customer (recorded and logged); the next kontor run deactivates the license when the
-invoice is still unpaid 7 days after the failure. Results already imported are skipped; a
-file with any error imports nothing and lists every error.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			results, err := readPayments(file)
-			if err != nil {
-				return &exitError{code: 1, err: err}
-			}
-			st, ds, err := openWithDataset(cmd.Context(), *dbFlag)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			n, notified, err := st.ImportPayments(cmd.Context(), results, ds.Seller.Location)
-			if err != nil {
-				return &exitError{code: 1, err: err}
-			}
-			for _, c := range notified {
-				logger.Warn("card payment failed: customer notified", "customer", c)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "imported %s, %s notified of a failed card payment\n",
-				invoice.Count(n, "payment result", "payment results"), invoice.Count(len(notified), "customer", "customers"))
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&file, "file", "", "CSV file of payment results")
-	_ = cmd.MarkFlagRequired("file")
-	return cmd
-}
 
 // readPayments reads a payment results file, reporting every bad line.
 func readPayments(file string) ([]store.PaymentResult, error) {

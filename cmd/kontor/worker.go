@@ -51,7 +51,7 @@ SIGTERM or SIGINT stops the worker after the jobs in hand. Logs are JSON by defa
 			if metricsAddr != "" {
 				mctx, stopMetrics := context.WithCancel(context.WithoutCancel(ctx))
 				defer stopMetrics()
-				if _, err := serveMetrics(mctx, metricsAddr, m, st.Pool().Ping, log); err != nil {
+				if _, err := serveMetrics(mctx, metricsAddr, m, st.Pool().Ping, nil, log); err != nil {
 					return fmt.Errorf("--metrics-addr %s: %w", metricsAddr, err)
 				}
 			}
