@@ -31,12 +31,12 @@ func Language(p dataset.Party) string {
 
 // texts are the words kontor writes into invoices, per language.
 type texts struct {
-	additional, overage, late                  string
-	proRata, endCustomer, tenant, reported     string
-	used, final                                string
-	reverseCharge, notSubject, partnerGrouping string
+	additional, overage, late                   string
+	proRata, endCustomer, tenant, reported      string
+	used, final                                 string
+	reverseCharge, notSubject, partnerGrouping  string
 	transfer, directDebit, card, online, wallet string
-	finalNote, creditFor, refund               string
+	finalNote, creditFor, refund                string
 	// exemptAE and exemptO are the VAT exemption reasons (BT-120) of categories AE and O.
 	exemptAE, exemptO string
 	roundsToZero      string

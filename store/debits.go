@@ -78,4 +78,3 @@ func (s *Store) RecordDebitFile(ctx context.Context, msgID string, debits []bank
 	}
 	return commit(ctx, tx, "debit file "+msgID)
 }
-

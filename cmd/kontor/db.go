@@ -280,7 +280,7 @@ func writeCharges(w io.Writer, s jobs.Summary) error {
 		fmt.Fprintf(w, "  charging is off (no %s): %s of stored payment methods left open\n", envStripeKey, invoice.Count(s.ChargingOff, "invoice", "invoices"))
 	}
 	if len(s.Charges) > 0 {
-		fmt.Fprintf(w, "  charged through Stripe: %d\n", len(s.Charges))
+		fmt.Fprintf(w, "  Stripe charges: %d\n", len(s.Charges))
 	}
 	for _, c := range s.Charges {
 		line := fmt.Sprintf("    %s customer %s (%s): %s", c.Invoice, c.Customer, c.Method, c.Status)
