@@ -132,13 +132,13 @@ func paymentInfo(id string, cdtr Creditor, debits []Debit) payment {
 		CreditorAcct: account{IBAN: cdtr.IBAN}, CreditorAgent: agent{BIC: cdtr.BIC}, ChargeBearer: "SLEV",
 		Scheme: scheme{ID: cdtr.CreditorID, Name: "SEPA"}}
 	if cdtr.BIC == "" {
-		p.CreditorAgent = agent{Other: "NOTPROVIDED"}
+		p.CreditorAgent = notProvided
 	}
 	for _, d := range debits {
 		p.Tx = append(p.Tx, transaction{EndToEnd: sepaText(d.Invoice, 35),
 			Amount:      amountOut{Ccy: d.Currency, Value: d.Amount.StringFixed(2)},
 			Mandate:     mandate{ID: sepaText(d.Mandate, 35), Signed: d.MandateDate.String()},
-			DebtorAgent: agent{Other: "NOTPROVIDED"}, Debtor: party{Name: sepaText(d.Debtor, 70)},
+			DebtorAgent: notProvided, Debtor: party{Name: sepaText(d.Debtor, 70)},
 			DebtorAcct: account{IBAN: d.IBAN}, Remittance: sepaText("Rechnung "+d.Invoice, 140)})
 	}
 	return p
@@ -223,8 +223,15 @@ type account struct {
 
 type agent struct {
 	BIC   string `xml:"FinInstnId>BICFI,omitempty"`
-	Other string `xml:"FinInstnId>Othr>Id,omitempty"`
+	Other *other `xml:"FinInstnId>Othr,omitempty"`
 }
+
+type other struct {
+	ID string `xml:"Id"`
+}
+
+// notProvided is the agent of a debtor whose bank is known by the IBAN alone.
+var notProvided = agent{Other: &other{ID: "NOTPROVIDED"}}
 
 type scheme struct {
 	ID   string `xml:"Id>PrvtId>Othr>Id"`
