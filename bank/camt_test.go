@@ -100,7 +100,7 @@ func TestIndexFindsNumbersAsBanksPassThemOn(t *testing.T) {
 		{"RE-2026-00000\n1 vom 01.11.2026", "RE-2026-000001"},
 		{"RE2026000012", "RE-2026-000012"},
 		{"RE-2026-000012 und RE-2026-000120", "RE-2026-000012 RE-2026-000120"},
-		{"RE-2026-0000012", ""},          // another number, longer
+		{"RE-2026-0000012", ""}, // another number, longer
 		{"RE-2026-000001 RE-2026-000001", "RE-2026-000001"},
 		{"Lizenz November", ""},
 		{"GS-2026-000001", "GS-2026-000001"},

@@ -32,9 +32,9 @@ type mailSession struct {
 	to  []string
 }
 
-func (s *mailSession) Reset()                                   { s.to = nil }
-func (s *mailSession) Logout() error                            { return nil }
-func (s *mailSession) Mail(string, *smtp.MailOptions) error     { return nil }
+func (s *mailSession) Reset()                               { s.to = nil }
+func (s *mailSession) Logout() error                        { return nil }
+func (s *mailSession) Mail(string, *smtp.MailOptions) error { return nil }
 func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.box.mu.Lock()
 	defer s.box.mu.Unlock()
@@ -182,4 +182,3 @@ func checkNotice(t *testing.T, box *mailbox, invoice string) {
 	}
 	t.Errorf("no notice for %s", invoice)
 }
-
