@@ -115,7 +115,7 @@ func (s *Server) credit(w http.ResponseWriter, r *http.Request) {
 	}
 	asOf := calendar.Of(s.now(), s.location(r))
 	sum, err := jobs.CreditNote(r.Context(), s.cfg.Store, number, nil, reason, jobs.RunOptions{AsOf: asOf,
-		Renderer: s.cfg.Renderer, Archive: s.cfg.Archive, Logger: s.cfg.Logger, StartedBy: userOf(r).Name})
+		Renderer: s.cfg.Renderer, Archive: s.cfg.Archive, Logger: s.cfg.Logger, StartedBy: userOf(r).Name, Charger: s.cfg.Charger})
 	if err != nil {
 		s.cfg.Logger.Warn("console: credit note refused", "number", number, "err", err)
 		http.Error(w, "no credit note: "+err.Error(), http.StatusConflict)

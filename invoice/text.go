@@ -31,12 +31,12 @@ func Language(p dataset.Party) string {
 
 // texts are the words kontor writes into invoices, per language.
 type texts struct {
-	additional, overage, late                   string
-	proRata, endCustomer, tenant, reported      string
-	used, final                                 string
-	reverseCharge, notSubject, partnerGrouping  string
-	transfer, directDebit, card, online, wallet string
-	finalNote, creditFor, refund                string
+	additional, overage, late                               string
+	proRata, endCustomer, tenant, reported                  string
+	used, final                                             string
+	reverseCharge, notSubject, partnerGrouping              string
+	transfer, directDebit, card, online, wallet, partCredit string
+	finalNote, creditFor, refund                            string
 	// exemptAE and exemptO are the VAT exemption reasons (BT-120) of categories AE and O.
 	exemptAE, exemptO string
 	roundsToZero      string
@@ -71,6 +71,7 @@ func textsFor(lang string) texts {
 			card:            "Bezahlt per Karte: der Betrag wird vorab von Ihrer Karte abgebucht.",
 			online:          "Zahlbar online (PayPal oder eine andere Wallet) bis zum %s.",
 			wallet:          "Bezahlt mit %s: der Betrag wird vorab über Ihr hinterlegtes Zahlungsmittel eingezogen.",
+			partCredit:      "Teilkorrektur: %s von %s (netto) der Position %s.",
 			finalNote:       "Schlussrechnung für gekündigte Abonnements: %s.",
 			creditFor:       "Rechnungskorrektur zur Rechnung %s vom %s. Grund: %s",
 			exemptAE:        "Steuerschuldnerschaft des Leistungsempfängers",
@@ -91,6 +92,7 @@ func textsFor(lang string) texts {
 		card:            "Paid by card: the amount is charged to your card in advance.",
 		online:          "Payable online (PayPal or another wallet) by %s.",
 		wallet:          "Paid with %s: the amount is charged in advance to your stored payment method.",
+		partCredit:      "Part credit: %s of %s (net) of line %s.",
 		finalNote:       "Final invoice for cancelled subscriptions: %s.",
 		creditFor:       "Credit note for invoice %s of %s. Reason: %s",
 		exemptAE:        "Reverse charge",

@@ -20,6 +20,7 @@ type Charger interface {
 
 // chargeStore is what the charge stage reads and writes.
 type chargeStore interface {
+	refundStore
 	// ChargesDue returns the invoices to charge, those an earlier run began first.
 	ChargesDue(ctx context.Context) ([]store.Charge, error)
 	// BeginCharge records a charge as pending before Stripe is called.
@@ -58,6 +59,14 @@ type chargeStage struct{ st chargeStore }
 func (chargeStage) name() string { return "charge" }
 
 func (s chargeStage) run(ctx context.Context, r *runState) error {
+	if err := s.chargeAll(ctx, r); err != nil {
+		return err
+	}
+	return refund(ctx, s.st, r) // credit notes a credit-note command could not refund
+}
+
+// chargeAll charges every invoice due.
+func (s chargeStage) chargeAll(ctx context.Context, r *runState) error {
 	due, err := s.st.ChargesDue(ctx)
 	if err != nil {
 		return err // the store says what it was reading

@@ -126,6 +126,10 @@ type Summary struct {
 	Charges      []ChargeOutcome `json:"charges,omitempty"`
 	CannotCharge []CannotCharge  `json:"cannot_charge,omitempty"`
 	ChargingOff  int             `json:"charging_off,omitempty"`
+	// Refunds are the refunds through Stripe of credit notes of invoices paid there;
+	// RefundsOff how many were left because no Stripe key is configured.
+	Refunds    []RefundOutcome `json:"refunds,omitempty"`
+	RefundsOff int             `json:"refunds_off,omitempty"`
 	// Ageing is what is open after the run, by age band and currency.
 	Ageing  []openitems.Bucket `json:"ageing,omitempty"`
 	Seconds float64            `json:"seconds"`

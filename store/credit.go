@@ -11,16 +11,18 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/kontor-billing/kontor/calendar"
 	"github.com/kontor-billing/kontor/invoice"
+	"github.com/shopspring/decimal"
 )
 
 // ErrOverCredit means a credit note would credit more than was invoiced.
 var ErrOverCredit = errors.New("credit exceeds what was invoiced")
 
-// CreateCreditNote stores a draft credit note for lines of a finalized invoice (all lines
-// not credited yet when lineIDs is empty), in one transaction that locks the invoice: a
-// line is credited at most once, so nothing is credited twice. The draft is finalized,
-// rendered and archived like an invoice (see jobs.CreditNote). The original is untouched.
-func (s *Store) CreateCreditNote(ctx context.Context, number string, lineIDs []string, reason string, issue calendar.Date) (int64, *invoice.Invoice, error) {
+// CreateCreditNote stores a draft credit note for parts of a finalized invoice (what is
+// left of every line when parts is empty), in one transaction that locks the invoice: a
+// line is credited, in full or by amounts, never beyond its net, so nothing is credited
+// twice. The draft is finalized, rendered and archived like an invoice (see
+// jobs.CreditNote). The original is untouched.
+func (s *Store) CreateCreditNote(ctx context.Context, number string, parts []invoice.CreditPart, reason string, issue calendar.Date) (int64, *invoice.Invoice, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return 0, nil, fmt.Errorf("credit note for %s: %w", number, err)
@@ -38,18 +40,18 @@ func (s *Store) CreateCreditNote(ctx context.Context, number string, lineIDs []s
 	if err := json.Unmarshal(model, orig); err != nil {
 		return 0, nil, fmt.Errorf("credit note for %s: the invoice's model: %w", number, err)
 	}
-	credited, err := creditedLines(ctx, tx, number)
+	credited, err := creditedLines(ctx, tx, orig)
 	if err != nil {
 		return 0, nil, fmt.Errorf("credit note for %s: %w", number, err)
 	}
-	if lineIDs, err = toCredit(orig, lineIDs, credited); err != nil {
+	if parts, err = toCredit(orig, parts, credited); err != nil {
 		return 0, nil, fmt.Errorf("credit note for %s: %w", number, err)
 	}
-	cn, err := invoice.CreditNoteForLines(orig, lineIDs, "DRAFT-CN", issue, reason)
+	cn, err := invoice.CreditNoteForParts(orig, parts, "DRAFT-CN", issue, reason)
 	if err != nil {
 		return 0, nil, err
 	}
-	id, err := insertCreditNote(ctx, tx, cn, number, lineIDs)
+	id, err := insertCreditNote(ctx, tx, cn, number, parts)
 	if err != nil {
 		return 0, nil, fmt.Errorf("credit note for %s: %w", number, err)
 	}
@@ -59,50 +61,87 @@ func (s *Store) CreateCreditNote(ctx context.Context, number string, lineIDs []s
 	return id, cn, nil
 }
 
-// creditedLines returns the lines of invoice number credited already: the number of the
-// credit note by line ID.
-func creditedLines(ctx context.Context, tx pgx.Tx, number string) (map[string]string, error) {
-	rows, err := tx.Query(ctx, `select c.line_id, i.number from credited_lines c join invoices i on i.id = c.credit_note_id
-		where c.invoice_number = $1`, number)
+// credit is what was credited of a line, and by which credit notes.
+type credit struct {
+	amount decimal.Decimal
+	by     []string
+}
+
+// creditedLines returns what credit notes credited of each line of invoice orig.
+func creditedLines(ctx context.Context, tx pgx.Tx, orig *invoice.Invoice) (map[string]credit, error) {
+	net := map[string]decimal.Decimal{}
+	for _, l := range orig.Lines {
+		net[l.ID] = l.Net
+	}
+	rows, err := tx.Query(ctx, `select c.line_id, i.number, c.amount from credited_lines c join invoices i on i.id = c.credit_note_id
+		where c.invoice_number = $1 order by i.id`, orig.Number)
 	if err != nil {
 		return nil, err
 	}
-	credited := map[string]string{}
+	credited := map[string]credit{}
 	var line, by string
-	if _, err := pgx.ForEachRow(rows, []any{&line, &by}, func() error { credited[line] = by; return nil }); err != nil {
+	var amount *decimal.Decimal
+	if _, err := pgx.ForEachRow(rows, []any{&line, &by, &amount}, func() error {
+		c := credited[line]
+		a := net[line]
+		if amount != nil {
+			a = *amount
+		}
+		c.amount, c.by = c.amount.Add(a), append(c.by, by)
+		credited[line] = c
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	return credited, nil
 }
 
-// toCredit returns the lines to credit: lineIDs, or every line not credited yet when
-// it is empty. A line credited already is ErrOverCredit.
-func toCredit(orig *invoice.Invoice, lineIDs []string, credited map[string]string) ([]string, error) {
-	if len(lineIDs) == 0 {
+// toCredit returns the parts to credit: parts, or what is left of every line when it is
+// empty (lines with nothing left are passed over). A line named whole is credited for
+// what is left of it; a named line with nothing left, or an amount beyond what is left,
+// is ErrOverCredit.
+func toCredit(orig *invoice.Invoice, parts []invoice.CreditPart, credited map[string]credit) ([]invoice.CreditPart, error) {
+	all := len(parts) == 0
+	if all {
 		for _, l := range orig.Lines {
-			if credited[l.ID] == "" {
-				lineIDs = append(lineIDs, l.ID)
-			}
-		}
-		if len(lineIDs) == 0 {
-			return nil, fmt.Errorf("every line is credited already: %w", ErrOverCredit)
+			parts = append(parts, invoice.CreditPart{LineID: l.ID})
 		}
 	}
-	var twice []string
-	for _, id := range lineIDs {
-		if by := credited[id]; by != "" {
-			twice = append(twice, fmt.Sprintf("line %s (credited by %s)", id, by))
+	net := map[string]decimal.Decimal{}
+	for _, l := range orig.Lines {
+		net[l.ID] = l.Net
+	}
+	var out []invoice.CreditPart
+	var over []string
+	for _, p := range parts {
+		c := credited[p.LineID]
+		left := net[p.LineID].Sub(c.amount)
+		switch {
+		case len(c.by) == 0 && p.Amount.IsZero():
+			out = append(out, p) // the whole line, as it is
+		case !left.IsPositive() && all:
+		case !left.IsPositive():
+			over = append(over, fmt.Sprintf("line %s (credited by %s)", p.LineID, strings.Join(c.by, ", ")))
+		case p.Amount.GreaterThan(left):
+			over = append(over, fmt.Sprintf("line %s (%s left of %s, asked %s)", p.LineID, left.StringFixed(2), net[p.LineID].StringFixed(2), p.Amount.StringFixed(2)))
+		case p.Amount.IsZero():
+			out = append(out, invoice.CreditPart{LineID: p.LineID, Amount: left})
+		default:
+			out = append(out, p)
 		}
 	}
-	if len(twice) > 0 {
-		sort.Strings(twice)
-		return nil, fmt.Errorf("%s: %w", strings.Join(twice, ", "), ErrOverCredit)
+	if len(over) > 0 {
+		sort.Strings(over)
+		return nil, fmt.Errorf("%s: %w", strings.Join(over, ", "), ErrOverCredit)
 	}
-	return lineIDs, nil
+	if len(out) == 0 {
+		return nil, fmt.Errorf("every line is credited already: %w", ErrOverCredit)
+	}
+	return out, nil
 }
 
-// insertCreditNote stores the draft credit note cn for the lines of invoice number.
-func insertCreditNote(ctx context.Context, tx pgx.Tx, cn *invoice.Invoice, number string, lineIDs []string) (int64, error) {
+// insertCreditNote stores the draft credit note cn for parts of invoice number.
+func insertCreditNote(ctx context.Context, tx pgx.Tx, cn *invoice.Invoice, number string, parts []invoice.CreditPart) (int64, error) {
 	b, err := json.Marshal(cn)
 	if err != nil {
 		return 0, err
@@ -113,9 +152,14 @@ func insertCreditNote(ctx context.Context, tx pgx.Tx, cn *invoice.Invoice, numbe
 		cn.Totals.TaxBasis.String(), cn.Totals.TaxTotal.String(), cn.Totals.GrandTotal.String()).Scan(&id); err != nil {
 		return 0, err
 	}
-	for _, l := range lineIDs {
-		if _, err := tx.Exec(ctx, `insert into credited_lines (invoice_number, line_id, credit_note_id) values ($1, $2, $3)`, number, l, id); err != nil {
-			return 0, fmt.Errorf("line %s: %w", l, err)
+	for _, p := range parts {
+		var amount *decimal.Decimal
+		if !p.Amount.IsZero() {
+			amount = &p.Amount
+		}
+		if _, err := tx.Exec(ctx, `insert into credited_lines (invoice_number, line_id, credit_note_id, amount) values ($1, $2, $3, $4)`,
+			number, p.LineID, id, amount); err != nil {
+			return 0, fmt.Errorf("line %s: %w", p.LineID, err)
 		}
 	}
 	return id, nil

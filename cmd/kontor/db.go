@@ -289,6 +289,12 @@ func writeCharges(w io.Writer, s jobs.Summary) error {
 		}
 		fmt.Fprintln(w, line)
 	}
+	for _, rf := range s.Refunds {
+		fmt.Fprintf(w, "  refund of %s (invoice %s) through Stripe: %s %s %s\n", rf.CreditNote, rf.Invoice, rf.Amount.StringFixed(2), rf.Currency, rf.Status)
+	}
+	if s.RefundsOff > 0 {
+		fmt.Fprintf(w, "  refunds through Stripe are off (no %s): %s of invoices paid there not refunded\n", envStripeKey, invoice.Count(s.RefundsOff, "credit note", "credit notes"))
+	}
 	if len(s.CannotCharge) > 0 {
 		fmt.Fprintf(w, "  cannot charge: %d (no Stripe IDs in customers.csv; the invoice stays open, no grace starts)\n", len(s.CannotCharge))
 	}

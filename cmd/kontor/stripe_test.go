@@ -113,3 +113,46 @@ func checkCharges(t *testing.T, sm *chargingtest.Server, st *store.Store) {
 		t.Errorf("%d PaymentIntents created, want 4", len(pis))
 	}
 }
+
+// TestCreditPartOfALinePaidThroughStripe credits part of a line of an invoice paid
+// through Stripe: the credit note is refunded there once, under its own key; crediting
+// more than is left of the line is refused; nothing of the invoice stays open.
+func TestCreditPartOfALinePaidThroughStripe(t *testing.T) {
+	sm := chargingtest.Start(t)
+	env, st, _ := demoDB(t)
+	env = append(env, "STRIPE_API_KEY="+chargingtest.Key, "STRIPE_API_BASE="+sm.URL)
+	if out, err := kontor(t, env, "run", "--as-of", "2026-11-01"); err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	var inv, net string
+	if err := st.Pool().QueryRow(context.Background(), `select number, model->'lines'->0->>'net' from invoices where buyer_id = 'C-010'`).Scan(&inv, &net); err != nil {
+		t.Fatal(err)
+	}
+	out, err := kontor(t, env, "credit-note", inv, "--line", "1", "--amount", "2.00", "--reason", "goodwill", "--date", "2026-11-05")
+	if err != nil || !strings.Contains(out, "issued GS-2026-000001 (type 381) for "+inv+": net 2.00, VAT 0.00, gross 2.00 EUR") ||
+		!strings.Contains(out, "refund of GS-2026-000001 (invoice "+inv+") through Stripe: 2.00 EUR refunded") {
+		t.Fatalf("part credit: %v\n%s", err, out)
+	}
+	out, err = kontor(t, env, "credit-note", inv, "--line", "1", "--amount", net, "--reason", "too much", "--date", "2026-11-05")
+	if err == nil || !strings.Contains(out, "line 1 (") || !strings.Contains(out, "left of "+net) {
+		t.Errorf("crediting more than is left: %v\n%s", err, out)
+	}
+	if out, err := kontor(t, env, "run", "--as-of", "2026-11-06"); err != nil || strings.Contains(out, "refund of") {
+		t.Errorf("a later run refunded again: %v\n%s", err, out)
+	}
+	refunds := 0
+	for _, r := range sm.Requests() {
+		if r.Path == "/v1/refunds" {
+			refunds++
+			if r.IdempotencyKey != charging.RefundKey("GS-2026-000001") {
+				t.Errorf("refund under key %q", r.IdempotencyKey)
+			}
+		}
+	}
+	if refunds != 1 {
+		t.Errorf("%d refund requests, want 1", refunds)
+	}
+	if out, err := kontor(t, env, "receivables", "--format", "csv"); err != nil || strings.Contains(out, inv) {
+		t.Errorf("the credited and refunded invoice is open: %v\n%s", err, out)
+	}
+}

@@ -95,6 +95,12 @@ create table direct_debits (
     created_at      timestamptz not null default now()
 );
 
+-- A credit note may credit part of a line by amount: a line is credited until nothing is
+-- left of it (amount null: the whole line).
+alter table credited_lines add column amount numeric;
+alter table credited_lines drop constraint credited_lines_pkey;
+alter table credited_lines add primary key (invoice_number, line_id, credit_note_id);
+
 -- What is open of each invoice: its gross, less what was paid (net of refunds and
 -- returns) and what credit notes corrected.
 create index invoices_preceding on invoices ((model->>'preceding_invoice')) where type_code = '381';
@@ -109,6 +115,10 @@ where i.type_code = '380' and i.number is not null;
 
 ---- create above / drop below ----
 
+delete from credited_lines where amount is not null;
+alter table credited_lines drop constraint credited_lines_pkey;
+alter table credited_lines add primary key (invoice_number, line_id);
+alter table credited_lines drop column amount;
 drop view invoice_balances;
 drop index invoices_preceding;
 drop table direct_debits, bank_entries, stripe_events, stripe_charges;
