@@ -105,6 +105,9 @@ type Seller struct {
 	Seat              string   `json:"seat,omitempty"`
 	LogoFile          string   `json:"logo,omitempty"`
 	AccentColor       string   `json:"accent_color,omitempty"`
+	// EmailInvoices sends every invoice and credit note, PDF and XML, to the buyer's
+	// billing email when it is issued (through the outbox, KONTOR_SMTP_URL).
+	EmailInvoices bool `json:"email_invoices,omitempty"`
 	// Logo is the logo file's content, read by the loader and kept with the dataset.
 	Logo []byte `json:"logo_data,omitempty"`
 

@@ -35,6 +35,9 @@ func CreditNote(ctx context.Context, st *store.Store, number string, parts []inv
 	if err := s.run(ctx, r); err != nil {
 		return r.sum, fmt.Errorf("credit invoice %s: %w", number, err)
 	}
+	if err := queueInvoiceMails(ctx, st, r); err != nil {
+		return r.sum, fmt.Errorf("credit invoice %s: %w", number, err)
+	}
 	if err := refund(ctx, st, r); err != nil {
 		return r.sum, fmt.Errorf("credit invoice %s: refund: %w", number, err)
 	}

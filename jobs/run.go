@@ -130,6 +130,8 @@ type Summary struct {
 	// RefundsOff how many were left because no Stripe key is configured.
 	Refunds    []RefundOutcome `json:"refunds,omitempty"`
 	RefundsOff int             `json:"refunds_off,omitempty"`
+	// Emails is how many invoice emails the run queued in the outbox.
+	Emails int `json:"emails,omitempty"`
 	// Ageing is what is open after the run, by age band and currency.
 	Ageing  []openitems.Bucket `json:"ageing,omitempty"`
 	Seconds float64            `json:"seconds"`

@@ -40,6 +40,7 @@ func runStages(st storeAdapter, dryRun bool) []stage {
 		assembleStage{st},                        // drafts, charges, ledger, settled usage
 		finalizeStage{finalize: st, deliver: st}, // numbers, then PDF and XML archived
 		chargeStage{st},                          // stored payment methods charged once
+		mailStage{st},                            // invoice emails queued, when the seller sends them
 		licenseStage{st},                         // failed payments → license states
 		reportStage{st},                          // the run's HTML report, archived
 		finishStage{st},                          // the run recorded done with its summary

@@ -14,7 +14,7 @@ func TestRunStages(t *testing.T) {
 		dryRun bool
 		want   string
 	}{
-		{false, "load assemble finalize charge licenses report finish"},
+		{false, "load assemble finalize charge mail licenses report finish"},
 		{true, "load assemble licenses"},
 	} {
 		var names []string

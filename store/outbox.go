@@ -164,3 +164,29 @@ func (s *Store) Outbox(ctx context.Context, states ...string) ([]OutboxEntry, er
 	}
 	return out, nil
 }
+
+// QueueInvoiceMails puts in the outbox an email of each archived document among numbers
+// (invoices and credit notes), and of each archived by a run that stopped before it was
+// done, its PDF and XML attached, to the buyer's billing email: once each, however often
+// it is called.
+func (s *Store) QueueInvoiceMails(ctx context.Context, numbers []string) (int, error) {
+	tag, err := s.pool.Exec(ctx, `insert into outbox (customer_id, invoice_number, kind, on_date, subject, message, attachments, recipient)
+		select i.buyer_id, i.number, 'invoice', i.issue_date,
+			case when i.type_code = '381' then 'Rechnungskorrektur / credit note ' else 'Rechnung / invoice ' end || i.number,
+			case when i.model->>'language' = 'de'
+				then 'Guten Tag,' || chr(10) || chr(10) || 'anbei erhalten Sie ' || case when i.type_code = '381' then 'die Rechnungskorrektur ' else 'die Rechnung ' end
+					|| i.number || ' vom ' || to_char(i.issue_date, 'DD.MM.YYYY') || ' als PDF mit eingebetteter E-Rechnung (ZUGFeRD/Factur-X) und als XML.'
+					|| chr(10) || chr(10) || 'Mit freundlichen Grüßen' || chr(10) || (i.model->'seller'->>'name')
+				else 'Hello,' || chr(10) || chr(10) || 'please find attached ' || case when i.type_code = '381' then 'credit note ' else 'invoice ' end
+					|| i.number || ' of ' || i.issue_date::text || ' as a PDF with the embedded e-invoice (ZUGFeRD/Factur-X) and as XML.'
+					|| chr(10) || chr(10) || 'Kind regards' || chr(10) || (i.model->'seller'->>'name') end,
+			(select jsonb_agg(d.archive_key order by d.kind) from documents d where d.invoice_id = i.id),
+			coalesce(i.model->'buyer'->>'email', '')
+		from invoices i
+		where i.status = 'archived' and (i.number = any($1) or i.run_id in (select id from runs where status <> 'done'))
+		on conflict do nothing`, numbers)
+	if err != nil {
+		return 0, fmt.Errorf("queue invoice emails: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -289,6 +289,9 @@ func writeCharges(w io.Writer, s jobs.Summary) error {
 		}
 		fmt.Fprintln(w, line)
 	}
+	if s.Emails > 0 {
+		fmt.Fprintf(w, "  invoice emails queued: %d\n", s.Emails)
+	}
 	for _, rf := range s.Refunds {
 		fmt.Fprintf(w, "  refund of %s (invoice %s) through Stripe: %s %s %s\n", rf.CreditNote, rf.Invoice, rf.Amount.StringFixed(2), rf.Currency, rf.Status)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/emersion/go-smtp"
+	"github.com/kontor-billing/kontor/store/storetest"
 )
 
 // mailbox is a real SMTP server on loopback (go-smtp) that keeps what it receives; it
@@ -181,4 +182,47 @@ func checkNotice(t *testing.T, box *mailbox, invoice string) {
 		return
 	}
 	t.Errorf("no notice for %s", invoice)
+}
+
+// TestInvoicesByEmail: with seller.json email_invoices, a run queues each document it
+// issues and sends it, PDF and XML attached, to the buyer's billing email, once.
+func TestInvoicesByEmail(t *testing.T) {
+	box, smtpURL := startMailbox(t)
+	data := t.TempDir()
+	if err := os.CopyFS(data, os.DirFS("../../fixtures/demo")); err != nil {
+		t.Fatal(err)
+	}
+	seller := filepath.Join(data, "seller.json")
+	b, _ := os.ReadFile(seller)
+	os.WriteFile(seller, []byte(strings.Replace(string(b), `"accent_color"`, `"email_invoices": true, "accent_color"`, 1)), 0o644)
+	url, _ := storetest.New(t)
+	db := "--database-url=" + url
+	arc := "--archive=file://" + t.TempDir()
+	t.Setenv("KONTOR_SMTP_URL", smtpURL)
+	cli(t, 0, "import", db, "--data", data)
+	out := cli(t, 0, "run", db, arc, "--as-of", "2026-11-01")
+	if !strings.Contains(out, "invoice emails queued: 25") || !strings.Contains(out, "emails: 25 sent, 0 to retry") {
+		t.Fatalf("run: %s", out)
+	}
+	if out := cli(t, 0, "run", db, arc, "--as-of", "2026-11-01"); strings.Contains(out, "emails:") {
+		t.Errorf("a second run sent again: %s", out)
+	}
+	box.mu.Lock()
+	defer box.mu.Unlock()
+	if len(box.received) != 25 {
+		t.Fatalf("%d emails received, want 25", len(box.received))
+	}
+	for _, m := range box.received {
+		if m.Header.Get("Subject") != "Rechnung / invoice RE-2026-000001" {
+			continue
+		}
+		body, _ := io.ReadAll(m.Body)
+		for _, want := range []string{`filename="RE-2026-000001.pdf"`, `filename="RE-2026-000001.xml"`, "anbei erhalten Sie die Rechnung RE-2026-000001 vom 01.11.2026"} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("the invoice email lacks %q", want)
+			}
+		}
+		return
+	}
+	t.Error("no email of RE-2026-000001")
 }
