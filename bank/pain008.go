@@ -277,10 +277,10 @@ func CollectionDay(due, sent calendar.Date) calendar.Date {
 }
 
 func businessDay(d calendar.Date) bool {
-	switch d.Time(time.UTC).Weekday() {
-	case time.Saturday, time.Sunday:
+	if wd := d.Time(time.UTC).Weekday(); wd == time.Saturday || wd == time.Sunday {
 		return false
 	}
 	_, m, day := d.Date()
-	return !(m == time.January && day == 1 || m == time.May && day == 1 || m == time.December && (day == 25 || day == 26))
+	holiday := m == time.January && day == 1 || m == time.May && day == 1 || m == time.December && (day == 25 || day == 26)
+	return !holiday
 }

@@ -28,6 +28,10 @@ type ReportStore interface {
 	RunsOf(ctx context.Context, numbers []string) ([]int64, error)
 	// Dataset reads the whole dataset.
 	Dataset(ctx context.Context) (*dataset.Dataset, error)
+}
+
+// openItemsStore is what the report stage reads of the open items.
+type openItemsStore interface {
 	// Receivables lists the invoices with something open as of a date.
 	Receivables(ctx context.Context, asOf calendar.Date, loc *time.Location) ([]openitems.Item, error)
 }
@@ -126,13 +130,16 @@ func factsOf(ctx context.Context, st ReportStore, rec store.RunRecord, sum Summa
 }
 
 // reportStage archives the run's HTML report (ReportKey) with the summary so far: what
-// the run issued and rated, compared with the run before it.
-type reportStage struct{ st ReportStore }
+// the run issued and rated, compared with the run before it, and the open items' ageing.
+type reportStage struct {
+	st   ReportStore
+	open openItemsStore
+}
 
 func (reportStage) name() string { return "report" }
 
 func (s reportStage) run(ctx context.Context, r *runState) error {
-	items, err := s.st.Receivables(ctx, r.opt.AsOf, r.ds.Seller.Location)
+	items, err := s.open.Receivables(ctx, r.opt.AsOf, r.ds.Seller.Location)
 	if err != nil {
 		return fmt.Errorf("open items as of %s: %w", r.opt.AsOf, err)
 	}

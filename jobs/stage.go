@@ -42,7 +42,7 @@ func runStages(st storeAdapter, dryRun bool) []stage {
 		chargeStage{st},                          // stored payment methods charged once
 		mailStage{st},                            // invoice emails queued, when the seller sends them
 		licenseStage{st},                         // failed payments → license states
-		reportStage{st},                          // the run's HTML report, archived
+		reportStage{st: st, open: st},            // the run's HTML report, archived
 		finishStage{st},                          // the run recorded done with its summary
 	}
 }

@@ -166,7 +166,7 @@ func checkNotice(t *testing.T, box *mailbox, invoice string) {
 		if !strings.Contains(m.Header.Get("Subject"), invoice) {
 			continue
 		}
-		var r io.Reader = m.Body
+		r := io.Reader(m.Body)
 		if strings.EqualFold(m.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
 			r = quotedprintable.NewReader(r)
 		}

@@ -75,6 +75,17 @@ func sendOutbox(ctx context.Context, out io.Writer, st *store.Store, arc archive
 	return nil
 }
 
+// startMail sends the outbox every minute in the background until ctx ends, when
+// KONTOR_SMTP_URL is set (kontor schedule and serve).
+func startMail(ctx context.Context, st *store.Store, arc archive.Store, from string, log *slog.Logger) error {
+	s, ok, err := mailSender(st, arc, from, log)
+	if err != nil || !ok {
+		return err
+	}
+	go sendMail(ctx, s, time.Minute)
+	return nil
+}
+
 // sendMail sends the outbox every interval until ctx ends (kontor schedule and serve).
 func sendMail(ctx context.Context, s outbox.Sender, every time.Duration) {
 	t := time.NewTicker(every)

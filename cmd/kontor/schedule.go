@@ -74,12 +74,8 @@ the database answers).`,
 			}
 			t := ticker{st: st, loc: loc, replica: replica, log: log, metrics: m,
 				opt: jobs.RunOptions{Renderer: r, Archive: arc, Logger: log, Crash: crashHook(), Queue: q, Charger: stripeCharger()}}
-			mailer, mailing, err := mailSender(st, arc, seller.Email, log)
-			if err != nil {
+			if err := startMail(ctx, st, arc, seller.Email, log); err != nil {
 				return err
-			}
-			if mailing {
-				go sendMail(ctx, mailer, time.Minute)
 			}
 			c := cron.New(cron.WithLocation(loc), cron.WithParser(parser))
 			c.Schedule(sched, cron.FuncJob(func() { t.tick(ctx) }))

@@ -62,12 +62,8 @@ hand, as kontor run does, and the next run finishes it.`,
 			if err != nil {
 				return err
 			}
-			mailer, mailing, err := mailSender(st, arc, seller.Email, logger)
-			if err != nil {
+			if err := startMail(ctx, st, arc, seller.Email, logger); err != nil {
 				return err
-			}
-			if mailing {
-				go sendMail(ctx, mailer, time.Minute)
 			}
 			err = serveConsole(ctx, addr, certFile, keyFile, srv.Handler(), logger)
 			srv.Wait()
