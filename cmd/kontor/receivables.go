@@ -49,4 +49,3 @@ negative open amount.`,
 	cmd.Flags().StringVar(&format, "format", "table", "table or csv")
 	return cmd
 }
-
