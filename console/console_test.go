@@ -19,12 +19,14 @@ import (
 
 	"github.com/kontor-billing/kontor/archive"
 	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/charging"
 	"github.com/kontor-billing/kontor/console"
 	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/jobs"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/kontor-billing/kontor/store/storetest"
 	"github.com/kontor-billing/kontor/zugferd"
+	"github.com/stripe/stripe-go/v82/webhook"
 )
 
 // syncBuffer is a log sink the server and the test share.
@@ -90,14 +92,62 @@ func setup(t *testing.T) env {
 		}
 	}
 	logs := &syncBuffer{}
-	srv, err := console.New(ctx, console.Config{Store: st, Archive: arc, Renderer: r,
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, err := console.New(ctx, console.Config{Store: st, Archive: arc, Renderer: r, Logger: log,
+		Webhooks: charging.Webhook{Secret: webhookSecret, Store: store.StripeEvents{Store: st, Location: time.UTC}, Log: log}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return env{url: ts.URL, st: st, arcDir: arcDir, logs: logs}
+}
+
+const webhookSecret = "whsec_console_test"
+
+// TestStripeWebhookNeedsNoSession: Stripe's events reach POST /webhooks/stripe without a
+// session or same-origin headers; their signature authorises them, and an unsigned one
+// is refused with 400 and changes nothing.
+func TestStripeWebhookNeedsNoSession(t *testing.T) {
+	e := setup(t)
+	body := []byte(`{"id":"evt_console_1","object":"event","type":"payment_intent.succeeded","created":1793520000,
+		"data":{"object":{"id":"pi_console_1","object":"payment_intent","amount":24419,"amount_received":24419,"currency":"eur",
+		"metadata":{"invoice":"RE-2026-000001"}}}}`)
+	send := func(sig string) int {
+		req, _ := http.NewRequest(http.MethodPost, e.url+"/webhooks/stripe", bytes.NewReader(body))
+		req.Header.Set("Origin", "https://stripe.example") // a cross-origin POST: not a browser's, not refused for it
+		if sig != "" {
+			req.Header.Set("Stripe-Signature", sig)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	paid := func() int {
+		var n int
+		if err := e.st.Pool().QueryRow(context.Background(), `select count(*) from payments where invoice_number = 'RE-2026-000001'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if code := send(""); code != http.StatusBadRequest || paid() != 0 {
+		t.Errorf("unsigned event: %d, %d payments; want 400 and none", code, paid())
+	}
+	sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: webhookSecret, Timestamp: time.Now()}).Header
+	if code := send(sig); code != http.StatusOK || paid() != 1 {
+		t.Errorf("signed event: %d, %d payments; want 200 and one", code, paid())
+	}
+	resp, err := client(t).Get(e.url + "/webhooks/stripe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /webhooks/stripe: %d, want 404 (only POST is served there)", resp.StatusCode)
+	}
 }
 
 // client is a browser-like client: a cookie jar, redirects not followed.

@@ -447,7 +447,7 @@ func stripeIDs(r *row, m PaymentMethod) (cus, pm string) {
 	case pm == "":
 		r.fail("stripe_payment_method_id", "is required with stripe_customer_id")
 	case !m.Stored():
-		r.fail("payment_method", "%s is paid by transfer, not charged: the Stripe IDs need a stored payment method", m)
+		r.fail("payment_method", "%s is paid by the buyer, not charged: the Stripe IDs need a stored payment method", m)
 	}
 	return cus, pm
 }
@@ -458,7 +458,7 @@ func (l *loader) customers() {
 		c := &Customer{ID: r.id("id"), Line: r.line}
 		r.record = c.ID
 		c.Party = l.party(r)
-		c.StripeCustomer, c.StripePaymentMethod = stripeIDs(r, c.PaymentMethod)
+		c.StripeCustomerID, c.StripePaymentMethodID = stripeIDs(r, c.PaymentMethod)
 		c.TenantID = r.required("tenant_id")
 		if c.TenantID != "" && !guidPattern.MatchString(c.TenantID) {
 			r.fail("tenant_id", "%q is not a GUID (the Entra tenant ID, or a generated GUID on-premises)", c.TenantID)

@@ -221,13 +221,14 @@ const (
 // PaymentMethods are the payment methods a dataset may name, in the order errors list them.
 var PaymentMethods = []PaymentMethod{SEPACreditTransfer, SEPADirectDebit, Card, ApplePay, GooglePay, PayPal, Link, OnlinePayment}
 
-// Stored reports whether the method is a payment method the buyer stored with the seller's
-// payment service provider, charged in advance by the seller (the licensing guide: "if a
+// Stored reports whether the method is a payment method the buyer stored with the seller
+// or its payment service provider, charged by the seller (the licensing guide: "if a
 // stored payment method cannot be charged, the license will be automatically deactivated
 // after prior notification and a grace period of 7 days"). A SEPA direct debit is stored
-// too, whether it is collected through Stripe or through the seller's bank.
+// too, whether it is collected through Stripe or through the seller's bank. A transfer
+// and an online payment the buyer makes are not.
 func (m PaymentMethod) Stored() bool {
-	return m != SEPACreditTransfer && m != ""
+	return m != SEPACreditTransfer && m != OnlinePayment && m != ""
 }
 
 // CardLike reports whether the method pays with a card, in a wallet or not (BT-81 54).
@@ -246,16 +247,16 @@ type Party struct {
 	// MandateDate is the day the direct-debit mandate was signed: required in the debit
 	// file for the seller's bank, optional otherwise.
 	MandateDate calendar.Date `json:"mandate_date,omitzero"`
-	// StripeCustomer and StripePaymentMethod are the buyer's Stripe customer (cus_…) and
+	// StripeCustomerID and StripePaymentMethodID are the buyer's Stripe customer (cus_…) and
 	// stored payment method (pm_…), when the seller charges it through Stripe; a customer
 	// only.
-	StripeCustomer      string `json:"stripe_customer_id,omitempty"`
-	StripePaymentMethod string `json:"stripe_payment_method_id,omitempty"`
+	StripeCustomerID      string `json:"stripe_customer_id,omitempty"`
+	StripePaymentMethodID string `json:"stripe_payment_method_id,omitempty"`
 }
 
 // ChargedByStripe reports whether the party's stored method is charged through Stripe.
 func (p Party) ChargedByStripe() bool {
-	return p.PaymentMethod.Stored() && p.StripeCustomer != "" && p.StripePaymentMethod != ""
+	return p.PaymentMethod.Stored() && p.StripeCustomerID != "" && p.StripePaymentMethodID != ""
 }
 
 // Customer is a Business Central tenant (customers.csv).

@@ -31,7 +31,7 @@ func TestStoredPaymentMethods(t *testing.T) {
 		{"unknown method", row("bitcoin", "", "", ""), "field payment_method: must be one of sepa_credit_transfer, sepa_direct_debit, card, apple_pay, google_pay, paypal, link, online, got \"bitcoin\""},
 		{"customer ID alone", row("card", "cus_A", "", ""), "field stripe_payment_method_id: is required with stripe_customer_id"},
 		{"not a customer ID", row("card", "cust-1", "pm_B", ""), `field stripe_customer_id: "cust-1" is not a Stripe customer ID`},
-		{"transfer with IDs", row("sepa_credit_transfer", "cus_A", "pm_B", ""), "field payment_method: sepa_credit_transfer is paid by transfer, not charged"},
+		{"transfer with IDs", row("sepa_credit_transfer", "cus_A", "pm_B", ""), "field payment_method: sepa_credit_transfer is paid by the buyer, not charged"},
 		{"mandate date", row("sepa_direct_debit", "", "", "15.03.2024"), `field mandate_date: "15.03.2024" is not a date`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -48,7 +48,7 @@ func TestStoredPaymentMethods(t *testing.T) {
 					t.Fatal(err)
 				}
 				cu := ds.CustomerByID["C-X"]
-				if !cu.PaymentMethod.Stored() || cu.ChargedByStripe() != (cu.StripeCustomer != "") {
+				if !cu.PaymentMethod.Stored() || cu.ChargedByStripe() != (cu.StripeCustomerID != "") {
 					t.Errorf("%+v: stored %v, charged by Stripe %v", cu.Party, cu.PaymentMethod.Stored(), cu.ChargedByStripe())
 				}
 				return

@@ -131,14 +131,14 @@ func (s chargeStage) request(ctx context.Context, r *runState, n int, c store.Ch
 	if c.Pending {
 		return s.st.PendingCharge(ctx, c.Invoice)
 	}
-	if c.StripeCustomer == "" || c.PaymentMethod == "" {
+	if c.StripeCustomerID == "" || c.PaymentMethod == "" {
 		return charging.Request{}, errNoStripeIDs
 	}
 	amount, err := charging.MinorUnits(c.Gross, c.Currency)
 	if err != nil {
 		return charging.Request{}, fmt.Errorf("charge %s: %w", c.Invoice, err)
 	}
-	req := charging.Request{Key: charging.IdempotencyKey(c.Invoice), Invoice: c.Invoice, Customer: c.StripeCustomer,
+	req := charging.Request{Key: charging.IdempotencyKey(c.Invoice), Invoice: c.Invoice, Customer: c.StripeCustomerID,
 		PaymentMethod: c.PaymentMethod, Amount: amount, Currency: c.Currency,
 		Description: fmt.Sprintf("Invoice %s (%s)", c.Invoice, r.ds.Seller.Name)}
 	if err := s.st.BeginCharge(ctx, req); err != nil {

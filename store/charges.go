@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,9 +21,9 @@ type Charge struct {
 	Method   dataset.PaymentMethod
 	Currency string
 	Gross    decimal.Decimal
-	// StripeCustomer and PaymentMethod are the customer's Stripe IDs as the dataset has them
+	// StripeCustomerID and PaymentMethod are the customer's Stripe IDs as the dataset has them
 	// now; empty when it has none.
-	StripeCustomer string
+	StripeCustomerID string
 	PaymentMethod  string
 	// Pending is set when an earlier run began the charge and did not record its outcome.
 	Pending bool
@@ -39,7 +40,7 @@ func (s *Store) ChargesDue(ctx context.Context) ([]Charge, error) {
 		left join dataset_records c on c.kind = 'customer' and c.id = i.buyer_id
 		left join stripe_charges ch on ch.invoice_number = i.number
 		where i.number is not null and i.type_code = '380' and i.buyer_kind = 'customer' and i.gross > 0
-		  and i.model->'payment'->>'method' <> 'sepa_credit_transfer'
+		  and i.model->'payment'->>'method' not in ('sepa_credit_transfer', 'online')
 		  and (ch.status is null or ch.status = 'pending')
 		  and not (i.model->'payment'->>'method' = 'sepa_direct_debit' and coalesce(c.doc->>'stripe_payment_method_id', '') = '')
 		order by ch.status is null, i.number`)
@@ -48,7 +49,7 @@ func (s *Store) ChargesDue(ctx context.Context) ([]Charge, error) {
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Charge, error) {
 		var c Charge
-		err := row.Scan(&c.Invoice, &c.Customer, &c.Method, &c.Currency, &c.Gross, &c.StripeCustomer, &c.PaymentMethod, &c.Pending)
+		err := row.Scan(&c.Invoice, &c.Customer, &c.Method, &c.Currency, &c.Gross, &c.StripeCustomerID, &c.PaymentMethod, &c.Pending)
 		return c, err
 	})
 	if err != nil {
@@ -89,9 +90,15 @@ func (s *Store) RecordCharge(ctx context.Context, invoice, currency string, res 
 	}
 	defer tx.Rollback(ctx)
 	var minor int64
-	if err := tx.QueryRow(ctx, `update stripe_charges set status = $2, intent_id = nullif($3, ''), failure = $4, updated_at = now()
+	err = tx.QueryRow(ctx, `update stripe_charges set status = $2, intent_id = nullif($3, ''), failure = $4, updated_at = now()
 		where invoice_number = $1 and status in ('pending', 'processing') returning amount_minor`,
-		invoice, string(res.Status), res.IntentID, res.Failure).Scan(&minor); err != nil {
+		invoice, string(res.Status), res.IntentID, res.Failure).Scan(&minor)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Stripe's webhook event came first and recorded the outcome: the payment below is
+		// recorded already, or is recorded now under the same reference.
+		err = tx.QueryRow(ctx, `select amount_minor from stripe_charges where invoice_number = $1`, invoice).Scan(&minor)
+	}
+	if err != nil {
 		return fmt.Errorf("record charge of %s: %w", invoice, err)
 	}
 	p := Payment{Invoice: invoice, Source: FromStripe, Reference: res.IntentID, At: at, Detail: res.Failure}
