@@ -24,7 +24,7 @@ type Charge struct {
 	// StripeCustomerID and PaymentMethod are the customer's Stripe IDs as the dataset has them
 	// now; empty when it has none.
 	StripeCustomerID string
-	PaymentMethod  string
+	PaymentMethod    string
 	// Pending is set when an earlier run began the charge and did not record its outcome.
 	Pending bool
 }
