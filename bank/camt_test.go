@@ -143,3 +143,17 @@ func TestAllocate(t *testing.T) {
 		}
 	}
 }
+
+// TestReadNotification: a camt.054 notification reads as a statement does.
+func TestReadNotification(t *testing.T) {
+	b, err := os.ReadFile("testdata/volksbank-2026-11-25.camt053.001.08.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.ReplaceAll(string(b), "camt.053.001.08", "camt.054.001.08")
+	doc = strings.ReplaceAll(strings.ReplaceAll(doc, "BkToCstmrStmt>", "BkToCstmrDbtCdtNtfctn>"), "Stmt>", "Ntfctn>")
+	st, err := ReadStatement("n.xml", []byte(doc))
+	if err != nil || st.Version != "camt.054.001.08" || len(st.Entries) != 3 || st.Entries[0].ReturnReason != "AM04" {
+		t.Errorf("camt.054: %v, %s, %d entries", err, st.Version, len(st.Entries))
+	}
+}

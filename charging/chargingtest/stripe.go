@@ -123,6 +123,12 @@ func startMock() (string, error) {
 	return "", fmt.Errorf("stripe-mock did not start on %s", addr)
 }
 
+// IntentID is the ID of the PaymentIntent the proxy answers a charge under key with.
+func IntentID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "pi_" + hex.EncodeToString(sum[:8])
+}
+
 // Requests returns the requests seen so far.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
@@ -198,8 +204,7 @@ func (s *Server) outcome(out []byte, req Request, form url.Values) answer {
 	if err := json.Unmarshal(out, &pi); err != nil {
 		return answer{500, []byte(`{"error":{"type":"api_error","message":"bad stripe-mock answer"}}`)}
 	}
-	sum := sha256.Sum256([]byte(req.IdempotencyKey))
-	pi["id"] = "pi_" + hex.EncodeToString(sum[:8])
+	pi["id"] = IntentID(req.IdempotencyKey)
 	pi["metadata"] = map[string]string{"invoice": req.Invoice}
 	pi["description"] = form.Get("description")
 	s.mu.Lock()

@@ -138,6 +138,15 @@ func TestStripeWebhooks(t *testing.T) {
 	if out := cli(t, 0, "run", db, arc, "--as-of", "2026-11-09"); !strings.Contains(out, "customer C-010: deactivated -> active") {
 		t.Errorf("day 9, paid: not active again:\n%s", out)
 	}
+	// An older failure arriving late (events come in any order) changes nothing: the payment
+	// after it settled the invoice.
+	late := stripeEvent("evt_failed_late", string(charging.IntentFailed), inv, gross, time.Date(2026, 11, 2, 9, 0, 0, 0, berlin))
+	if code, status := post(t, hook, late, signed(late, webhookSecret, time.Now())); code != http.StatusOK {
+		t.Fatalf("late failure: %s", status)
+	}
+	if out := cli(t, 0, "run", db, arc, "--as-of", "2026-11-09"); strings.Contains(out, "customer C-010:") {
+		t.Errorf("a late, older failure changed the license:\n%s", out)
+	}
 	if out := cli(t, 0, "receivables", db, "--as-of", "2026-11-09", "--format", "csv"); strings.Contains(out, inv+",") {
 		t.Errorf("paid invoice %s is open:\n%s", inv, out)
 	}
