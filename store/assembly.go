@@ -154,10 +154,11 @@ func insertInvoices(ctx context.Context, tx pgx.Tx, runID int64, invs []*invoice
 			if err != nil {
 				return nil, fmt.Errorf("invoice for %s %s: %w", inv.BuyerKind, inv.BuyerID, err)
 			}
-			b.Queue(`insert into invoices (run_id, buyer_kind, buyer_id, currency, type_code, issue_date, model, net, vat, gross)
-				values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id`,
+			b.Queue(`insert into invoices (run_id, buyer_kind, buyer_id, currency, type_code, issue_date, model, net, vat, gross, payment_method, due_date)
+				values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning id`,
 				runID, inv.BuyerKind, inv.BuyerID, inv.Currency, inv.TypeCode, inv.IssueDate.String(), model,
-				inv.Totals.TaxBasis.String(), inv.Totals.TaxTotal.String(), inv.Totals.GrandTotal.String()).QueryRow(func(row pgx.Row) error {
+				inv.Totals.TaxBasis.String(), inv.Totals.TaxTotal.String(), inv.Totals.GrandTotal.String(),
+				string(inv.Payment.Method), inv.DueDate.String()).QueryRow(func(row pgx.Row) error {
 				if err := row.Scan(&ids[i]); err != nil {
 					return fmt.Errorf("invoice for %s %s: %w", inv.BuyerKind, inv.BuyerID, err)
 				}

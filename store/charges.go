@@ -34,15 +34,15 @@ type Charge struct {
 // run began first. A direct debit without Stripe IDs is collected through the seller's
 // bank (DebitsDue) and is not listed.
 func (s *Store) ChargesDue(ctx context.Context) ([]Charge, error) {
-	rows, err := s.pool.Query(ctx, `select i.number, i.buyer_id, i.model->'payment'->>'method', i.currency, i.gross,
+	rows, err := s.pool.Query(ctx, `select i.number, i.buyer_id, i.payment_method, i.currency, i.gross,
 			coalesce(c.doc->>'stripe_customer_id', ''), coalesce(c.doc->>'stripe_payment_method_id', ''), ch.status is not null
 		from invoices i
 		left join dataset_records c on c.kind = 'customer' and c.id = i.buyer_id
 		left join stripe_charges ch on ch.invoice_number = i.number
 		where i.number is not null and i.type_code = '380' and i.buyer_kind = 'customer' and i.gross > 0
-		  and i.model->'payment'->>'method' not in ('sepa_credit_transfer', 'online')
+		  and i.payment_method not in ('sepa_credit_transfer', 'online')
 		  and (ch.status is null or ch.status = 'pending')
-		  and not (i.model->'payment'->>'method' = 'sepa_direct_debit' and coalesce(c.doc->>'stripe_payment_method_id', '') = '')
+		  and not (i.payment_method = 'sepa_direct_debit' and coalesce(c.doc->>'stripe_payment_method_id', '') = '')
 		order by ch.status is null, i.number`)
 	if err != nil {
 		return nil, fmt.Errorf("charges due: %w", err)

@@ -147,9 +147,11 @@ func insertCreditNote(ctx context.Context, tx pgx.Tx, cn *invoice.Invoice, numbe
 		return 0, err
 	}
 	var id int64
-	if err := tx.QueryRow(ctx, `insert into invoices (buyer_kind, buyer_id, currency, type_code, issue_date, model, net, vat, gross)
-		values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id`, cn.BuyerKind, cn.BuyerID, cn.Currency, cn.TypeCode, cn.IssueDate.String(), b,
-		cn.Totals.TaxBasis.String(), cn.Totals.TaxTotal.String(), cn.Totals.GrandTotal.String()).Scan(&id); err != nil {
+	if err := tx.QueryRow(ctx, `insert into invoices (buyer_kind, buyer_id, currency, type_code, issue_date, model, net, vat, gross,
+			payment_method, due_date, preceding_invoice)
+		values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning id`, cn.BuyerKind, cn.BuyerID, cn.Currency, cn.TypeCode, cn.IssueDate.String(), b,
+		cn.Totals.TaxBasis.String(), cn.Totals.TaxTotal.String(), cn.Totals.GrandTotal.String(),
+		string(cn.Payment.Method), cn.DueDate.String(), number).Scan(&id); err != nil {
 		return 0, err
 	}
 	for _, p := range parts {

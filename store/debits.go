@@ -20,7 +20,7 @@ func (s *Store) DebitsDue(ctx context.Context, asOf calendar.Date) ([]bank.Debit
 	rows, err := s.pool.Query(ctx, `select b.number, b.gross - b.paid - b.credited, b.currency, coalesce(r.doc->>'name', i.model->'buyer'->>'name'),
 			i.model->'payment'->>'debtor_iban', i.model->'payment'->>'mandate_reference', coalesce(r.doc->>'mandate_date', ''),
 			exists (select 1 from direct_debits d where d.mandate = i.model->'payment'->>'mandate_reference'),
-			i.model->>'due_date'
+			b.due_date::text
 		from invoice_balances b join invoices i on i.number = b.number
 		left join dataset_records r on r.kind = b.buyer_kind and r.id = b.buyer_id
 		where b.method = 'sepa_direct_debit' and b.issue_date <= $1::date and b.gross - b.paid - b.credited > 0

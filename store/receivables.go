@@ -15,12 +15,14 @@ import (
 // Receivables returns the invoices issued by asOf with something open as of asOf
 // (payments booked after it are not counted), oldest due date first.
 func (s *Store) Receivables(ctx context.Context, asOf calendar.Date, loc *time.Location) ([]openitems.Item, error) {
-	rows, err := s.pool.Query(ctx, `select i.number, i.buyer_id, i.currency, i.issue_date::text, i.model->>'due_date', i.gross,
-			coalesce((select sum(p.amount) from payments p where p.invoice_number = i.number and p.at < $2), 0),
-			coalesce((select sum(c.gross) from invoices c where c.type_code = '381' and c.number is not null
-				and c.model->>'preceding_invoice' = i.number and c.issue_date <= $1::date), 0)
-		from invoices i where i.type_code = '380' and i.number is not null and i.issue_date <= $1::date
-		order by 5, 1`, asOf.String(), asOf.AddDays(1).Time(loc))
+	rows, err := s.pool.Query(ctx, `with paid as (select invoice_number, sum(amount) as amount from payments where at < $2 group by 1),
+		credited as (select preceding_invoice, sum(gross) as amount from invoices
+			where type_code = '381' and number is not null and issue_date <= $1::date group by 1)
+		select i.number, i.buyer_id, i.currency, i.issue_date::text, i.due_date::text, i.gross, coalesce(p.amount, 0), coalesce(c.amount, 0)
+		from invoices i left join paid p on p.invoice_number = i.number left join credited c on c.preceding_invoice = i.number
+		where i.type_code = '380' and i.number is not null and i.issue_date <= $1::date
+		  and i.gross - coalesce(p.amount, 0) - coalesce(c.amount, 0) <> 0
+		order by i.due_date, i.number`, asOf.String(), asOf.AddDays(1).Time(loc))
 	if err != nil {
 		return nil, fmt.Errorf("receivables as of %s: %w", asOf, err)
 	}

@@ -28,7 +28,7 @@ type RefundDue struct {
 func (s *Store) RefundsDue(ctx context.Context) ([]RefundDue, error) {
 	rows, err := s.pool.Query(ctx, `select cn.number, b.number, ch.intent_id, b.currency, least(cn.gross, b.paid)
 		from invoices cn
-		join invoice_balances b on b.number = cn.model->>'preceding_invoice'
+		join invoice_balances b on b.number = cn.preceding_invoice
 		join stripe_charges ch on ch.invoice_number = b.number and ch.status = 'succeeded' and ch.intent_id is not null
 		where cn.type_code = '381' and cn.number is not null and b.paid > 0
 		  and not exists (select 1 from payments p where p.source = 'stripe' and p.outcome = 'refunded'

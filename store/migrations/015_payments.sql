@@ -101,15 +101,20 @@ alter table credited_lines add column amount numeric;
 alter table credited_lines drop constraint credited_lines_pkey;
 alter table credited_lines add primary key (invoice_number, line_id, credit_note_id);
 
+-- What collecting the money reads of every invoice, kept beside the model (written with
+-- it, never changed): reading them out of 100,000 models (TOASTed JSON) took seconds.
+alter table invoices add column payment_method text, add column due_date date, add column preceding_invoice text;
+update invoices set payment_method = model->'payment'->>'method', due_date = (model->>'due_date')::date,
+    preceding_invoice = model->>'preceding_invoice';
+create index invoices_preceding on invoices (preceding_invoice) where type_code = '381';
+
 -- What is open of each invoice: its gross, less what was paid (net of refunds and
 -- returns) and what credit notes corrected.
-create index invoices_preceding on invoices ((model->>'preceding_invoice')) where type_code = '381';
 create view invoice_balances as
-select i.number, i.buyer_kind, i.buyer_id, i.currency, i.issue_date, (i.model->>'due_date')::date as due_date,
-       i.model->'payment'->>'method' as method, i.gross,
+select i.number, i.buyer_kind, i.buyer_id, i.currency, i.issue_date, i.due_date, i.payment_method as method, i.gross,
        coalesce((select sum(p.amount) from payments p where p.invoice_number = i.number), 0) as paid,
        coalesce((select sum(c.gross) from invoices c where c.type_code = '381' and c.number is not null
-                 and c.model->>'preceding_invoice' = i.number), 0) as credited
+                 and c.preceding_invoice = i.number), 0) as credited
 from invoices i
 where i.type_code = '380' and i.number is not null;
 
@@ -121,6 +126,7 @@ alter table credited_lines add primary key (invoice_number, line_id);
 alter table credited_lines drop column amount;
 drop view invoice_balances;
 drop index invoices_preceding;
+alter table invoices drop column payment_method, drop column due_date, drop column preceding_invoice;
 drop table direct_debits, bank_entries, stripe_events, stripe_charges;
 drop index outbox_pending;
 alter table outbox drop column recipient, drop column subject, drop column attachments, drop column state,
