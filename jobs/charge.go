@@ -62,7 +62,11 @@ func (s chargeStage) run(ctx context.Context, r *runState) error {
 	if err := s.chargeAll(ctx, r); err != nil {
 		return err
 	}
-	return refund(ctx, s.st, r) // credit notes a credit-note command could not refund
+	if err := refund(ctx, s.st, r); err != nil { // credit notes a credit-note command could not refund
+		return err
+	}
+	r.timed("charge")
+	return nil
 }
 
 // chargeAll charges every invoice due.
@@ -87,7 +91,6 @@ func (s chargeStage) chargeAll(ctx context.Context, r *runState) error {
 			return ErrStopped
 		}
 	}
-	r.timed("charge")
 	return nil
 }
 

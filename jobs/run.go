@@ -74,7 +74,7 @@ type RunOptions struct {
 	// the unsettled usage sorted into parts), rate (reading each part's usage and ledger,
 	// rating and assembling the drafts in memory), assemble (storing them, the ledger and
 	// the settled usage), finalize, deliver (render and archive, by the run itself or
-	// through the queue), licenses, report. A dry run reports load and rate.
+	// through the queue), charge, licenses, report. A dry run reports load and rate.
 	StageDone func(stage string, d time.Duration)
 }
 
