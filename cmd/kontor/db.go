@@ -116,15 +116,11 @@ database and waits until they have archived every invoice.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, seller, err := openWithSeller(ctx, *dbFlag)
+			st, seller, asOf, err := openAsOf(ctx, *dbFlag, asOfFlag)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			asOf, err := runDate(asOfFlag, seller, time.Now())
-			if err != nil {
-				return err
-			}
 			if part < 1 {
 				return usageError(fmt.Errorf("--part %d: must be at least 1", part))
 			}
@@ -206,6 +202,21 @@ func openWithDataset(ctx context.Context, dbFlag string) (*store.Store, *dataset
 		return nil, nil, err
 	}
 	return st, ds, nil
+}
+
+// openAsOf opens the database, loads the imported seller and reads the --as-of flag (today
+// in the billing time zone when it is empty); the caller closes the store.
+func openAsOf(ctx context.Context, dbFlag, asOfFlag string) (*store.Store, dataset.Seller, calendar.Date, error) {
+	st, seller, err := openWithSeller(ctx, dbFlag)
+	if err != nil {
+		return nil, seller, calendar.Date{}, err
+	}
+	asOf, err := runDate(asOfFlag, seller, time.Now())
+	if err != nil {
+		st.Close()
+		return nil, seller, asOf, err
+	}
+	return st, seller, asOf, nil
 }
 
 // openWithSeller opens the database and loads the imported seller (the run loads the

@@ -167,15 +167,11 @@ listed and left out.`,
 			if outFile == "" {
 				return usageError(errors.New("debit-file: --out is required"))
 			}
-			st, seller, err := openWithSeller(cmd.Context(), *dbFlag)
+			st, seller, asOf, err := openAsOf(cmd.Context(), *dbFlag, asOfFlag)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			asOf, err := runDate(asOfFlag, seller, time.Now())
-			if err != nil {
-				return err
-			}
 			return writeDebitFile(cmd, st, seller.Name, asOf, outFile)
 		},
 	}

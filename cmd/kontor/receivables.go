@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/kontor-billing/kontor/openitems"
 	"github.com/spf13/cobra"
@@ -25,15 +24,11 @@ negative open amount.`,
 			if format != "table" && format != "csv" {
 				return usageError(fmt.Errorf("--format %q: table or csv", format))
 			}
-			st, seller, err := openWithSeller(cmd.Context(), *dbFlag)
+			st, seller, asOf, err := openAsOf(cmd.Context(), *dbFlag, asOfFlag)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			asOf, err := runDate(asOfFlag, seller, time.Now())
-			if err != nil {
-				return err
-			}
 			items, err := st.Receivables(cmd.Context(), asOf, seller.Location)
 			if err != nil {
 				return err
