@@ -1,6 +1,7 @@
 package bank
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
@@ -30,11 +31,8 @@ func NewIndex(numbers []string) *Index {
 			ix.lengths = append(ix.lengths, len(k))
 		}
 	}
-	for i := 1; i < len(ix.lengths); i++ { // few lengths: insertion sort, longest first
-		for j := i; j > 0 && ix.lengths[j] > ix.lengths[j-1]; j-- {
-			ix.lengths[j], ix.lengths[j-1] = ix.lengths[j-1], ix.lengths[j]
-		}
-	}
+	slices.Sort(ix.lengths)
+	slices.Reverse(ix.lengths) // longest first
 	return ix
 }
 

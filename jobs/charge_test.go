@@ -11,7 +11,6 @@ import (
 	"github.com/kontor-billing/kontor/charging/chargingtest"
 	"github.com/kontor-billing/kontor/jobs"
 	"github.com/kontor-billing/kontor/store"
-	"github.com/kontor-billing/kontor/store/storetest"
 )
 
 // TestWebhookBeforeTheRunRecordsTheCharge: Stripe's payment_intent.succeeded event can
@@ -19,11 +18,8 @@ import (
 // charge all the same, and the payment once.
 func TestWebhookBeforeTheRunRecordsTheCharge(t *testing.T) {
 	sm := chargingtest.Start(t)
-	_, st := storetest.New(t)
+	st := demoStore(t)
 	ctx := context.Background()
-	if _, err := st.Import(ctx, load(t, "../fixtures/demo")); err != nil {
-		t.Fatal(err)
-	}
 	arc, err := archive.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -70,11 +66,8 @@ func TestWebhookBeforeTheRunRecordsTheCharge(t *testing.T) {
 func TestProcessingChargeSettledByItsWebhook(t *testing.T) {
 	sm := chargingtest.Start(t)
 	sm.Processing["cus_DemoZurichTreuhand"] = true
-	_, st := storetest.New(t)
+	st := demoStore(t)
 	ctx := context.Background()
-	if _, err := st.Import(ctx, load(t, "../fixtures/demo")); err != nil {
-		t.Fatal(err)
-	}
 	arc, err := archive.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

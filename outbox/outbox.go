@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"path"
 	"strconv"
+	"strings"
 
 	gomail "github.com/wneessen/go-mail"
 
@@ -53,7 +54,7 @@ type Config struct {
 func ParseURL(raw, from string) (Config, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Config{}, fmt.Errorf("KONTOR_SMTP_URL: not a URL") // the URL may hold a password: not echoed
+		return Config{}, errors.New("KONTOR_SMTP_URL: not a URL") // the URL may hold a password: not echoed
 	}
 	c := Config{Host: u.Hostname(), TLS: "starttls", From: from}
 	switch u.Scheme {
@@ -199,10 +200,9 @@ func domainOf(addr string) string {
 	if err != nil {
 		return "kontor.invalid"
 	}
-	for i := len(a.Address) - 1; i >= 0; i-- {
-		if a.Address[i] == '@' {
-			return a.Address[i+1:]
-		}
+	_, domain, ok := strings.Cut(a.Address, "@")
+	if !ok {
+		return "kontor.invalid"
 	}
-	return "kontor.invalid"
+	return domain
 }

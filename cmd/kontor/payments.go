@@ -12,6 +12,7 @@ import (
 
 	"github.com/kontor-billing/kontor/bank"
 	"github.com/kontor-billing/kontor/calendar"
+	"github.com/kontor-billing/kontor/dataset"
 	"github.com/kontor-billing/kontor/invoice"
 	"github.com/kontor-billing/kontor/store"
 	"github.com/shopspring/decimal"
@@ -172,7 +173,7 @@ listed and left out.`,
 				return err
 			}
 			defer st.Close()
-			return writeDebitFile(cmd, st, seller.Name, asOf, outFile)
+			return writeDebitFile(cmd, st, seller, asOf, outFile)
 		},
 	}
 	cmd.Flags().StringVar(&asOfFlag, "as-of", "", "date YYYY-MM-DD (default: today in the billing time zone)")
@@ -181,12 +182,8 @@ listed and left out.`,
 }
 
 // writeDebitFile writes the debits due as of asOf to outFile.
-func writeDebitFile(cmd *cobra.Command, st *store.Store, sellerName string, asOf calendar.Date, outFile string) error {
+func writeDebitFile(cmd *cobra.Command, st *store.Store, sel dataset.Seller, asOf calendar.Date, outFile string) error {
 	ctx := cmd.Context()
-	ds, err := st.Dataset(ctx)
-	if err != nil {
-		return err
-	}
 	due, err := st.DebitsDue(ctx, asOf)
 	if err != nil {
 		return err
@@ -205,10 +202,9 @@ func writeDebitFile(cmd *cobra.Command, st *store.Store, sellerName string, asOf
 		fmt.Fprintf(out, "no direct debits due as of %s; no file written\n", asOf)
 		return nil
 	}
-	sel := ds.Seller
 	now := time.Now()
 	msgID := "KONTOR-" + now.UTC().Format("20060102150405")
-	data, err := bank.DebitFile(msgID, now, bank.Creditor{Name: sellerName, IBAN: sel.IBAN, BIC: sel.BIC, CreditorID: sel.CreditorID}, debits)
+	data, err := bank.DebitFile(msgID, now, bank.Creditor{Name: sel.Name, IBAN: sel.IBAN, BIC: sel.BIC, CreditorID: sel.CreditorID}, debits)
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
 	}
